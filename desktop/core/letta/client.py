@@ -1,0 +1,353 @@
+"""A small synchronous client for the Letta REST API.
+
+Synchronous on purpose: every call runs on a worker thread (desktop/workers.py), and a plain
+httpx.Client is easy to reason about there. One client is shared; httpx.Client is thread-safe for
+concurrent requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from httpx_sse import EventSource
+
+from .errors import (
+    ConnectionFailed,
+    LettaError,
+    NetworkError,
+    ServerError,
+    StreamCut,
+    TimeoutError_,
+    error_for_status,
+)
+from .models import Agent, Message, ModelInfo, StreamEvent, StreamStop
+from .stream import parse_stream
+
+LETTA_CLOUD_URL = "https://api.letta.com"
+DEFAULT_SELF_HOSTED_URL = "http://localhost:8283"
+
+# The legacy server only streams `POST /v1/agents/{id}/messages` for clients that declare the v1
+# wire format (which is what this client speaks); the official SDKs declare it with this header.
+_V1_WIRE_HEADERS = {"X-Stainless-Package-Version": "1.0.0"}
+
+
+def normalize_base_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[:-3]
+    if url and "://" not in url:
+        url = "https://" + url
+    return url
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def sends_key_in_clear(url: str) -> bool:
+    """True when the key would cross a network unencrypted (http:// to a non-loopback host)."""
+    return urlsplit(url).scheme == "http" and not is_loopback_url(url)
+
+
+def new_otid() -> str:
+    return str(uuid.uuid4())
+
+
+class MessageStream:
+    """An open streamed send. Iterate for events; `cancel()` may be called from any thread."""
+
+    def __init__(self, client: LettaClient, agent_id: str, body: dict[str, Any]):
+        self._client = client
+        self._agent_id = agent_id
+        self._body = body
+        self._response: httpx.Response | None = None
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def close(self) -> None:
+        """Stop reading at once (any thread, never blocks on the network)."""
+        self._cancelled.set()
+        with self._lock:
+            response = self._response
+        if response is not None:
+            response.close()
+
+    def cancel(self) -> None:
+        """Close our end, then ask the server to stop the run. Makes a request: call it off
+        the GUI thread."""
+        self.close()
+        # 409 when nothing runs, or no Redis on a self-hosted server: closing was the fallback.
+        with contextlib.suppress(LettaError):
+            self._client.cancel_run(self._agent_id)
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        http = self._client._http
+        request = http.build_request(
+            "POST",
+            f"/v1/agents/{self._agent_id}/messages",
+            json=self._body,
+            headers={"Accept": "text/event-stream", **_V1_WIRE_HEADERS},
+            timeout=httpx.Timeout(connect=15.0, write=120.0, read=90.0, pool=15.0),
+        )
+        with self._client._translate_errors(sending=True):
+            response = http.send(request, stream=True)
+        with self._lock:
+            self._response = response
+        try:
+            if response.status_code >= 300:
+                body = response.read()
+                raise error_for_status(
+                    response.status_code,
+                    body,
+                    response.headers.get("content-type", ""),
+                    response.headers,
+                    what="agent",
+                )
+            ctype = response.headers.get("content-type", "")
+            if "text/event-stream" not in ctype:
+                # Some servers answer a non-streamed JSON body; accept it rather than fail.
+                body = response.read()
+                yield from self._events_from_json(body, ctype)
+                return
+            source = EventSource(response)
+            pairs = ((sse.event, sse.data) for sse in source.iter_sse())
+            try:
+                with self._client._translate_errors(
+                    sending=True, stream=True, cancelled=self._cancelled
+                ):
+                    yield from parse_stream(pairs)
+            except (_Cancelled, StreamCut, NetworkError):
+                if not self._cancelled.is_set():
+                    raise
+                yield StreamStop("cancelled")  # we closed the stream ourselves
+        finally:
+            response.close()
+
+    def _events_from_json(self, body: bytes, ctype: str) -> Iterator[StreamEvent]:
+        data = self._client._decode_json(body, ctype)
+        lines = [("message", json.dumps(m)) for m in data.get("messages", [])]
+        if data.get("stop_reason"):
+            lines.append(("message", json.dumps(data["stop_reason"])))
+        yield from parse_stream(lines)
+
+
+class LettaClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        project: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool | str = True,
+        user_agent: str | None = None,
+    ):
+        from desktop import __version__
+
+        self.base_url = normalize_base_url(base_url)
+        headers = {
+            "User-Agent": user_agent or f"letta-desktop/{__version__}",
+            "Accept": "application/json",
+        }
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if project:
+            headers["X-Project"] = project
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            transport=transport,
+            verify=verify,
+            timeout=httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0),
+            follow_redirects=False,  # a redirect to another origin must never carry the key
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    class _ErrorScope:
+        def __init__(
+            self,
+            client: LettaClient,
+            sending: bool,
+            stream: bool,
+            cancelled: threading.Event | None,
+        ):
+            self.client, self.sending, self.stream, self.cancelled = (
+                client,
+                sending,
+                stream,
+                cancelled,
+            )
+
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, exc_type, exc, tb) -> bool:
+            if exc is None or isinstance(exc, LettaError) or not isinstance(exc, httpx.HTTPError):
+                return False
+            if self.cancelled is not None and self.cancelled.is_set():
+                raise _Cancelled() from None
+            raise self.client._map_transport_error(exc, self.stream) from None
+
+    def _translate_errors(
+        self,
+        *,
+        sending: bool = False,
+        stream: bool = False,
+        cancelled: threading.Event | None = None,
+    ) -> _ErrorScope:
+        return self._ErrorScope(self, sending, stream, cancelled)
+
+    def _map_transport_error(self, exc: httpx.HTTPError, stream: bool) -> LettaError:
+        where = urlsplit(self.base_url).netloc or self.base_url
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return ConnectionFailed(
+                f"Could not reach the server at {where}. Check the address and your connection."
+            )
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            return ConnectionFailed(
+                f"The server address “{self.base_url}” is not a valid http(s) URL."
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return TimeoutError_(f"The server at {where} stopped answering.")
+        if stream:
+            return NetworkError("The connection broke while the reply was streaming.")
+        return NetworkError(f"The connection to {where} broke during the request.")
+
+    def _decode_json(self, body: bytes, ctype: str) -> Any:
+        try:
+            return json.loads(body)
+        except ValueError:
+            kind = "a web page" if b"<" in body[:200] else "something that is not JSON"
+            raise ServerError(
+                f"The server answered with {kind} instead of the Letta API; check the server URL."
+            ) from None
+
+    def _request(self, method: str, path: str, *, what: str = "request", **kwargs: Any) -> Any:
+        with self._translate_errors():
+            response = self._http.request(method, path, **kwargs)
+        ctype = response.headers.get("content-type", "")
+        if response.status_code >= 300:
+            raise error_for_status(
+                response.status_code, response.content, ctype, response.headers, what=what
+            )
+        if not response.content:
+            return None
+        return self._decode_json(response.content, ctype)
+
+    # -- API -----------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        data = self._request("GET", "/v1/health/", what="health check")
+        return data if isinstance(data, dict) else {}
+
+    def check_key(self) -> None:
+        """A cheap authenticated call; raises AuthError for a bad key."""
+        self._request("GET", "/v1/agents/", params={"limit": 1}, what="agent list")
+
+    def list_agents(
+        self, *, limit: int = 50, after: str | None = None, query: str | None = None
+    ) -> list[Agent]:
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        if query:
+            params["query_text"] = query
+        data = self._request("GET", "/v1/agents/", params=params, what="agent list")
+        return [Agent.from_json(a) for a in _as_list(data) if isinstance(a, dict) and "id" in a]
+
+    def get_agent(self, agent_id: str) -> Agent:
+        data = self._request("GET", f"/v1/agents/{agent_id}", what="agent")
+        if not isinstance(data, dict) or "id" not in data:
+            raise ServerError("The server sent an agent the app could not read.")
+        return Agent.from_json(data)
+
+    def update_agent_model(self, agent_id: str, handle: str) -> Agent:
+        data = self._request(
+            "PATCH", f"/v1/agents/{agent_id}", json={"model": handle}, what="agent"
+        )
+        return Agent.from_json(data)
+
+    def list_models(self) -> list[ModelInfo]:
+        data = self._request("GET", "/v1/models/", what="model list")
+        return [ModelInfo.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
+
+    def list_messages(
+        self, agent_id: str, *, limit: int = 30, before: str | None = None
+    ) -> list[Message]:
+        """One page of history, newest first."""
+        params: dict[str, Any] = {"limit": limit, "order": "desc"}
+        if before:
+            params["before"] = before
+        data = self._request(
+            "GET",
+            f"/v1/agents/{agent_id}/messages",
+            params=params,
+            what="agent",
+            timeout=httpx.Timeout(60.0, connect=10.0),
+        )
+        return [Message.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
+
+    def find_user_message(self, agent_id: str, otid: str, *, limit: int = 30) -> Message | None:
+        """The newest user message carrying `otid`, if the server has it (retry safety)."""
+        for message in self.list_messages(agent_id, limit=limit):
+            if message.kind == "user" and message.otid == otid:
+                return message
+        return None
+
+    def stream_message(
+        self, agent_id: str, content: list[dict[str, Any]], otid: str
+    ) -> MessageStream:
+        body = {
+            "messages": [{"type": "message", "role": "user", "otid": otid, "content": content}],
+            "streaming": True,
+            "stream_tokens": True,
+            "include_pings": True,
+        }
+        return MessageStream(self, agent_id, body)
+
+    def cancel_run(self, agent_id: str) -> None:
+        self._request("POST", f"/v1/agents/{agent_id}/messages/cancel", json={}, what="agent")
+
+    def create_agent(self, name: str, model: str, **extra: Any) -> Agent:
+        data = self._request(
+            "POST", "/v1/agents/", json={"name": name, "model": model, **extra}, what="agent"
+        )
+        return Agent.from_json(data)
+
+
+class _Cancelled(Exception):
+    """Internal: the stream broke because the user cancelled it."""
+
+
+def _as_list(data: Any) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):  # some deployments wrap pages
+        for key in ("items", "data", "agents", "messages"):
+            if isinstance(data.get(key), list):
+                return data[key]
+    if data is None:
+        return []
+    raise ServerError("The server sent a list the app could not read.")

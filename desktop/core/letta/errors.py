@@ -1,0 +1,261 @@
+"""Typed failures of the Letta API, each carrying what the user needs to hear.
+
+The core decides *what* went wrong (a type plus facts); the words a user reads are in
+`user_message`, which the UI shows as-is. Nothing here ever includes the API key: messages are
+built from status codes and server text, never from request headers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_MAX_DETAIL = 300
+
+
+class LettaError(Exception):
+    """Base of every failure the API client raises."""
+
+    #: True when the request body may have reached the server: a retry could duplicate.
+    may_have_reached_server: bool = True
+    #: True when repeating the same request later is safe and sensible.
+    retryable: bool = False
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+class ConnectionFailed(LettaError):
+    """Nothing reached the server: refused, DNS, TLS handshake, or connect timeout."""
+
+    may_have_reached_server = False
+    retryable = True
+
+
+class NetworkError(LettaError):
+    """The connection broke after the request started; the server may have it."""
+
+
+class TimeoutError_(NetworkError):
+    """The server stopped answering."""
+
+
+class RedirectRefused(LettaError):
+    """The server answered with a redirect; we never follow one with the key attached."""
+
+
+class AuthError(LettaError):
+    """401/403: the key is wrong, revoked or lacks access."""
+
+
+class NotFound(LettaError):
+    """404: the agent (or other object) does not exist for this key."""
+
+
+class Conflict(LettaError):
+    """409: the agent is busy or waits for a tool approval."""
+
+    @property
+    def pending_approval(self) -> bool:
+        return "approval" in (self.detail or "").lower()
+
+
+class PayloadTooLarge(LettaError):
+    """413: the request (usually an image) is too large for the server or a proxy."""
+
+
+class RateLimited(LettaError):
+    """429/402: quota, credits or rate limit; `reasons` and `retry_after` when given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        detail: str | None = None,
+        reasons: list[str] | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, status=status, detail=detail)
+        self.reasons = reasons or []
+        self.retry_after = retry_after
+        self.retryable = retry_after is not None and status == 429
+
+
+class ServiceUnavailable(LettaError):
+    """503: the server says to come back later."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        detail: str | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, status=status, detail=detail)
+        self.retry_after = retry_after
+        self.retryable = True
+
+
+class BadRequest(LettaError):
+    """400/422: the server refused the request as invalid."""
+
+
+class ServerError(LettaError):
+    """5xx or an answer that is not the API's (an HTML page from a proxy, garbage)."""
+
+
+class StreamCut(LettaError):
+    """The reply stream ended without a stop reason: the reply may be incomplete."""
+
+
+class StreamFailed(LettaError):
+    """The server reported an error inside the stream (`error_message` / `event: error`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        detail: str | None = None,
+        stop_reason: str | None = None,
+    ):
+        super().__init__(message, detail=detail)
+        self.error_type = error_type
+        self.stop_reason = stop_reason
+
+
+def _clean(text: str) -> str:
+    """Short, single-line, tag-free text safe to show."""
+    text = _TAG_RE.sub(" ", text)
+    text = " ".join(text.split())
+    return text[:_MAX_DETAIL] + ("…" if len(text) > _MAX_DETAIL else "")
+
+
+def parse_error_body(body: bytes, content_type: str) -> tuple[str | None, dict[str, Any]]:
+    """(detail text, parsed JSON object or {}) from an error response, defensively."""
+    if "json" in content_type or body[:1] in (b"{", b"["):
+        try:
+            data = json.loads(body.decode("utf-8", "replace"))
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            detail = data.get("detail")
+            err = data.get("error")
+            if isinstance(err, dict):
+                detail = err.get("message") or err.get("detail") or detail
+            elif isinstance(err, str) and not detail:
+                detail = err
+            if not detail and isinstance(data.get("message"), str):
+                detail = data["message"]
+            if isinstance(detail, list):  # pydantic validation errors
+                detail = "; ".join(
+                    str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail
+                )
+            return (_clean(str(detail)) if detail else None), data
+        return None, {}
+    return None, {}
+
+
+def _retry_after(headers: Any, data: dict[str, Any]) -> float | None:
+    value = headers.get("retry-after") if headers is not None else None
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None
+    ms = data.get("timeToQuotaResetMs")
+    if isinstance(ms, (int, float)):
+        return ms / 1000.0
+    return None
+
+
+def error_for_status(
+    status: int, body: bytes, content_type: str, headers: Any = None, *, what: str = "request"
+) -> LettaError:
+    """Map an HTTP error answer to a typed error with a user-facing message."""
+    detail, data = parse_error_body(body, content_type)
+    is_html = "html" in content_type or body.lstrip()[:1] == b"<"
+    if status in (401, 403):
+        return AuthError(
+            "The server did not accept the API key (it may be wrong or revoked)."
+            if status == 401
+            else "This API key is not allowed to do that.",
+            status=status,
+            detail=detail,
+        )
+    if status == 404:
+        return NotFound(
+            f"Not found: the {what} does not exist on this server"
+            + (f" ({detail})." if detail else "."),
+            status=status,
+            detail=detail,
+        )
+    if status == 409:
+        err = Conflict("The agent is busy with another request.", status=status, detail=detail)
+        if err.pending_approval:
+            err = Conflict(
+                "The agent is waiting for you to approve or deny a tool call.",
+                status=status,
+                detail=detail,
+            )
+        return err
+    if status == 413:
+        return PayloadTooLarge(
+            "The message is too large for the server (an image may be too big).",
+            status=status,
+            detail=detail,
+        )
+    if status in (402, 429):
+        reasons = [str(r) for r in data.get("reasons", []) if isinstance(r, str)]
+        retry = _retry_after(headers, data)
+        if "not-enough-credits" in reasons or status == 402:
+            msg = "Your Letta account is out of credits."
+        elif "exceeded-quota" in reasons:
+            msg = "Your Letta account has used up its quota."
+        else:
+            msg = "The server is rate-limiting requests."
+        if retry is not None:
+            msg += f" Try again in {int(retry + 0.999)} s."
+        return RateLimited(msg, status=status, detail=detail, reasons=reasons, retry_after=retry)
+    if status == 503:
+        return ServiceUnavailable(
+            "The server is temporarily unavailable.",
+            status=status,
+            detail=detail,
+            retry_after=_retry_after(headers, data),
+        )
+    if status in (400, 422):
+        return BadRequest(
+            "The server refused the request" + (f": {detail}" if detail else "."),
+            status=status,
+            detail=detail,
+        )
+    if 300 <= status < 400:
+        location = headers.get("location") if headers is not None else None
+        return RedirectRefused(
+            "The server redirected the request"
+            + (f" to {location}" if location else "")
+            + "; check the server URL.",
+            status=status,
+            detail=detail,
+        )
+    if is_html:
+        return ServerError(
+            f"The server (or a proxy in front of it) answered with an error page (HTTP {status}).",
+            status=status,
+        )
+    return ServerError(
+        f"The server had an internal error (HTTP {status})" + (f": {detail}" if detail else "."),
+        status=status,
+        detail=detail,
+    )
