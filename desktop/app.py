@@ -1,0 +1,92 @@
+"""Composition root: parse the command line and environment, build the services, show the window.
+
+Precedence for the connection (the official SDKs' convention): --base-url, then LETTA_BASE_URL,
+then the stored setting; LETTA_API_KEY, then the keyring entry for that server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from desktop import APP_ID, APP_NAME, ORG_NAME, __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letta-desktop",
+        description=f"{APP_NAME}: chat with your Letta agents and show them images.",
+        epilog="Environment: LETTA_BASE_URL (server URL) and LETTA_API_KEY (API key) override "
+        "the stored settings for this run.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="Letta server URL for this run (default: the saved one, or Letta "
+                        "Cloud https://api.letta.com)")
+    parser.add_argument("--agent", metavar="AGENT_ID", help="open this agent straight away")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="image files to attach to the composer")
+    return parser
+
+
+def _setup_logging() -> None:
+    from desktop.core.redact import RedactingFilter
+
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("LETTA_DESKTOP_LOG_LEVEL", "WARNING").upper())
+    # httpx logs request lines at INFO; never let a lower level leak headers from its debug logs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
+    """Build services and the main window (no event loop). Used by main() and by tests."""
+    from desktop.core.letta import LettaClient
+    from desktop.core.redact import register_secret
+    from desktop.core.secrets import SecretStore
+    from desktop.settings import Settings
+    from desktop.ui.main_window import MainWindow
+    from desktop.workers import Workers
+
+    def client_factory(base_url: str, api_key: str | None) -> LettaClient:
+        register_secret(api_key)
+        return LettaClient(base_url, api_key)
+
+    env_key = os.environ.get("LETTA_API_KEY") or None
+    register_secret(env_key)
+    base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
+    workers = Workers()
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring),
+                        client_factory)
+    return window, base_url, env_key
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+
+    window, base_url, env_key = create_window(args)
+    window.show()
+    window.start(base_url, env_key, args.agent)
+    code = app.exec()
+    window.workers.shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

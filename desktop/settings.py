@@ -1,0 +1,91 @@
+"""Typed preferences on top of QSettings; window state kept apart from preferences.
+
+Never stores the API key (that lives in desktop/core/secrets.py). The file location follows the
+platform (an INI file under the user's config dir); LETTA_DESKTOP_CONFIG_DIR moves it (tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from desktop import APP_ID
+
+from .core.letta import LETTA_CLOUD_URL
+
+
+def _open() -> QSettings:
+    folder = os.environ.get("LETTA_DESKTOP_CONFIG_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return QSettings(str(Path(folder) / f"{APP_ID}.ini"), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_ID, APP_ID)
+
+
+class Settings:
+    def __init__(self, qsettings: QSettings | None = None):
+        self._s = qsettings or _open()
+
+    @property
+    def path(self) -> str:
+        return self._s.fileName()
+
+    def sync(self) -> None:
+        self._s.sync()
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str | None:
+        value = self._s.value("connection/base_url")
+        return str(value) if value else None
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        self._s.setValue("connection/base_url", url)
+
+    @property
+    def default_base_url(self) -> str:
+        return self.base_url or LETTA_CLOUD_URL
+
+    def last_agent(self, base_url: str) -> str | None:
+        value = self._s.value(f"last_agent/{_key(base_url)}")
+        return str(value) if value else None
+
+    def set_last_agent(self, base_url: str, agent_id: str) -> None:
+        self._s.setValue(f"last_agent/{_key(base_url)}", agent_id)
+
+    # -- model capability overrides (handle -> True/False) ------------------------------------
+
+    def vision_overrides(self) -> dict[str, bool]:
+        raw = self._s.value("capabilities/vision_overrides", "{}")
+        try:
+            data = json.loads(str(raw))
+        except ValueError:
+            return {}
+        return {str(k): bool(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def set_vision_override(self, handle: str, value: bool | None) -> None:
+        data = self.vision_overrides()
+        if value is None:
+            data.pop(handle, None)
+        else:
+            data[handle] = value
+        self._s.setValue("capabilities/vision_overrides", json.dumps(data, sort_keys=True))
+
+    # -- window state ---------------------------------------------------------------------
+
+    def window_geometry(self) -> QByteArray | None:
+        value = self._s.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_window_geometry(self, geometry: QByteArray) -> None:
+        self._s.setValue("window/geometry", geometry)
+
+
+def _key(url: str) -> str:
+    """A QSettings-safe key for a URL (slashes would make groups)."""
+    return url.replace("://", "_").replace("/", "_").replace(":", "_")

@@ -1,0 +1,191 @@
+"""Pick one of the account's agents: paged, searchable by name, showing each agent's model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QFont, QPainter, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.letta import Agent
+from desktop.workers import Task, Workers
+
+from .errors import describe
+
+PAGE_SIZE = 50
+AgentRole = Qt.ItemDataRole.UserRole + 1
+
+
+class _AgentDelegate(QStyledItemDelegate):
+    """Two lines per agent: the name, and the model handle in a muted colour."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        fm = option.fontMetrics
+        return QSize(200, fm.height() * 2 + 14)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        agent: Agent | None = index.data(AgentRole)
+        self.initStyleOption(option, index)
+        option.text = ""
+        style = option.widget.style() if option.widget else None
+        if style:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        if agent is None:
+            return
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pal = option.palette
+        rect = option.rect.adjusted(10, 6, -10, -6)
+        painter.save()
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(pal.highlightedText().color() if selected else pal.text().color())
+        top = QRect(rect.left(), rect.top(), rect.width(), rect.height() // 2)
+        painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         option.fontMetrics.elidedText(agent.name, Qt.TextElideMode.ElideRight,
+                                                       rect.width()))
+        painter.setFont(option.font)
+        painter.setPen(pal.highlightedText().color() if selected
+                       else pal.placeholderText().color())
+        bottom = QRect(rect.left(), rect.top() + rect.height() // 2, rect.width(),
+                       rect.height() // 2)
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         agent.model or "model unknown")
+        painter.restore()
+
+
+class AgentPicker(QDialog):
+    def __init__(self, workers: Workers, list_agents: Callable[..., list[Agent]],
+                 current_agent_id: str | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._workers = workers
+        self._list_agents = list_agents
+        self._current = current_agent_id
+        self._task: Task | None = None
+        self._query = ""
+        self._has_more = True
+        self._loading = False
+        self.selected_agent: Agent | None = None
+        self.setWindowTitle("Choose an agent")
+        self.resize(460, 520)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search agents by name")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search agents")
+        self.model = QStandardItemModel(self)
+        self.list = QListView()
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(_AgentDelegate(self.list))
+        self.list.setAccessibleName("Agents")
+        self.list.setUniformItemSizes(True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Agent list status")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        self._open = buttons.button(QDialogButtonBox.StandardButton.Open)
+        self._open.setEnabled(False)
+        buttons.accepted.connect(self._accept_current)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self._restart)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self._accept_current)
+        self.list.doubleClicked.connect(lambda _i: self._accept_current())
+        self.list.activated.connect(lambda _i: self._accept_current())
+        self.list.selectionModel().currentChanged.connect(
+            lambda cur, _prev: self._open.setEnabled(cur.isValid()))
+        self.list.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
+        self._restart()
+
+    def _restart(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._query = self.search.text().strip()
+        self.model.clear()
+        self._has_more = True
+        self._loading = False
+        self._load_page(None)
+
+    def _load_page(self, after: str | None) -> None:
+        if self._loading or not self._has_more:
+            return
+        self._loading = True
+        self.status.setText("Loading agents…")
+        self._task = self._workers.submit(
+            self._list_agents, limit=PAGE_SIZE, after=after, query=self._query or None,
+            on_result=self._on_page, on_error=self._on_error, owner=self)
+
+    def _on_page(self, agents: list[Agent]) -> None:
+        self._loading = False
+        self._has_more = len(agents) >= PAGE_SIZE
+        needle = self._query.lower()
+        for agent in agents:
+            if needle and needle not in agent.name.lower():
+                continue  # servers that ignore query_text still get a filtered list
+            item = QStandardItem(agent.name)
+            item.setData(agent, AgentRole)
+            item.setData(f"{agent.name}, model {agent.model or 'unknown'}",
+                         Qt.ItemDataRole.AccessibleTextRole)
+            item.setToolTip(agent.id)
+            item.setEditable(False)
+            self.model.appendRow(item)
+            if agent.id == self._current:
+                self.list.setCurrentIndex(item.index())
+        count = self.model.rowCount()
+        if count == 0:
+            self.status.setText("No agents match." if self._query else
+                                "This account has no agents yet. Create one in Letta's ADE or "
+                                "with the API, then reopen this list.")
+        else:
+            self.status.setText(f"{count} agent{'s' if count != 1 else ''}"
+                                + (" — scroll for more" if self._has_more else ""))
+        if not self.list.currentIndex().isValid() and count:
+            self.list.setCurrentIndex(self.model.index(0, 0))
+        self._maybe_load_more()
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._loading = False
+        self._has_more = False
+        self.status.setText("Could not load agents: " + describe(exc).text)
+
+    def _maybe_load_more(self, *_args: object) -> None:
+        bar = self.list.verticalScrollBar()
+        if self._has_more and not self._loading and bar.value() >= bar.maximum() - 4:
+            last = self.model.item(self.model.rowCount() - 1)
+            if last is not None:
+                self._load_page(last.data(AgentRole).id)
+
+    def _accept_current(self) -> None:
+        index = self.list.currentIndex()
+        if index.isValid():
+            self.selected_agent = index.data(AgentRole)
+            self.accept()
+
+    def done(self, result: int) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._debounce.stop()
+        super().done(result)

@@ -1,0 +1,60 @@
+"""The message composer: multi-line, Enter sends, Shift+Enter makes a new line."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+_MIN_LINES, _MAX_LINES = 2, 10
+
+
+class Composer(QPlainTextEdit):
+    sendRequested = Signal()
+    stopRequested = Signal()
+    #: Backspace in an empty composer (removes the last pending attachment).
+    backspaceOnEmpty = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setPlaceholderText("Message the agent — Enter to send, Shift+Enter for a new line")
+        self.setAccessibleName("Message")
+        self.setAccessibleDescription("Type a message; Enter sends it, Shift+Enter adds a line")
+        self.setTabChangesFocus(True)
+        self.document().contentsChanged.connect(self._fit_height)
+        self._fit_height()
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.setPlainText(text)
+        cursor = self.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.setTextCursor(cursor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        mods = event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
+                self.insertPlainText("\n")
+            else:
+                self.sendRequested.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.stopRequested.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Backspace and not self.toPlainText():
+            self.backspaceOnEmpty.emit()
+        super().keyPressEvent(event)
+
+    def _fit_height(self) -> None:
+        """Grow with the text between a few lines and a cap, then scroll."""
+        lines = max(_MIN_LINES, min(_MAX_LINES, int(self.document().size().height()) or 1))
+        line_h = self.fontMetrics().lineSpacing()
+        margins = self.contentsMargins()
+        frame = int(self.document().documentMargin() * 2) + margins.top() + margins.bottom()
+        self.setFixedHeight(lines * line_h + frame + 4)

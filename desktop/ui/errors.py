@@ -1,0 +1,45 @@
+"""The one place that turns exceptions into what the user reads and can do next."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from desktop.core import letta
+
+log = logging.getLogger(__name__)
+
+
+class Action(Enum):
+    NONE = "none"
+    REENTER_KEY = "reenter_key"  # bad or revoked key
+    PICK_AGENT = "pick_agent"  # the agent is gone
+    RETRY = "retry"  # the send can be tried again by the user
+    RELOAD = "reload"  # the history may have moved on: reload it
+
+
+@dataclass(frozen=True)
+class UserError:
+    text: str
+    action: Action = Action.NONE
+
+
+def describe(exc: BaseException) -> UserError:
+    if isinstance(exc, letta.AuthError):
+        return UserError(exc.user_message + " Enter the key again.", Action.REENTER_KEY)
+    if isinstance(exc, letta.NotFound):
+        return UserError("This agent no longer exists on the server. Pick another one.",
+                         Action.PICK_AGENT)
+    if isinstance(exc, letta.StreamCut):
+        return UserError(exc.user_message + " Reload the history to see what the agent kept.",
+                         Action.RELOAD)
+    if isinstance(exc, letta.StreamFailed):
+        text = exc.user_message
+        return UserError(text, Action.RETRY)
+    if isinstance(exc, letta.LettaError):
+        return UserError(exc.user_message, Action.RETRY)
+    # Not an expected failure: say so plainly; the details go to the (redacted) log.
+    log.error("unexpected error: %s", getattr(exc, "__traceback_text__", repr(exc)))
+    return UserError(f"Something went wrong inside the app ({type(exc).__name__}). "
+                     "Details are in the log.", Action.RETRY)

@@ -1,0 +1,300 @@
+"""The main window: a thin composition of header, transcript, notices and composer.
+
+Connection and agent flow live here only as far as choosing which dialog to show; the work
+(history, sends, streaming) is in ChatSession, the wiring of services in desktop/app.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import APP_NAME, __version__
+from desktop.core.letta import Agent, LettaClient
+from desktop.core.secrets import SecretStore
+from desktop.settings import Settings
+from desktop.workers import Workers
+
+from .agent_picker import AgentPicker
+from .banner import Banner
+from .chat_session import ChatSession
+from .composer import Composer
+from .connect_dialog import ConnectDialog
+from .errors import Action, UserError, describe
+from .transcript import TranscriptModel, TranscriptView
+
+ClientFactory = Callable[[str, str | None], LettaClient]
+
+
+@dataclass
+class Connection:
+    base_url: str
+    api_key: str | None
+    client: LettaClient
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workers: Workers, settings: Settings, secrets: SecretStore,
+                 client_factory: ClientFactory):
+        super().__init__()
+        self.workers = workers
+        self.settings = settings
+        self.secrets = secrets
+        self._client_factory = client_factory
+        self.connection: Connection | None = None
+        self.session: ChatSession | None = None
+        self._wanted_agent: str | None = None
+        self.setWindowTitle(APP_NAME)
+        self.setMinimumSize(560, 480)
+        self._build()
+        geometry = settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(900, 760)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.agent_button = QToolButton()
+        self.agent_button.setText("Choose an agent…")
+        self.agent_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.agent_button.setAccessibleName("Current agent — click to switch")
+        self.agent_button.setStyleSheet("QToolButton { font-size: 15px; font-weight: 600; "
+                                        "padding: 4px 8px; border: none; }")
+        self.agent_button.clicked.connect(self.choose_agent)
+        self.model_label = QLabel()
+        self.model_label.setAccessibleName("Agent model")
+        self.model_label.setStyleSheet("color: palette(placeholder-text);")
+        self.server_label = QLabel()
+        self.server_label.setAccessibleName("Server")
+        self.server_label.setStyleSheet("color: palette(placeholder-text);")
+        header = QHBoxLayout()
+        header.setContentsMargins(12, 8, 12, 4)
+        header.addWidget(self.agent_button)
+        header.addWidget(self.model_label)
+        header.addStretch(1)
+        header.addWidget(self.server_label)
+
+        self.transcript_model = TranscriptModel(self.workers, self)
+        self.transcript = TranscriptView(self.transcript_model)
+        self.banner = Banner()
+        self.composer = Composer()
+        self.send_button = QPushButton("Send")
+        self.send_button.setDefault(True)
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.setMinimumWidth(80)
+        self.send_button.clicked.connect(self._send_or_stop)
+        self.composer.sendRequested.connect(self.send)
+        self.composer.stopRequested.connect(self.stop)
+        composer_row = QHBoxLayout()
+        composer_row.setContentsMargins(12, 4, 12, 12)
+        composer_row.addWidget(self.composer, 1)
+        composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addLayout(header)
+        column.addWidget(self.transcript, 1)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(12, 0, 12, 0)
+        banner_row.addWidget(self.banner)
+        column.addLayout(banner_row)
+        column.addLayout(composer_row)
+        self.setCentralWidget(central)
+        self._build_menus()
+        self._set_busy(False)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        switch = QAction("Switch &agent…", self, shortcut=QKeySequence("Ctrl+K"))
+        switch.triggered.connect(self.choose_agent)
+        connect = QAction("&Connection…", self)
+        connect.triggered.connect(lambda: self.show_connect_dialog())
+        reload_ = QAction("&Reload history", self, shortcut=QKeySequence.StandardKey.Refresh)
+        reload_.triggered.connect(self.reload_history)
+        quit_ = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.close)
+        for action in (switch, connect, reload_):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_)
+        stop = QAction("Stop reply", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
+        stop.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        stop.triggered.connect(self.stop)
+        self.addAction(stop)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction(f"&About {APP_NAME}", self)
+        about.triggered.connect(lambda: QMessageBox.about(
+            self, APP_NAME, f"{APP_NAME} {__version__}\nA desktop client that lets Letta "
+            "agents see."))
+        help_menu.addAction(about)
+
+    # -- connection -----------------------------------------------------------------------
+
+    def start(self, base_url: str | None, api_key: str | None, agent_id: str | None) -> None:
+        """Begin: connect with what we know, or ask. Never blocks (the keyring is read on a
+        worker)."""
+        self._wanted_agent = agent_id
+        if self.secrets.problem:
+            self.banner.show_message(self.secrets.problem, "warning")
+        url = base_url or self.settings.base_url
+        if url is None:
+            QTimer.singleShot(0, lambda: self.show_connect_dialog())
+            return
+        if api_key is not None:
+            self.connect_to(url, api_key, remember=False)
+            return
+        self.workers.submit(self.secrets.get, url,
+                            on_result=lambda key, u=url: self.connect_to(u, key, remember=False),
+                            on_error=lambda _e, u=url: self.connect_to(u, None, remember=False),
+                            owner=self)
+
+    def show_connect_dialog(self, message: str | None = None) -> None:
+        current = self.connection
+        dialog = ConnectDialog(self.workers, self._client_factory,
+                               base_url=current.base_url if current else self.settings.base_url,
+                               message=message, parent=self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.connect_to(dialog.base_url(), dialog.api_key(), remember=True)
+        elif self.connection is None:
+            self.banner.show_message("Not connected to a Letta server.", "info", "Connect…",
+                                     lambda: self.show_connect_dialog())
+
+    def connect_to(self, base_url: str, api_key: str | None, *, remember: bool) -> None:
+        if self.session is not None:
+            self.session.shutdown()
+            self.session.deleteLater()
+            self.session = None
+        if self.connection is not None:
+            self.connection.client.close()
+        client = self._client_factory(base_url, api_key)
+        self.connection = Connection(client.base_url, api_key, client)
+        self.server_label.setText(client.base_url.split("://", 1)[-1])
+        self.server_label.setToolTip(client.base_url)
+        session = ChatSession(self.workers, client, self.transcript_model, self.transcript, self)
+        session.agentLoaded.connect(self._on_agent_loaded)
+        session.busyChanged.connect(self._set_busy)
+        session.failed.connect(self.show_error)
+        session.editRequested.connect(self.composer.set_text)
+        self.session = session
+        self.banner.hide()
+        self.workers.submit(client.check_key,
+                            on_result=lambda _r: self._on_connected(client.base_url, api_key,
+                                                                    remember),
+                            on_error=self._on_connect_failed, owner=self)
+
+    def _on_connected(self, base_url: str, api_key: str | None, remember: bool) -> None:
+        self.settings.base_url = base_url
+        if remember and api_key:
+            self.workers.submit(self.secrets.set, base_url, api_key,
+                                on_result=self._on_key_stored, owner=self)
+        agent = self._wanted_agent or self.settings.last_agent(base_url)
+        self._wanted_agent = None
+        if agent:
+            self.open_agent(agent)
+        else:
+            self.choose_agent()
+
+    def _on_key_stored(self, persistent: bool) -> None:
+        if not persistent:
+            self.banner.show_message(self.secrets.problem or "The key is kept for this session "
+                                     "only.", "warning")
+
+    def _on_connect_failed(self, exc: BaseException) -> None:
+        error = describe(exc)
+        if error.action is Action.REENTER_KEY:
+            self.show_connect_dialog(error.text)
+        else:
+            self.show_error(UserError(error.text, Action.NONE))
+            self.banner.show_message(error.text, "error", "Connection…",
+                                     lambda: self.show_connect_dialog())
+
+    # -- agents ---------------------------------------------------------------------------
+
+    def choose_agent(self) -> None:
+        if self.connection is None:
+            self.show_connect_dialog()
+            return
+        current = self.session.agent.id if self.session and self.session.agent else None
+        picker = AgentPicker(self.workers, self.connection.client.list_agents, current, self)
+        if picker.exec() == QDialog.DialogCode.Accepted and picker.selected_agent is not None:
+            self.open_agent(picker.selected_agent.id)
+        self.composer.setFocus()
+
+    def open_agent(self, agent_id: str) -> None:
+        if self.session is not None:
+            self.session.open_agent(agent_id)
+            self.composer.setFocus()
+
+    def _on_agent_loaded(self, agent: Agent) -> None:
+        self.setWindowTitle(f"{agent.name} — {APP_NAME}")
+        self.agent_button.setText(f"{agent.name}  ▾")
+        self.model_label.setText(agent.model or "model unknown")
+        if self.connection is not None:
+            self.settings.set_last_agent(self.connection.base_url, agent.id)
+        self.composer.setFocus()
+
+    def reload_history(self) -> None:
+        if self.session is not None:
+            self.session.reload()
+
+    # -- sending --------------------------------------------------------------------------
+
+    def send(self) -> None:
+        if self.session is None or self.session.agent is None:
+            self.banner.show_message("Choose an agent first.", "info", "Choose…",
+                                     self.choose_agent)
+            return
+        text = self.composer.text()
+        if not text.strip() or self.session.busy:
+            return
+        if self.session.send(text):
+            self.composer.clear()
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+
+    def _send_or_stop(self) -> None:
+        if self.session is not None and self.session.busy:
+            self.stop()
+        else:
+            self.send()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.send_button.setText("Stop" if busy else "Send")
+        self.send_button.setAccessibleName("Stop reply" if busy else "Send message")
+        self.send_button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+
+    def show_error(self, error: UserError) -> None:
+        actions = {
+            Action.REENTER_KEY: ("Enter key…", lambda: self.show_connect_dialog(error.text)),
+            Action.PICK_AGENT: ("Choose agent…", self.choose_agent),
+            Action.RELOAD: ("Reload history", self.reload_history),
+        }
+        label, callback = actions.get(error.action, (None, None))
+        self.banner.show_message(error.text, "error", label, callback)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_window_geometry(self.saveGeometry())
+        self.settings.sync()
+        if self.session is not None:
+            self.session.shutdown()
+        super().closeEvent(event)
