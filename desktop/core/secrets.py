@@ -52,7 +52,7 @@ class SecretStore:
     def backend_name(self) -> str:
         if self._backend is None:
             return "memory (this session only)"
-        return type(self._backend).__name__
+        return str(getattr(self._backend, "name", type(self._backend).__name__))
 
     def _fail(self, action: str, exc: Exception) -> None:
         # Never include the key; the exception text from keyring backends doesn't carry it.

@@ -1,0 +1,52 @@
+"""With no usable keyring the key lives in memory only, and the user is told so."""
+
+from __future__ import annotations
+
+import keyring
+import keyring.backends.fail
+import keyring.errors
+import pytest
+
+from desktop.core.secrets import SecretStore
+
+
+@pytest.fixture
+def no_keyring():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_without_a_backend_the_key_is_kept_in_memory_and_the_user_is_told(no_keyring):
+    store = SecretStore()
+    assert not store.persistent
+    assert "memory" in (store.problem or "")
+    assert store.set("https://api.letta.com", "sk-secret-1234") is False
+    assert store.get("https://api.letta.com") == "sk-secret-1234"
+    # A second store (the next start of the app) has nothing: memory only, no file.
+    assert SecretStore().get("https://api.letta.com") is None
+
+
+class _BrokenBackend(keyring.backends.fail.Keyring):
+    priority = 5  # looks usable, then fails on use (a locked or crashed Secret Service)
+
+    def get_password(self, service, username):
+        raise keyring.errors.KeyringLocked("locked")
+
+    def set_password(self, service, username, password):
+        raise keyring.errors.PasswordSetError("cannot store")
+
+
+def test_a_keyring_that_fails_on_use_falls_back_to_memory_without_losing_the_key():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_BrokenBackend())
+    try:
+        store = SecretStore()
+        assert store.persistent
+        assert store.set("https://x.test", "sk-abcdef123456") is False
+        assert store.get("https://x.test") == "sk-abcdef123456"
+        assert not store.persistent
+        assert "memory" in (store.problem or "")
+    finally:
+        keyring.set_keyring(previous)
