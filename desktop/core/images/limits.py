@@ -23,3 +23,7 @@ class ImageLimits:
     """Media types the target accepts; the output is always one of these."""
     max_pixels: int | None = None
     """Cap on width*height of the output (None: only max_long_edge applies)."""
+    max_file_bytes: int = 200_000_000
+    """Largest input file the pipeline will read at all (checked before reading it whole)."""
+    max_input_pixels: int = 50_000_000
+    """Largest input width*height the pipeline will decode (decompression-bomb guard)."""

@@ -1,0 +1,28 @@
+"""The image pipeline: bytes or files in, a ready Letta content part (or a reason) out.
+
+Qt-free and thread-safe: call it from worker threads. SVG needs a rasteriser registered by the
+app (``set_svg_rasterizer``); HEIC/HEIF support (pillow-heif) is registered on first use.
+"""
+
+from .errors import ImageRejected
+from .limits import DEFAULT_FORMATS, ImageLimits
+from .pipeline import prepare_file, prepare_image
+from .prepared import PreparedImage
+from .sniff import sniff_media_type
+from .svg import set_svg_rasterizer
+from .thumbnails import decode_base64_thumbnail, make_thumbnail
+from .urls import is_public_image_url
+
+__all__ = [
+    "DEFAULT_FORMATS",
+    "ImageLimits",
+    "ImageRejected",
+    "PreparedImage",
+    "decode_base64_thumbnail",
+    "is_public_image_url",
+    "make_thumbnail",
+    "prepare_file",
+    "prepare_image",
+    "set_svg_rasterizer",
+    "sniff_media_type",
+]

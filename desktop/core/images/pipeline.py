@@ -1,0 +1,156 @@
+"""Bytes or a file in, a PreparedImage (or an ImageRejected with a reason) out.
+
+sniff → size guards → header pixel guard → decode (JPEG: DCT draft) → resize → EXIF orientation
+→ sRGB, 8-bit, no alpha unless used → metadata dropped → format + byte budget. Pure functions,
+safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+from . import errors
+from .errors import ImageRejected
+from .fit import encode_to_fit, looks_like_graphic, resize, target_size
+from .guard import decode_image, reject_not_image
+from .limits import ImageLimits
+from .normalize import (
+    apply_orientation,
+    drop_opaque_alpha,
+    read_orientation,
+    strip_metadata,
+    to_resizable,
+    to_srgb,
+)
+from .prepared import PreparedImage, format_size
+from .sniff import sniff_media_type
+from .svg import rasterize_svg
+
+DEFAULT_LIMITS = ImageLimits()
+
+
+def _file_too_large(size: int, limits: ImageLimits) -> ImageRejected:
+    return ImageRejected(
+        errors.FILE_TOO_LARGE,
+        f"The file is too large ({format_size(size)}; the limit is "
+        f"{format_size(limits.max_file_bytes)}).",
+    )
+
+
+def prepare_image(data: bytes, limits: ImageLimits | None = None) -> PreparedImage:
+    """Fit image bytes to ``limits`` (defaults: the safe all-provider profile).
+
+    Raises ImageRejected, whose str() is the message for the user, for anything it won't send.
+    """
+    limits = limits or DEFAULT_LIMITS
+    data = bytes(data) if not isinstance(data, bytes) else data
+    if not data:
+        raise ImageRejected(errors.EMPTY, "The file is empty.")
+    if len(data) > limits.max_file_bytes:
+        raise _file_too_large(len(data), limits)
+    media_type = sniff_media_type(data)
+    if media_type is None:
+        raise reject_not_image(data)
+    if media_type == "image/svg+xml":
+        png = rasterize_svg(data, limits.max_long_edge)
+        if sniff_media_type(png) != "image/png":
+            raise ImageRejected(errors.DAMAGED, "The SVG image is damaged or can't be drawn.")
+        prepared = _prepare_raster(png, "image/png", limits)
+        return replace(prepared, original_media_type=media_type, original_size=len(data))
+    return _prepare_raster(data, media_type, limits)
+
+
+def _prepare_raster(data: bytes, media_type: str, limits: ImageLimits) -> PreparedImage:
+    def draft_size(size: tuple[int, int]) -> tuple[int, int]:
+        return target_size(size[0], size[1], limits)
+
+    im, original = decode_image(data, media_type, limits.max_input_pixels, draft_size)
+    icc = im.info.get("icc_profile")
+    orientation = read_orientation(im)
+
+    im = to_resizable(im)
+    graphic = looks_like_graphic(im, media_type)
+    im = resize(im, target_size(original[0], original[1], limits))
+    im = apply_orientation(im, orientation)
+    im = to_srgb(im, icc)
+    im = drop_opaque_alpha(im)
+    im = strip_metadata(im)
+    encoded, out_type, im = encode_to_fit(im, graphic, limits)
+    if orientation in (5, 6, 7, 8):
+        original = (original[1], original[0])
+    return PreparedImage(
+        media_type=out_type,
+        data=encoded,
+        width=im.width,
+        height=im.height,
+        original_width=original[0],
+        original_height=original[1],
+        original_media_type=media_type,
+        original_size=len(data),
+    )
+
+
+def _name(path: Path) -> str:
+    return path.name or str(path)
+
+
+def prepare_file(path: str | os.PathLike[str], limits: ImageLimits | None = None) -> PreparedImage:
+    """prepare_image for a file, checking it first from its metadata alone.
+
+    Folders, missing files, unreadable files, empty files and files larger than
+    ``limits.max_file_bytes`` are refused without reading them; the message names the file.
+    """
+    limits = limits or DEFAULT_LIMITS
+    path = Path(path)
+    name = _name(path)
+    try:
+        data = _read_bounded(path, limits)
+    except ImageRejected as exc:
+        raise exc.for_file(name) from None
+    try:
+        return prepare_image(data, limits)
+    except ImageRejected as exc:
+        raise exc.for_file(name) from None
+
+
+def _os_error(exc: OSError, *, reading: bool) -> ImageRejected:
+    if isinstance(exc, FileNotFoundError):
+        if reading:
+            return ImageRejected(errors.NOT_FOUND, "The file disappeared before it could be read.")
+        return ImageRejected(errors.NOT_FOUND, "The file doesn't exist (was it moved or deleted?).")
+    if isinstance(exc, PermissionError):
+        return ImageRejected(errors.PERMISSION, "You don't have permission to read this file.")
+    if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
+        return ImageRejected(errors.IS_FOLDER, "This is a folder, not an image.")
+    reason = exc.strerror or type(exc).__name__
+    return ImageRejected(errors.UNREADABLE, f"The file can't be read ({reason}).")
+
+
+def _read_bounded(path: Path, limits: ImageLimits) -> bytes:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise _os_error(exc, reading=False) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageRejected(errors.IS_FOLDER, "This is a folder, not an image.")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageRejected(errors.UNREADABLE, "This is not a regular file.")
+    if st.st_size == 0:
+        raise ImageRejected(errors.EMPTY, "The file is empty.")
+    if st.st_size > limits.max_file_bytes:
+        raise _file_too_large(st.st_size, limits)
+    try:
+        with open(path, "rb") as fh:
+            # The file may have grown since stat(): never read more than the cap allows.
+            data = fh.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        raise _os_error(exc, reading=True) from None
+    if len(data) > limits.max_file_bytes:
+        raise _file_too_large(len(data), limits)
+    if not data:
+        raise ImageRejected(errors.EMPTY, "The file is empty.")
+    return data

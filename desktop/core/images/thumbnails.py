@@ -1,0 +1,74 @@
+"""Small previews for the UI (chips, chat bubbles). Fast: JPEG draft + reduce, tiny output."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+from PIL import Image
+
+from . import errors
+from .errors import ImageRejected
+from .fit import looks_like_graphic
+from .guard import decode_image, reject_not_image
+from .limits import ImageLimits
+from .normalize import apply_orientation, read_orientation, to_resizable, to_srgb
+from .sniff import sniff_media_type
+from .svg import rasterize_svg
+
+_GUARD = ImageLimits()
+
+
+def make_thumbnail(data: bytes, max_edge: int = 160) -> bytes:
+    """A PNG (graphics, transparency) or JPEG (photos) whose long edge is at most ``max_edge``.
+
+    Same safety checks as prepare_image (bombs, damaged files); raises ImageRejected.
+    """
+    if max_edge < 1:
+        raise ValueError("max_edge must be positive")
+    if not data:
+        raise ImageRejected(errors.EMPTY, "The file is empty.")
+    if len(data) > _GUARD.max_file_bytes:
+        raise ImageRejected(errors.FILE_TOO_LARGE, "The file is too large.")
+    media_type = sniff_media_type(data)
+    if media_type is None:
+        raise reject_not_image(data)
+    if media_type == "image/svg+xml":
+        data = rasterize_svg(data, max_edge)
+        media_type = "image/png"
+
+    def draft_size(size: tuple[int, int]) -> tuple[int, int]:
+        scale = min(1.0, max_edge / max(size))
+        return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+    im, _ = decode_image(data, media_type, _GUARD.max_input_pixels, draft_size)
+    icc = im.info.get("icc_profile")
+    orientation = read_orientation(im)
+    im = to_resizable(im)
+    im.thumbnail((max_edge, max_edge), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    im = apply_orientation(im, orientation)
+    im = to_srgb(im, icc)
+    im.info = {}
+    out = io.BytesIO()
+    if im.mode == "RGBA" or looks_like_graphic(im, media_type):
+        im.save(out, "PNG", compress_level=1)
+    else:
+        im.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def decode_base64_thumbnail(b64: str, max_edge: int = 160) -> bytes:
+    """make_thumbnail for base64 text (optionally a ``data:…;base64,`` URL).
+
+    Broken base64 raises ImageRejected rather than binascii.Error.
+    """
+    text = (b64 or "").strip()
+    if text.startswith("data:"):
+        _, _, text = text.partition(",")
+    text = "".join(text.split())
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageRejected(errors.BAD_DATA, "The image data is damaged.") from None
+    return make_thumbnail(data, max_edge)
