@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -44,7 +45,9 @@ def normalize_base_url(url: str) -> str:
     if url.endswith("/v1"):
         url = url[:-3]
     if url and "://" not in url:
-        url = "https://" + url
+        # A bare local address is a self-hosted server, which speaks plain http (TLS to it
+        # would fail with a confusing "could not reach"); anything else gets https.
+        url = ("http://" if is_loopback_url("http://" + url) else "https://") + url
     return url
 
 
@@ -88,6 +91,9 @@ class MessageStream:
         with self._lock:
             response = self._response
         if response is not None:
+            # Closing a socket does not wake a thread blocked in recv() on it: without a
+            # shutdown the reader would sit there until the next ping (~20 s) or read timeout.
+            _shutdown_socket(response)
             response.close()
 
     def cancel(self) -> None:
@@ -99,6 +105,16 @@ class MessageStream:
             self._client.cancel_run(self._agent_id)
 
     def __iter__(self) -> Iterator[StreamEvent]:
+        try:
+            yield from self._iter_events()
+        except LettaError as exc:
+            self._client._scrub(exc)
+            raise
+
+    def _iter_events(self) -> Iterator[StreamEvent]:
+        if self._cancelled.is_set():
+            yield StreamStop("cancelled")  # closed before anything was sent
+            return
         http = self._client._http
         request = http.build_request(
             "POST",
@@ -111,40 +127,57 @@ class MessageStream:
             response = http.send(request, stream=True)
         with self._lock:
             self._response = response
+            # close() sets the flag before it takes the lock: either it saw this response
+            # (and closed it) or we see the flag here. Without this check a close() that
+            # came while the headers were on their way was ignored and the reply ran on.
+            closed_early = self._cancelled.is_set()
         try:
-            if response.status_code >= 300:
-                body = response.read()
-                raise error_for_status(
-                    response.status_code,
-                    body,
-                    response.headers.get("content-type", ""),
-                    response.headers,
-                    what="agent",
-                )
-            ctype = response.headers.get("content-type", "")
-            if "text/event-stream" not in ctype:
-                # Some servers answer a non-streamed JSON body; accept it rather than fail.
-                body = response.read()
-                yield from self._events_from_json(body, ctype)
+            if closed_early:
+                yield StreamStop("cancelled")
                 return
-            source = EventSource(response)
-            pairs = ((sse.event, sse.data) for sse in source.iter_sse())
             try:
                 with self._client._translate_errors(
                     sending=True, stream=True, cancelled=self._cancelled
                 ):
-                    yield from parse_stream(pairs)
-            except (_Cancelled, StreamCut, NetworkError):
+                    yield from self._read_response(response)
+            except (_Cancelled, StreamCut, NetworkError, httpx.StreamError):
                 if not self._cancelled.is_set():
                     raise
                 yield StreamStop("cancelled")  # we closed the stream ourselves
         finally:
             response.close()
 
+    def _read_response(self, response: httpx.Response) -> Iterator[StreamEvent]:
+        if response.status_code >= 300:
+            body = response.read()
+            raise error_for_status(
+                response.status_code,
+                body,
+                response.headers.get("content-type", ""),
+                response.headers,
+                what="agent",
+            )
+        ctype = response.headers.get("content-type", "")
+        if "text/event-stream" not in ctype:
+            # Some servers answer a non-streamed JSON body; accept it rather than fail.
+            body = response.read()
+            yield from self._events_from_json(body, ctype)
+            return
+        source = EventSource(response)
+        pairs = ((sse.event, sse.data) for sse in source.iter_sse())
+        yield from parse_stream(pairs)
+
     def _events_from_json(self, body: bytes, ctype: str) -> Iterator[StreamEvent]:
         data = self._client._decode_json(body, ctype)
-        lines = [("message", json.dumps(m)) for m in data.get("messages", [])]
-        if data.get("stop_reason"):
+        if not isinstance(data, dict):
+            raise ServerError("The server sent a reply the app could not read.")
+        messages = data.get("messages")
+        lines = (
+            [("message", json.dumps(m)) for m in messages if isinstance(m, dict)]
+            if isinstance(messages, list)
+            else []
+        )
+        if isinstance(data.get("stop_reason"), dict):
             lines.append(("message", json.dumps(data["stop_reason"])))
         yield from parse_stream(lines)
 
@@ -163,6 +196,8 @@ class LettaClient:
         from desktop import __version__
 
         self.base_url = normalize_base_url(base_url)
+        # Kept only to scrub it out of error text a server might echo back.
+        self._secret = api_key if api_key and len(api_key) >= 6 else None
         headers = {
             "User-Agent": user_agent or f"letta-desktop/{__version__}",
             "Accept": "application/json",
@@ -235,26 +270,42 @@ class LettaClient:
             return NetworkError("The connection broke while the reply was streaming.")
         return NetworkError(f"The connection to {where} broke during the request.")
 
+    def _scrub(self, err: LettaError) -> LettaError:
+        """Remove the API key from an error's text, in place (a server may echo it back)."""
+        secret = self._secret
+        if secret:
+            err.args = tuple(
+                a.replace(secret, "[API key]") if isinstance(a, str) else a for a in err.args
+            )
+            if err.detail:
+                err.detail = err.detail.replace(secret, "[API key]")
+        return err
+
     def _decode_json(self, body: bytes, ctype: str) -> Any:
         try:
             return json.loads(body)
         except ValueError:
             kind = "a web page" if b"<" in body[:200] else "something that is not JSON"
             raise ServerError(
-                f"The server answered with {kind} instead of the Letta API; check the server URL."
+                f"The server at {self.base_url} answered with {kind} instead of the Letta API;"
+                " check the server URL."
             ) from None
 
     def _request(self, method: str, path: str, *, what: str = "request", **kwargs: Any) -> Any:
-        with self._translate_errors():
-            response = self._http.request(method, path, **kwargs)
-        ctype = response.headers.get("content-type", "")
-        if response.status_code >= 300:
-            raise error_for_status(
-                response.status_code, response.content, ctype, response.headers, what=what
-            )
-        if not response.content:
-            return None
-        return self._decode_json(response.content, ctype)
+        try:
+            with self._translate_errors():
+                response = self._http.request(method, path, **kwargs)
+            ctype = response.headers.get("content-type", "")
+            if response.status_code >= 300:
+                raise error_for_status(
+                    response.status_code, response.content, ctype, response.headers, what=what
+                )
+            if not response.content:
+                return None
+            return self._decode_json(response.content, ctype)
+        except LettaError as exc:
+            self._scrub(exc)
+            raise
 
     # -- API -----------------------------------------------------------------------------
 
@@ -279,15 +330,13 @@ class LettaClient:
 
     def get_agent(self, agent_id: str) -> Agent:
         data = self._request("GET", f"/v1/agents/{agent_id}", what="agent")
-        if not isinstance(data, dict) or "id" not in data:
-            raise ServerError("The server sent an agent the app could not read.")
-        return Agent.from_json(data)
+        return _agent(data)
 
     def update_agent_model(self, agent_id: str, handle: str) -> Agent:
         data = self._request(
             "PATCH", f"/v1/agents/{agent_id}", json={"model": handle}, what="agent"
         )
-        return Agent.from_json(data)
+        return _agent(data)
 
     def list_models(self) -> list[ModelInfo]:
         data = self._request("GET", "/v1/models/", what="model list")
@@ -334,11 +383,34 @@ class LettaClient:
         data = self._request(
             "POST", "/v1/agents/", json={"name": name, "model": model, **extra}, what="agent"
         )
-        return Agent.from_json(data)
+        return _agent(data)
+
+
+def _shutdown_socket(response: httpx.Response) -> None:
+    """Wake a reader blocked on this response's socket (best effort; any thread)."""
+    stream = response.extensions.get("network_stream")
+    get_info = getattr(stream, "get_extra_info", None)
+    if get_info is None:
+        return
+    try:
+        sock = get_info("socket")
+    except Exception:
+        return
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            # The plain socket's shutdown: SSLSocket.shutdown() would also drop its SSL object
+            # under the feet of the reading thread.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _Cancelled(Exception):
     """Internal: the stream broke because the user cancelled it."""
+
+
+def _agent(data: Any) -> Agent:
+    if not isinstance(data, dict) or "id" not in data:
+        raise ServerError("The server sent an agent the app could not read.")
+    return Agent.from_json(data)
 
 
 def _as_list(data: Any) -> list[Any]:

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 _TAG_RE = re.compile(r"<[^>]+>")
+# The legacy server sends validation errors as the *repr* of pydantic's list of dicts.
+_REPR_MSG_RE = re.compile(r"""'msg': (?:'([^']*)'|"([^"]*)")""")
 _MAX_DETAIL = 300
 
 
@@ -157,10 +159,20 @@ def parse_error_body(body: bytes, content_type: str) -> tuple[str | None, dict[s
                 detail = err
             if not detail and isinstance(data.get("message"), str):
                 detail = data["message"]
+            if isinstance(detail, dict):  # e.g. {"code": "PENDING_APPROVAL", "message": ...}
+                code, text = detail.get("code"), detail.get("message") or detail.get("detail")
+                if isinstance(text, str) and text:
+                    detail = f"{code}: {text}" if isinstance(code, str) and code else text
+                elif isinstance(code, str) and code:
+                    detail = code
             if isinstance(detail, list):  # pydantic validation errors
                 detail = "; ".join(
                     str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail
                 )
+            elif isinstance(detail, str) and detail.startswith("[{"):
+                msgs = [a or b for a, b in _REPR_MSG_RE.findall(detail)]
+                if msgs:
+                    detail = "; ".join(msgs)
             return (_clean(str(detail)) if detail else None), data
         return None, {}
     return None, {}
@@ -246,6 +258,12 @@ def error_for_status(
             "The server redirected the request"
             + (f" to {location}" if location else "")
             + "; check the server URL.",
+            status=status,
+            detail=detail,
+        )
+    if 400 <= status < 500:  # any other client error: not the server's internal failure
+        return BadRequest(
+            f"The server refused the request (HTTP {status})" + (f": {detail}" if detail else "."),
             status=status,
             detail=detail,
         )
