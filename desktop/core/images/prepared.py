@@ -16,8 +16,8 @@ def format_size(n: int) -> str:
     if n < 1_000_000:
         return f"{round(n / 1000)} KB"
     if n < 1_000_000_000:
-        return f"{n / 1_000_000:.1f} MB"
-    return f"{n / 1_000_000_000:.1f} GB"
+        return f"{n / 1_000_000:.1f}".removesuffix(".0") + " MB"
+    return f"{n / 1_000_000_000:.1f}".removesuffix(".0") + " GB"
 
 
 @dataclass(frozen=True)
