@@ -75,10 +75,8 @@ def sniff_media_type(data: bytes) -> str | None:
         return "image/vnd.adobe.photoshop"
     brands = _ftyp_brands(data[:4096])
     if brands:
-        major = _FTYP_IMAGE_BRANDS.get(brands[0])
-        if major:
-            return major
-        found = [_FTYP_IMAGE_BRANDS[b] for b in brands[1:] if b in _FTYP_IMAGE_BRANDS]
+        # The most specific image brand wins, major or compatible ("mif1" + "heic" → HEIC).
+        found = {_FTYP_IMAGE_BRANDS[b] for b in brands if b in _FTYP_IMAGE_BRANDS}
         for preferred in ("image/avif", "image/heic", "image/heif"):
             if preferred in found:
                 return preferred
