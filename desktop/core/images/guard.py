@@ -121,15 +121,22 @@ def strip_png_chunks(data: bytes) -> bytes | None:
     return b"".join(out) if len(out) > 1 else None
 
 
+def _registered(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """Only the Pillow plugins actually present (Image.open fails outright on unknown ids)."""
+    if any(name not in Image.OPEN for name in formats):
+        Image.init()
+    return tuple(name for name in formats if name in Image.OPEN)
+
+
 def open_image(data: bytes, media_type: str, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse anything over ``max_pixels`` before decoding."""
     if not _decoder_available(media_type):
         raise ImageRejected(
             errors.UNSUPPORTED, f"{short_name(media_type)} images can't be opened on this computer."
         )
-    formats = PILLOW_FORMATS.get(media_type)
+    formats = _registered(PILLOW_FORMATS.get(media_type, ()))
     try:
-        im = Image.open(io.BytesIO(data), formats=formats)
+        im = Image.open(io.BytesIO(data), formats=formats or None)
     except Image.DecompressionBombError:
         raise too_many_pixels(_size_without_guard(data, formats or ())) from None
     except MemoryError:
