@@ -35,7 +35,7 @@ from .chat_session import ChatSession
 from .composer import Composer
 from .connect_dialog import ConnectDialog
 from .errors import Action, UserError, describe
-from .transcript import TranscriptModel, TranscriptView
+from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 
 ClientFactory = Callable[[str, str | None], LettaClient]
 
@@ -88,7 +88,8 @@ class MainWindow(QMainWindow):
         header.addStretch(1)
         header.addWidget(self.server_label)
 
-        self.transcript_model = TranscriptModel(self.workers, self)
+        self.thumbnails = ThumbnailCache(self.workers, parent=self)
+        self.transcript_model = TranscriptModel(self.thumbnails, self)
         self.transcript = TranscriptView(self.transcript_model)
         self.banner = Banner()
         self.composer = Composer()
