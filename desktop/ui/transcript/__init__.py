@@ -1,0 +1,56 @@
+"""The chat transcript: QListView + list model + delegate (no widget per message).
+
+- `TranscriptModel` holds display rows built from core `Message`s, the user's local messages
+  and the reply stream (batched: one repaint per changed row every ~40 ms).
+- `TranscriptDelegate` paints and measures rows, caching layouts per (row, width, revision).
+- `TranscriptView` handles scrolling (stick to bottom, keep position on older pages, ask for
+  older pages at the top), clicks (Retry/Edit/Discard, thumbnails, links, folding) and copying.
+- `ThumbnailCache` decodes history images on workers into a bounded LRU; never fetches URLs.
+"""
+
+from .delegate import TranscriptDelegate
+from .model import (
+    CollapsedRole,
+    DateRole,
+    EntryRole,
+    ErrorRole,
+    ImagesRole,
+    KindRole,
+    LevelRole,
+    MessageIdRole,
+    MessageTypeRole,
+    NoteRole,
+    OtidRole,
+    RevisionRole,
+    StateRole,
+    TextRole,
+    ThumbnailsRole,
+    ToolNameRole,
+    TranscriptModel,
+)
+from .thumbnails import Thumb, ThumbnailCache
+from .view import TranscriptView
+
+__all__ = [
+    "CollapsedRole",
+    "DateRole",
+    "EntryRole",
+    "ErrorRole",
+    "ImagesRole",
+    "KindRole",
+    "LevelRole",
+    "MessageIdRole",
+    "MessageTypeRole",
+    "NoteRole",
+    "OtidRole",
+    "RevisionRole",
+    "StateRole",
+    "TextRole",
+    "Thumb",
+    "ThumbnailCache",
+    "ThumbnailsRole",
+    "ToolNameRole",
+    "TranscriptDelegate",
+    "TranscriptModel",
+    "TranscriptView",
+]

@@ -1,0 +1,523 @@
+"""Paints transcript rows: user bubbles, Markdown replies, collapsible thinking/tool rows, notices.
+
+Layout of a row (text documents, bubble, thumbnails, action links) is computed once per
+(row, width, revision) and cached; paint and hit-testing reuse the same `RowLayout`, so what is
+clickable is exactly what is drawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QAbstractScrollArea, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from . import style as S
+from .model import COLLAPSIBLE, EntryRole, ThumbnailsRole, ToolNameRole
+from .model import Entry as _Entry
+from .richtext import DocStyle, RichText
+from .style import Theme
+from .thumbnails import Thumb
+
+Index = QModelIndex | QPersistentModelIndex
+_CACHE_ROWS = 600  # laid-out rows kept; others are rebuilt when scrolled back into view
+_TOOL_TEXT_MAX = 20000  # a huge tool result is shown truncated; Copy still gives all of it
+_MD_NOISE = re.compile(r"[*_`#>|]+")
+
+
+@dataclass
+class RowLayout:
+    """Geometry of one row, relative to the row's top-left corner."""
+
+    height: float
+    rich: RichText | None = None
+    text_pos: QPointF = field(default_factory=QPointF)
+    text_width: float = 0.0
+    bubble: QRectF | None = None
+    header: QRectF | None = None
+    panel: QRectF | None = None
+    thumbs: list[QRectF] = field(default_factory=list)
+    # small text lines: (rect, text, tone, alignment flags)
+    lines: list[tuple[QRectF, str, str, int]] = field(default_factory=list)
+    actions: list[tuple[str, QRectF]] = field(default_factory=list)
+    column: QRectF = field(default_factory=QRectF)
+
+
+@dataclass
+class _RowCache:
+    rich: RichText | None = None
+    style_key: str = ""
+    layouts: dict[tuple[int, int], RowLayout] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What is under the mouse: action is toggle/retry/edit/discard/image/link."""
+
+    action: str
+    payload: object = None
+
+
+def display_text(e: _Entry) -> str:
+    """The text as shown (tool JSON pretty-printed once complete, huge outputs truncated)."""
+    text = e.text
+    if e.kind in ("tool_call", "tool_return", "approval") and e.state != "streaming":
+        stripped = text.strip()
+        if stripped[:1] in "{[" and len(stripped) < _TOOL_TEXT_MAX:
+            with contextlib.suppress(ValueError):  # not JSON after all: show it as it is
+                text = json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
+        if len(text) > _TOOL_TEXT_MAX:
+            more = len(text) - _TOOL_TEXT_MAX
+            text = f"{text[:_TOOL_TEXT_MAX]}\n… ({more:,} more characters; Copy gives all)"
+    return text
+
+
+def summary_line(text: str) -> str:
+    for line in text[:600].splitlines():
+        line = _MD_NOISE.sub("", line).strip()
+        if line:
+            return " ".join(line.split())
+    return ""
+
+
+class TranscriptDelegate(QStyledItemDelegate):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: OrderedDict[int, _RowCache] = OrderedDict()
+        self._heights: dict[int, float] = {}
+        self._theme: Theme | None = None
+        self._theme_key: tuple[int, str] | None = None
+
+    # -- cache -----------------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Forget all layouts (palette or font changed)."""
+        self._rows.clear()
+        self._heights.clear()
+        self._theme = None
+
+    def theme(self, option: QStyleOptionViewItem) -> Theme:
+        key = (option.palette.cacheKey(), option.font.key())
+        if self._theme is None or key != self._theme_key:
+            if self._theme is not None:
+                self._rows.clear()
+            self._theme = Theme.from_palette(option.palette, option.font)
+            self._theme_key = key
+        return self._theme
+
+    def last_height(self, index: Index) -> float | None:
+        entry = index.data(EntryRole)
+        return None if entry is None else self._heights.get(entry.uid)
+
+    def row_layout(self, option: QStyleOptionViewItem, index: Index) -> RowLayout | None:
+        entry: _Entry | None = index.data(EntryRole)
+        if entry is None:
+            return None
+        width = self._width(option)
+        cache = self._rows.get(entry.uid)
+        if cache is None:
+            cache = self._rows[entry.uid] = _RowCache()
+            while len(self._rows) > _CACHE_ROWS:
+                self._rows.popitem(last=False)
+        else:
+            self._rows.move_to_end(entry.uid)
+        key = (width, entry.revision)
+        layout = cache.layouts.get(key)
+        if layout is None:
+            layout = self._layout(entry, index, width, self.theme(option), cache)
+            if len(cache.layouts) > 2:
+                cache.layouts.clear()
+            cache.layouts[key] = layout
+        self._heights[entry.uid] = layout.height
+        return layout
+
+    @staticmethod
+    def _width(option: QStyleOptionViewItem) -> int:
+        widget = option.widget
+        if isinstance(widget, QAbstractScrollArea):
+            return max(120, widget.viewport().width())
+        return max(120, option.rect.width())
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def _rich(self, cache: _RowCache, theme: Theme, e: _Entry) -> RichText:
+        if e.kind == "user" or e.kind in ("system", "unknown"):
+            font, markdown = (theme.font if e.kind == "user" else theme.small), False
+        elif e.kind == "assistant":
+            font, markdown = theme.font, True
+        elif e.kind == "reasoning":
+            font, markdown = theme.small, True
+        else:
+            font, markdown = theme.mono, False
+        key = f"{font.key()}|{markdown}"
+        if cache.rich is None or cache.style_key != key:
+            gap = QFontMetricsF(font).height() * 0.6
+            cache.rich = RichText(DocStyle(font, theme.code, theme.link, markdown), gap)
+            cache.style_key = key
+        cache.rich.set_text(display_text(e))
+        return cache.rich
+
+    def _layout(
+        self, e: _Entry, index: Index, width: int, theme: Theme, cache: _RowCache
+    ) -> RowLayout:
+        col_w = float(min(width - 2 * S.SIDE, S.COLUMN_MAX))
+        column = QRectF((width - col_w) / 2, 0, col_w, 0)
+        if e.kind == "user":
+            layout = self._layout_user(e, column, theme, cache)
+        elif e.kind == "notice":
+            layout = self._layout_notice(e, column, theme)
+        elif e.kind in COLLAPSIBLE or e.kind == "approval":
+            layout = self._layout_fold(e, column, theme, cache)
+        else:
+            layout = self._layout_reply(e, column, theme, cache)
+        layout.column = QRectF(column.left(), 0, col_w, layout.height)
+        return layout
+
+    def _small_lines(
+        self,
+        layout: RowLayout,
+        y: float,
+        column: QRectF,
+        text: str,
+        tone: str,
+        theme: Theme,
+        right: bool = False,
+    ) -> float:
+        """Adds a wrapped line of small text; returns the y below it."""
+        fm = QFontMetricsF(theme.small)
+        flags = int(Qt.TextFlag.TextWordWrap) | int(
+            Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
+        )
+        box = fm.boundingRect(QRectF(0, 0, column.width(), 10_000), flags, text)
+        rect = QRectF(column.left(), y, column.width(), math.ceil(box.height()))
+        layout.lines.append((rect, text, tone, flags))
+        return rect.bottom()
+
+    def _layout_user(self, e: _Entry, column: QRectF, theme: Theme, cache: _RowCache) -> RowLayout:
+        layout = RowLayout(height=0)
+        top = 10.0
+        inner_max = max(60.0, column.width() * S.BUBBLE_MAX_FRACTION) - 2 * S.BUBBLE_PAD_X
+        text_w = text_h = 0.0
+        if e.text:
+            rich = self._rich(cache, theme, e)
+            rich.set_width(inner_max)
+            text_w = min(math.ceil(rich.ideal_width()) + 1.0, inner_max)
+            rich.set_width(text_w)
+            text_h = rich.height()
+            layout.rich, layout.text_width = rich, text_w
+        n = len(e.images)
+        per_line = max(1, int((inner_max + S.THUMB_GAP) // (S.THUMB_W + S.THUMB_GAP)))
+        thumbs_w = min(n, per_line) * (S.THUMB_W + S.THUMB_GAP) - S.THUMB_GAP if n else 0.0
+        lines = math.ceil(n / per_line)
+        thumbs_h = lines * (S.THUMB_H + S.THUMB_GAP) - S.THUMB_GAP if n else 0.0
+        inner_w = max(text_w, thumbs_w)
+        inner_h = text_h + thumbs_h + (8 if text_h and thumbs_h else 0)
+        bubble = QRectF(
+            column.right() - inner_w - 2 * S.BUBBLE_PAD_X,
+            top,
+            inner_w + 2 * S.BUBBLE_PAD_X,
+            inner_h + 2 * S.BUBBLE_PAD_Y,
+        )
+        layout.bubble = bubble
+        layout.text_pos = QPointF(bubble.left() + S.BUBBLE_PAD_X, top + S.BUBBLE_PAD_Y)
+        ty = top + S.BUBBLE_PAD_Y + text_h + (8 if text_h and thumbs_h else 0)
+        for i in range(n):
+            r, c = divmod(i, per_line)
+            x = bubble.right() - S.BUBBLE_PAD_X - thumbs_w + c * (S.THUMB_W + S.THUMB_GAP)
+            y = ty + r * (S.THUMB_H + S.THUMB_GAP)
+            layout.thumbs.append(QRectF(x, y, S.THUMB_W, S.THUMB_H))
+        y = bubble.bottom() + 4
+        status = QRectF(column.left(), y, column.width(), 0)
+        if e.state == "sending":
+            y = self._small_lines(layout, y, status, "Sending…", "muted", theme, right=True)
+        elif e.state == "failed":
+            words = f"Not sent: {e.error}" if e.error else "Not sent."
+            y = self._small_lines(layout, y, status, words, "error", theme, right=True)
+            y = self._layout_actions(layout, y + 2, column, theme)
+        layout.height = math.ceil(y + 6)
+        return layout
+
+    def _layout_actions(self, layout: RowLayout, y: float, column: QRectF, theme: Theme) -> float:
+        fm = QFontMetricsF(theme.small)
+        h = fm.height() + 6
+        x = column.right()
+        for name in ("Discard", "Edit", "Retry"):  # right to left
+            w = fm.horizontalAdvance(name) + 16
+            x -= w
+            layout.actions.insert(0, (name.lower(), QRectF(x, y, w, h)))
+            x -= 4
+        return y + h
+
+    def _layout_reply(self, e: _Entry, column: QRectF, theme: Theme, cache: _RowCache) -> RowLayout:
+        layout = RowLayout(height=0)
+        top = 6.0
+        rich = self._rich(cache, theme, e)
+        rich.set_width(column.width())
+        layout.rich, layout.text_width = rich, column.width()
+        layout.text_pos = QPointF(column.left(), top)
+        h = rich.height() if e.text else QFontMetricsF(theme.font).height()
+        y = top + h
+        if e.note:
+            y = self._small_lines(layout, y + 6, column, f"⚠ {e.note}", "warning", theme)
+        layout.height = math.ceil(y + 6)
+        return layout
+
+    def _layout_fold(self, e: _Entry, column: QRectF, theme: Theme, cache: _RowCache) -> RowLayout:
+        layout = RowLayout(height=0)
+        top = 3.0
+        fm = QFontMetricsF(theme.small)
+        layout.header = QRectF(column.left(), top, column.width(), math.ceil(fm.height()) + 8)
+        y = layout.header.bottom()
+        if not e.collapsed and e.text:
+            rich = self._rich(cache, theme, e)
+            inner = column.width() - 2 * S.PANEL_PAD - 14
+            rich.set_width(inner)
+            panel = QRectF(column.left() + 14, y + 2, inner + 2 * S.PANEL_PAD, 0)
+            panel.setHeight(rich.height() + 2 * S.PANEL_PAD)
+            layout.panel = panel
+            layout.rich, layout.text_width = rich, inner
+            layout.text_pos = QPointF(panel.left() + S.PANEL_PAD, panel.top() + S.PANEL_PAD)
+            y = panel.bottom()
+        if e.note:
+            y = self._small_lines(layout, y + 4, column, f"⚠ {e.note}", "warning", theme)
+        layout.height = math.ceil(y + 3)
+        return layout
+
+    def _layout_notice(self, e: _Entry, column: QRectF, theme: Theme) -> RowLayout:
+        layout = RowLayout(height=0)
+        width = column.width() * 0.8
+        flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignCenter)
+        fm = QFontMetricsF(theme.small)
+        box = fm.boundingRect(QRectF(0, 0, width - 24, 10_000), flags, e.text)
+        pill_w = min(width, math.ceil(box.width()) + 24)
+        pill = QRectF(column.center().x() - pill_w / 2, 8, pill_w, math.ceil(box.height()) + 10)
+        layout.panel = pill
+        layout.lines.append((pill, e.text, e.level or "info", flags))
+        layout.height = math.ceil(pill.bottom() + 8)
+        return layout
+
+    # -- Qt API ----------------------------------------------------------------------------------
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        layout = self.row_layout(option, index)
+        if layout is None:
+            return QSize(0, 0)
+        return QSize(self._width(option), int(layout.height))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        layout = self.row_layout(option, index)
+        entry: _Entry | None = index.data(EntryRole)
+        if layout is None or entry is None:
+            return
+        theme = self.theme(option)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(option.rect.topLeft())
+        clip = QRectF(0, 0, option.rect.width(), option.rect.height())
+        if option.state & QStyle.StateFlag.State_Selected:
+            sel = layout.column.adjusted(-8, 2, 8, -2)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.selection)
+            painter.drawRoundedRect(sel, 10, 10)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if entry.kind == "user":
+            self._paint_user(painter, option, index, entry, layout, theme, clip)
+        elif entry.kind == "notice":
+            self._paint_notice(painter, entry, layout, theme)
+        else:
+            if layout.header is not None:
+                self._paint_header(painter, index, entry, layout, theme, hovered)
+            if layout.panel is not None:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(theme.panel)
+                painter.drawRoundedRect(layout.panel, 10, 10)
+            color = theme.text if entry.kind == "assistant" else blend_muted(theme)
+            if layout.rich is not None and (entry.text or entry.kind != "assistant"):
+                layout.rich.set_width(layout.text_width)
+                layout.rich.draw(painter, layout.text_pos, option.palette, color, clip)
+            elif entry.kind == "assistant" and entry.state == "streaming":
+                painter.setFont(theme.font)
+                painter.setPen(theme.muted)
+                painter.drawText(layout.text_pos + QPointF(0, theme_ascent(theme)), "…")
+        self._paint_lines(painter, layout, theme)
+        painter.restore()
+
+    def _paint_user(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: Index,
+        e: _Entry,
+        layout: RowLayout,
+        theme: Theme,
+        clip: QRectF,
+    ) -> None:
+        if e.state == "sending":
+            painter.setOpacity(0.6)
+        if layout.bubble is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.bubble)
+            painter.drawRoundedRect(layout.bubble, S.BUBBLE_RADIUS, S.BUBBLE_RADIUS)
+        if layout.rich is not None:
+            layout.rich.set_width(layout.text_width)
+            layout.rich.draw(painter, layout.text_pos, option.palette, theme.text, clip)
+        if layout.thumbs:
+            thumbs: list[Thumb | None] = index.data(ThumbnailsRole) or []
+            for rect, thumb in zip(layout.thumbs, thumbs, strict=False):
+                self._paint_thumb(painter, rect, thumb, theme)
+        painter.setOpacity(1.0)
+        for name, rect in layout.actions:
+            painter.setPen(QPen(theme.accent if name == "retry" else theme.muted, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+            painter.setFont(theme.small)
+            painter.setPen(theme.accent if name == "retry" else theme.text)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, name.capitalize())
+
+    def _paint_thumb(self, painter: QPainter, rect: QRectF, thumb: Thumb | None, theme: Theme):
+        path = QPainterPath()
+        path.addRoundedRect(rect, 10, 10)
+        painter.save()
+        painter.setClipPath(path, Qt.ClipOperation.IntersectClip)
+        image = thumb.image if thumb is not None else None
+        if image is not None and not image.isNull():
+            # Cover the cell, cropping the centre: cells stay one size so rows never jump.
+            scale = max(rect.width() / image.width(), rect.height() / image.height())
+            sw, sh = rect.width() / scale, rect.height() / scale
+            source = QRectF((image.width() - sw) / 2, (image.height() - sh) / 2, sw, sh)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(rect, image, source)
+        else:
+            painter.fillRect(rect, theme.panel)
+            words = "Loading…" if thumb is None else thumb.label
+            painter.setFont(theme.small)
+            painter.setPen(theme.error if thumb is not None and thumb.failed else theme.muted)
+            flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
+            painter.drawText(rect.adjusted(8, 8, -8, -8), flags, words)
+        painter.restore()
+
+    def _paint_header(
+        self,
+        painter: QPainter,
+        index: Index,
+        e: _Entry,
+        layout: RowLayout,
+        theme: Theme,
+        hovered: bool,
+    ) -> None:
+        header = layout.header
+        assert header is not None
+        fm = QFontMetricsF(theme.small)
+        label = header_label(e, index.data(ToolNameRole))
+        tone = theme.error if e.kind == "tool_return" and e.status == "error" else theme.muted
+        chevron = QRectF(header.left() + 2, header.center().y() - 5, 10, 10)
+        pen = QPen(tone, 1.4)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        path = QPainterPath()
+        if e.collapsed:
+            path.moveTo(chevron.left() + 3, chevron.top() + 1)
+            path.lineTo(chevron.left() + 7, chevron.center().y())
+            path.lineTo(chevron.left() + 3, chevron.bottom() - 1)
+        else:
+            path.moveTo(chevron.left() + 1, chevron.top() + 3)
+            path.lineTo(chevron.center().x(), chevron.top() + 7)
+            path.lineTo(chevron.right() - 1, chevron.top() + 3)
+        painter.drawPath(path)
+        x = chevron.right() + 6
+        font = theme.small
+        bold = QFont(font)
+        bold.setWeight(bold.Weight.DemiBold)
+        painter.setFont(bold)
+        painter.setPen(theme.text if hovered else tone)
+        text_rect = QRectF(x, header.top(), header.right() - x, header.height())
+        flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.AlignmentFlag.AlignVCenter)
+        painter.drawText(text_rect, flags, label)
+        if e.collapsed:
+            used = QFontMetricsF(bold).horizontalAdvance(label) + 10
+            rest = text_rect.adjusted(used, 0, 0, 0)
+            summary = summary_line(e.text)
+            if summary and rest.width() > 40:
+                painter.setFont(font)
+                painter.setPen(theme.muted)
+                elided = fm.elidedText(summary, Qt.TextElideMode.ElideRight, rest.width())
+                painter.drawText(rest, flags, elided)
+
+    def _paint_notice(self, painter: QPainter, e: _Entry, layout: RowLayout, theme: Theme):
+        if layout.panel is None:
+            return
+        tone = tone_color(theme, e.level or "info")
+        fill = S.blend(theme.base, tone, 0.12 if e.level in ("warning", "error") else 0.06)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(layout.panel, layout.panel.height() / 2, layout.panel.height() / 2)
+
+    def _paint_lines(self, painter: QPainter, layout: RowLayout, theme: Theme) -> None:
+        painter.setFont(theme.small)
+        for rect, text, tone, flags in layout.lines:
+            painter.setPen(tone_color(theme, tone))
+            painter.drawText(rect, flags, text)
+
+    # -- hit testing -------------------------------------------------------------------------------
+
+    def hit_test(self, option: QStyleOptionViewItem, index: Index, pos: QPointF) -> Hit | None:
+        """What a click at `pos` (viewport coordinates; option.rect is the row) would do."""
+        layout = self.row_layout(option, index)
+        entry: _Entry | None = index.data(EntryRole)
+        if layout is None or entry is None:
+            return None
+        p = pos - QPointF(option.rect.topLeft())
+        for name, rect in layout.actions:
+            if rect.contains(p):
+                return Hit(name, entry.otid)
+        for i, rect in enumerate(layout.thumbs):
+            if rect.contains(p):
+                return Hit("image", i)
+        if layout.header is not None and layout.header.contains(p):
+            return Hit("toggle")
+        if layout.rich is not None and (entry.kind != "user" or layout.bubble is not None):
+            layout.rich.set_width(layout.text_width)
+            href = layout.rich.anchor_at(p - layout.text_pos)
+            if href:
+                return Hit("link", href)
+        if entry.kind in COLLAPSIBLE and entry.collapsed and layout.column.contains(p):
+            return Hit("toggle")
+        return None
+
+
+def header_label(e: _Entry, tool_name: str | None) -> str:
+    streaming = "…" if e.state == "streaming" else ""
+    if e.kind == "reasoning":
+        return f"Thinking{streaming}"
+    if e.kind == "tool_call":
+        return f"Tool: {tool_name}{streaming}" if tool_name else f"Tool call{streaming}"
+    if e.kind == "tool_return":
+        word = "Tool error" if e.status == "error" else "Result"
+        return f"{word}: {tool_name}" if tool_name else f"{word} of a tool"
+    if e.kind == "approval":
+        return f"Approval requested: {tool_name}" if tool_name else "Approval requested"
+    if e.kind == "system":
+        return "System"
+    return "Other message"
+
+
+def tone_color(theme: Theme, tone: str) -> QColor:
+    return {"error": theme.error, "warning": theme.warning, "text": theme.text}.get(
+        tone, theme.muted
+    )
+
+
+def blend_muted(theme: Theme) -> QColor:
+    """Body text of thinking/tool rows: readable but clearly secondary."""
+    return S.blend(theme.text, theme.base, 0.25)
+
+
+def theme_ascent(theme: Theme) -> float:
+    return QFontMetricsF(theme.font).ascent()

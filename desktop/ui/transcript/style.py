@@ -1,0 +1,70 @@
+"""Colours, fonts and spacing of the transcript, all derived from the palette (light/dark aware)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
+
+SIDE = 16  # margin left and right of the message column
+COLUMN_MAX = 820  # wider lines are hard to read: the column stays centred
+BUBBLE_PAD_X, BUBBLE_PAD_Y, BUBBLE_RADIUS = 14, 9, 16
+BUBBLE_MAX_FRACTION = 0.8
+THUMB_W, THUMB_H, THUMB_GAP = 148, 112, 6
+PANEL_PAD = 10
+
+
+def blend(a: QColor, b: QColor, t: float) -> QColor:
+    """`a` moved a fraction `t` towards `b`."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+    )
+
+
+@dataclass(frozen=True)
+class Theme:
+    text: QColor
+    muted: QColor
+    base: QColor
+    accent: QColor
+    bubble: QColor
+    panel: QColor
+    code: QColor
+    error: QColor
+    warning: QColor
+    link: QColor
+    selection: QColor
+    font: QFont
+    small: QFont
+    mono: QFont
+
+    @classmethod
+    def from_palette(cls, palette: QPalette, font: QFont) -> Theme:
+        role = QPalette.ColorRole
+        text, base = palette.color(role.Text), palette.color(role.Base)
+        dark = base.lightnessF() < 0.5
+        accent = palette.color(role.Accent)
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(small.pointSizeF())
+        selection = QColor(palette.color(role.Highlight))
+        selection.setAlphaF(0.14)
+        return cls(
+            text=text,
+            muted=blend(text, base, 0.45),
+            base=base,
+            accent=accent,
+            bubble=blend(base, accent, 0.30 if dark else 0.16),
+            panel=blend(base, text, 0.05),
+            code=blend(base, text, 0.08 if dark else 0.06),
+            error=QColor("#f07070") if dark else QColor("#c0392b"),
+            warning=QColor("#e0a64a") if dark else QColor("#9a5b00"),
+            link=palette.color(role.Link),
+            selection=selection,
+            font=QFont(font),
+            small=small,
+            mono=mono,
+        )

@@ -1,0 +1,354 @@
+"""The transcript as a user meets it: order, folding, streaming, paging, failures, images."""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import sys
+
+import PySide6
+import pytest
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QTextDocument
+
+from desktop.core.letta.models import ImageRef, Message, StreamChunk
+from desktop.ui.transcript import (
+    CollapsedRole,
+    KindRole,
+    StateRole,
+    TextRole,
+    ThumbnailCache,
+    ThumbnailsRole,
+    TranscriptModel,
+    TranscriptView,
+)
+from desktop.ui.transcript.richtext import SafeTextDocument
+from desktop.workers import Workers
+
+
+def _guard_pyside_refcounts() -> None:
+    """Work around PySide6 6.12.0 on CPython < 3.12: methods returning None/True/False do not
+    take a reference (they assume immortal singletons, PEP 683), so every call drops one and
+    the interpreter aborts ("deallocating None") after a few thousand calls. Topping up the
+    counts keeps the test process alive; the app itself needs a PySide6/Python pairing without
+    the bug (see the transcript's report)."""
+    if sys.version_info >= (3, 12) or PySide6.__version__ != "6.12.0":
+        return
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+
+
+_guard_pyside_refcounts()
+
+
+def msg(mid: str, kind: str, text: str, **kw) -> Message:
+    mtype = {"tool_call": "tool_call_message", "tool_return": "tool_return_message"}.get(
+        kind, f"{kind}_message"
+    )
+    return Message(id=mid, kind=kind, message_type=mtype, text=text, **kw)  # type: ignore[arg-type]
+
+
+def png_base64(w: int = 640, h: int = 400) -> str:
+    image = QImage(w, h, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3a7bd5"))
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, "PNG")
+    return base64.b64encode(bytes(buf.data())).decode()
+
+
+def chat(n: int) -> list[Message]:
+    out = []
+    for i in range(n):
+        out.append(msg(f"u{i}", "user", f"question {i}"))
+        out.append(msg(f"a{i}", "assistant", f"answer {i}\n\nwith **some** more words " * 3))
+    return out
+
+
+@pytest.fixture
+def workers():
+    w = Workers()
+    yield w
+    w.wait()  # also ends the pool's threads
+
+
+@pytest.fixture
+def transcript(qtbot, workers):
+    cache = ThumbnailCache(workers)
+    model = TranscriptModel(cache)
+    view = TranscriptView(model)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    yield view, model, cache
+    workers.wait()
+
+
+def row_rect(view: TranscriptView, row: int) -> QRect:
+    return view.visualRect(view.model().index(row, 0))
+
+
+def settle(qtbot, view: TranscriptView) -> None:
+    qtbot.wait(20)
+    view.doItemsLayout()
+
+
+def test_history_in_order_newest_at_bottom_with_kinds(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(
+        [
+            msg("first", "user", "hello"),
+            msg("s1", "reasoning", "the user greets me"),
+            msg("s1", "tool_call", '{"x": 1}', tool_name="lookup", tool_call_id="c1"),
+            msg("t1", "tool_return", "ok", tool_call_id="c1"),
+            msg("s1", "assistant", "Hi **there**"),
+            *chat(10),
+        ]
+    )
+    settle(qtbot, view)
+    kinds = [model.index(r, 0).data(KindRole) for r in range(5)]
+    assert kinds == ["user", "reasoning", "tool_call", "tool_return", "assistant"]
+    # one id shared by reasoning/tool call/reply of one step is not a duplicate
+    assert model.rowCount() == 25
+    assert model.index(24, 0).data(TextRole).startswith("answer 9")
+    assert model.message_ids()[:3] == ["first", "s1", "t1"]
+    assert view.is_at_bottom()
+    assert row_rect(view, 24).bottom() <= view.viewport().height() + 1
+    assert model.index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "You: hello"
+    assert model.index(4, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "Agent: Hi **there**"
+    assert view.accessibleName() == "Conversation"
+
+
+def test_reasoning_collapsed_by_default_and_click_expands(qtbot, transcript):
+    view, model, _ = transcript
+    long_thought = "Step one.\n\n" + "I consider many things at length. " * 40
+    model.set_history([msg("u1", "user", "hi"), msg("r1", "reasoning", long_thought)])
+    settle(qtbot, view)
+    index = model.index(1, 0)
+    assert index.data(CollapsedRole) is True
+    before = row_rect(view, 1).height()
+    header = row_rect(view, 1).topLeft() + QPoint(view.viewport().width() // 2, 10)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=header)
+    assert index.data(CollapsedRole) is False
+    qtbot.waitUntil(lambda: row_rect(view, 1).height() > before * 3)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=header)
+    qtbot.waitUntil(lambda: row_rect(view, 1).height() == before)
+
+
+def test_streaming_many_chunks_is_batched(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(3))
+    settle(qtbot, view)
+    changes: list[int] = []
+    model.dataChanged.connect(lambda tl, br, roles: changes.append(tl.row()))
+    pieces = [f"w{i} " for i in range(2000)]
+    for i, piece in enumerate(pieces):
+        model.apply_chunk(
+            StreamChunk("assistant_message:r", "assistant", "assistant_message", piece)
+        )
+        if i % 100 == 99:
+            qtbot.wait(10)  # let the event loop run, as it would between network reads
+    model.finish_stream()
+    assert model.rowCount() == 7
+    assert model.index(6, 0).data(TextRole) == "".join(pieces)
+    assert model.index(6, 0).data(StateRole) == ""
+    assert 1 <= len(changes) < len(pieces) / 20
+    settle(qtbot, view)
+    assert view.is_at_bottom()  # followed the reply down
+
+
+def test_stream_does_not_pull_the_user_down_when_scrolled_up(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(20))
+    settle(qtbot, view)
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum() // 2)
+    value = view.verticalScrollBar().value()
+    for i in range(50):
+        model.apply_chunk(StreamChunk("k", "assistant", "assistant_message", f"line {i}\n\n"))
+    model.finish_stream()
+    settle(qtbot, view)
+    assert view.verticalScrollBar().value() == value
+
+
+def test_incomplete_stream_keeps_text_and_shows_note(qtbot, transcript):
+    _view, model, _ = transcript
+    model.apply_chunk(StreamChunk("k", "assistant", "assistant_message", "half a rep"))
+    model.finish_stream(incomplete=True, note="Reply cut off — reload history")
+    index = model.index(0, 0)
+    assert index.data(TextRole) == "half a rep"
+    assert index.data(StateRole) == "incomplete"
+    assert "cut off" in index.data(TranscriptModel.NoteRole)
+
+
+def test_prepend_older_keeps_rows_dedups_and_keeps_position(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(10)[10:])  # u5..a9
+    settle(qtbot, view)
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 3)
+    top_row = view.indexAt(QPoint(10, 1)).row()
+    top_text = model.index(top_row, 0).data(TextRole)
+    offset = row_rect(view, top_row).top()
+    model.prepend_older(chat(10)[4:12])  # u2..a5, overlapping u5 and a5
+    settle(qtbot, view)
+    assert model.rowCount() == 16
+    assert [model.index(r, 0).data(TextRole) for r in (0, 6)] == ["question 2", "question 5"]
+    assert model.message_ids().count("u5") == 1
+    moved = next(r for r in range(model.rowCount()) if model.index(r, 0).data(TextRole) == top_text)
+    assert row_rect(view, moved).top() == offset  # the row the user looked at did not move
+
+
+def test_failed_message_offers_retry_edit_discard(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(1))
+    model.add_local_user("otid-7", "please look", [])
+    assert model.index(2, 0).data(StateRole) == "sending"
+    model.set_user_state("otid-7", "failed", "The server could not be reached.")
+    settle(qtbot, view)
+    delegate = view.itemDelegate()
+    rect = row_rect(view, 2)
+    layout = delegate.row_layout(_option(view, 2), model.index(2, 0))
+    assert [name for name, _ in layout.actions] == ["retry", "edit", "discard"]
+    assert any("could not be reached" in text for _, text, _, _ in layout.lines)
+    for name, signal in (
+        ("retry", view.retryRequested),
+        ("edit", view.editRequested),
+        ("discard", view.discardRequested),
+    ):
+        spot = dict(layout.actions)[name].center().toPoint() + rect.topLeft()
+        with qtbot.waitSignal(signal, timeout=1000) as blocker:
+            qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+        assert blocker.args == ["otid-7"]
+    model.remove_local_user("otid-7")
+    assert model.rowCount() == 2
+
+
+def _option(view: TranscriptView, row: int):
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    option.rect = row_rect(view, row)
+    return option
+
+
+def test_history_image_becomes_thumbnail_and_click_activates(qtbot, transcript):
+    view, model, cache = transcript
+    ref = ImageRef("base64", "image/png", png_base64())
+    model.set_history([msg("u1", "user", "look", images=[ref])])
+    with qtbot.waitSignal(cache.thumbnailReady, timeout=5000) as blocker:
+        model.index(0, 0).data(ThumbnailsRole)  # what painting asks for
+    assert blocker.args == ["u1:0"]
+    (thumb,) = model.index(0, 0).data(ThumbnailsRole)
+    assert thumb.image is not None and max(thumb.image.width(), thumb.image.height()) <= 240
+    settle(qtbot, view)
+    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
+    spot = layout.thumbs[0].center().toPoint() + row_rect(view, 0).topLeft()
+    with qtbot.waitSignal(view.imageActivated, timeout=1000) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert blocker.args == [ref]
+
+
+def test_broken_and_remote_images_get_placeholders(qtbot, transcript):
+    view, model, cache = transcript
+    broken = ImageRef("base64", "image/png", "%%% not base64 at all %%%")
+    garbage = ImageRef("letta", "image/png", base64.b64encode(b"not an image").decode())
+    remote = ImageRef("url", url="https://cdn.example.com/cat.png")
+    model.set_history([msg("u1", "user", "", images=[broken, garbage, remote])])
+    thumbs = model.index(0, 0).data(ThumbnailsRole)
+    assert thumbs[2].image is None and "cdn.example.com" in thumbs[2].label
+    qtbot.waitUntil(lambda: cache.peek("u1:0") is not None and cache.peek("u1:1") is not None)
+    thumbs = model.index(0, 0).data(ThumbnailsRole)
+    assert all(t.image is None and t.failed for t in thumbs[:2])
+    view.grab()  # painting placeholders must not warn or raise
+
+
+def test_thumbnail_cache_is_bounded(qtbot, workers):
+    cache = ThumbnailCache(workers, max_items=2)
+    data = png_base64(300, 300)
+    for i in range(4):
+        with qtbot.waitSignal(cache.thumbnailReady, timeout=5000):
+            assert cache.get(f"k{i}", ImageRef("base64", "image/png", data)) is None
+    assert len(cache) == 2 and cache.peek("k0") is None and cache.peek("k3") is not None
+
+
+def test_markdown_remote_image_is_never_loaded(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history([msg("a1", "assistant", "Look: ![x](http://example.com/a.png)\n\nDone.")])
+    settle(qtbot, view)
+    view.grab()
+    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
+    docs = layout.rich.documents
+    assert docs and all(isinstance(d, SafeTextDocument) for d in docs)
+    url = QUrl("http://example.com/a.png")
+    for doc in docs:
+        assert doc.loadResource(QTextDocument.ResourceType.ImageResource, url) is None
+        assert doc.resource(QTextDocument.ResourceType.ImageResource, url) is None
+    # the image became a link the user may choose to open
+    assert "[image: example.com]" in docs[0].toPlainText()
+
+
+def test_links_open_only_http(qtbot, transcript, monkeypatch):
+    view, model, _ = transcript
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    model.set_history(
+        [msg("a1", "assistant", "[safe](https://example.org/) [bad](file:///etc/passwd)")]
+    )
+    settle(qtbot, view)
+    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
+    doc = layout.rich.documents[0]
+    origin = row_rect(view, 0).topLeft() + layout.text_pos.toPoint()
+    for word in ("safe", "bad"):
+        cursor = doc.find(word)
+        rect = doc.documentLayout().blockBoundingRect(cursor.block())
+        line = cursor.block().layout().lineAt(0)
+        x = line.cursorToX(cursor.selectionStart())[0] + 4
+        spot = origin + QPoint(int(x), int(rect.top() + line.height() / 2))
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert opened == ["https://example.org/"]
+
+
+def test_scrolling_to_top_asks_for_older_once_per_page(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(20))
+    settle(qtbot, view)
+    asked: list[bool] = []
+    view.olderRequested.connect(lambda: asked.append(True))
+    with qtbot.waitSignal(view.olderRequested, timeout=1000):
+        view.verticalScrollBar().setValue(0)
+    view.set_loading_older(True)
+    view.verticalScrollBar().setValue(10)
+    view.verticalScrollBar().setValue(0)
+    assert len(asked) == 1
+    model.prepend_older([msg("old1", "user", "older question")])
+    view.set_loading_older(False)
+    settle(qtbot, view)
+    view.verticalScrollBar().setValue(0)
+    assert len(asked) == 2
+    view.set_has_more(False)
+    view.set_loading_older(False)
+    view.verticalScrollBar().setValue(30)
+    view.verticalScrollBar().setValue(0)
+    assert len(asked) == 2
+
+
+def test_copy_selected_message(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history([msg("u1", "user", "first"), msg("a1", "assistant", "the *answer*")])
+    settle(qtbot, view)
+    view.setFocus()
+    view.setCurrentIndex(model.index(1, 0))
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "the *answer*"
+
+
+def test_notice_and_clear(qtbot, transcript):
+    view, model, _ = transcript
+    model.add_notice("Connection lost", "error")
+    assert model.index(0, 0).data(KindRole) == "notice"
+    assert model.index(0, 0).data(TranscriptModel.LevelRole) == "error"
+    view.grab()
+    model.clear()
+    assert model.rowCount() == 0 and model.message_ids() == []
