@@ -382,12 +382,14 @@ class TranscriptModel(QAbstractListModel):
 
     def finish_stream(self, incomplete: bool = False, note: str | None = None) -> None:
         self.flush()
+        if incomplete and not note:
+            note = "Reply cut off — reload history"
         for entry in self._stream.values():
             entry.state = "incomplete" if incomplete else ""
             entry.note = note if incomplete else None
             self._changed(entry, [StateRole, NoteRole])
         if incomplete and not self._stream:
-            self.add_notice(note or "The reply was cut off.", "warning")
+            self.add_notice(note, "warning")
         self._stream.clear()
 
     # -- notices -----------------------------------------------------------------------------------
