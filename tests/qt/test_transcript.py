@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import ctypes
-import sys
 
-import PySide6
 import pytest
 from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QTextDocument
@@ -24,21 +21,6 @@ from desktop.ui.transcript import (
 )
 from desktop.ui.transcript.richtext import SafeTextDocument
 from desktop.workers import Workers
-
-
-def _guard_pyside_refcounts() -> None:
-    """Work around PySide6 6.12.0 on CPython < 3.12: methods returning None/True/False do not
-    take a reference (they assume immortal singletons, PEP 683), so every call drops one and
-    the interpreter aborts ("deallocating None") after a few thousand calls. Topping up the
-    counts keeps the test process alive; the app itself needs a PySide6/Python pairing without
-    the bug (see the transcript's report)."""
-    if sys.version_info >= (3, 12) or PySide6.__version__ != "6.12.0":
-        return
-    for obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-
-
-_guard_pyside_refcounts()
 
 
 def msg(mid: str, kind: str, text: str, **kw) -> Message:

@@ -10,10 +10,6 @@ from PySide6.QtWidgets import QApplication
 from desktop.core.letta.models import Message, StreamChunk
 from desktop.ui.transcript import TextRole, TranscriptModel, TranscriptView
 
-from .test_transcript import _guard_pyside_refcounts
-
-_guard_pyside_refcounts()
-
 
 def _tokens(n: int) -> list[str]:
     rng = random.Random(7)
