@@ -261,7 +261,32 @@ def test_cancel_stops_a_slow_stream(letta_stack, letta_agent, http):
     stops = [e["stop_reason"] for _, e in events if isinstance(e, dict)
              and e.get("message_type") == "stop_reason"]
     assert stops == ["cancelled"]
+    # Observed: a cancelled stream ends right after that stop_reason (no usage, no [DONE]).
+    assert events[-1][1]["message_type"] == "stop_reason"
     assert elapsed < 10  # 60 deltas x 0.25 s would take 15 s
     # Nothing runs now: a second cancel is a 409.
     r = http.post(f"/v1/agents/{agent_id}/messages/cancel")
     assert r.status_code == 409
+
+
+def test_history_order_desc_is_newest_page_in_ascending_order(letta_stack, http):
+    """0.16.8 quirk: order=desc selects the NEWEST `limit` messages but returns them oldest
+    first (the server reverses twice); order=asc gives the oldest page, oldest first."""
+    agent = letta_stack.create_agent()
+    try:
+        for text in ("first", "second"):
+            r = http.post(f"/v1/agents/{agent['id']}/messages",
+                          json={"messages": [user_message(text)]})
+            assert r.status_code == 200
+        url = f"/v1/agents/{agent['id']}/messages"
+        desc = http.get(url, params={"order": "desc", "limit": 2}).json()
+        asc = http.get(url, params={"order": "asc", "limit": 2}).json()
+        everything = http.get(url, params={"order": "asc", "limit": 50}).json()
+    finally:
+        letta_stack.delete_agent(agent["id"])
+
+    assert [m["message_type"] for m in everything] == [
+        "system_message", "user_message", "assistant_message", "user_message",
+        "assistant_message"]
+    assert [m["id"] for m in asc] == [m["id"] for m in everything[:2]]
+    assert [m["id"] for m in desc] == [m["id"] for m in everything[-2:]]

@@ -184,7 +184,7 @@ class LettaStack:
         if self._stopped:
             return
         self._stopped = True
-        _stop_process(self._server_proc, timeout=15, group=True)
+        _stop_process(self._server_proc, timeout=8, group=True)
         if self._pg_started and self._pg_data is not None:
             res = subprocess.run(
                 self._pg_cmd("pg_ctl", "-D", str(self._pg_data), "-m", "fast", "-w", "-t", "30",
