@@ -399,3 +399,28 @@ def test_list_models_parses_handles():
         "openai",
         1047576,
     )
+
+
+def _m(kind: str, date: str, run: str | None = None, mid: str = "") -> Message:
+    mtype = {"user": "user_message", "assistant": "assistant_message",
+             "system": "system_message"}[kind]
+    return Message.from_json({"id": mid or f"{kind}-{date}-{run}", "message_type": mtype,
+                              "date": date, "run_id": run, "content": kind})
+
+
+def test_history_pages_come_out_newest_first_whatever_order_the_server_used():
+    from desktop.core.letta.client import newest_first
+
+    # Distinct dates decide.
+    asc = [_m("user", "2026-01-01T10:00:00Z"), _m("assistant", "2026-01-01T10:00:05Z")]
+    assert newest_first(asc) == asc[::-1]
+    assert newest_first(asc[::-1]) == asc[::-1]
+    # The legacy server's one-second dates tie: the run's user message comes first.
+    same = "2026-01-01T10:00:00+00:00"
+    chrono = [_m("user", same, "r1"), _m("assistant", same, "r1"), _m("user", same, "r2"),
+              _m("assistant", same, "r2")]
+    assert [m.id for m in newest_first(chrono)] == [m.id for m in chrono[::-1]]
+    assert [m.id for m in newest_first(chrono[::-1])] == [m.id for m in chrono[::-1]]
+    # Only the system message tells: it is the oldest.
+    sys_first = [_m("system", same), _m("assistant", same)]
+    assert newest_first(sys_first)[0].kind == "assistant"

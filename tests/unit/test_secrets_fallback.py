@@ -28,17 +28,18 @@ def test_without_a_backend_the_key_is_kept_in_memory_and_the_user_is_told(no_key
     assert SecretStore().get("https://api.letta.com") is None
 
 
-class _BrokenBackend(keyring.backends.fail.Keyring):
-    priority = 5  # looks usable, then fails on use (a locked or crashed Secret Service)
-
-    def get_password(self, service, username):
-        raise keyring.errors.KeyringLocked("locked")
-
-    def set_password(self, service, username, password):
-        raise keyring.errors.PasswordSetError("cannot store")
-
-
 def test_a_keyring_that_fails_on_use_falls_back_to_memory_without_losing_the_key():
+    # Defined here, not at module level: keyring discovers every backend subclass that exists,
+    # and a module-level one would wrap the real keyring in a chainer for later tests.
+    class _BrokenBackend(keyring.backends.fail.Keyring):
+        priority = 5  # looks usable, then fails on use (a locked or crashed Secret Service)
+
+        def get_password(self, service, username):
+            raise keyring.errors.KeyringLocked("locked")
+
+        def set_password(self, service, username, password):
+            raise keyring.errors.PasswordSetError("cannot store")
+
     previous = keyring.get_keyring()
     keyring.set_keyring(_BrokenBackend())
     try:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import itertools
 import json
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -356,7 +358,8 @@ class LettaClient:
             what="agent",
             timeout=httpx.Timeout(60.0, connect=10.0),
         )
-        return [Message.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
+        page = [Message.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
+        return newest_first(page)
 
     def find_user_message(self, agent_id: str, otid: str, *, limit: int = 30) -> Message | None:
         """The newest user message carrying `otid`, if the server has it (retry safety)."""
@@ -401,6 +404,44 @@ def _shutdown_socket(response: httpx.Response) -> None:
             # The plain socket's shutdown: SSLSocket.shutdown() would also drop its SSL object
             # under the feet of the reading thread.
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def newest_first(page: list[Message]) -> list[Message]:
+    """The page with the newest message first, whatever order the server used.
+
+    `order=desc` selects the newest messages on every server, but the legacy server (0.16.8)
+    returns that page oldest-first while the docs (and Cloud) say newest-first. Dates have
+    one-second resolution there, so they often tie; the user message of a run comes before the
+    replies of the same run, and the system message is the oldest of all — those decide then.
+    """
+    rising = falling = 0
+    # System messages are rewritten in place (their date moves), so they don't vote on dates.
+    dates = [d for m in page if m.kind != "system" and (d := _parse_date(m.date)) is not None]
+    for a, b in itertools.pairwise(dates):
+        rising += a < b
+        falling += a > b
+    if rising == falling:
+        for i, message in enumerate(page):
+            run = message.raw.get("run_id")
+            if message.kind != "user" or not run:
+                continue
+            for j, other in enumerate(page):
+                if j != i and other.raw.get("run_id") == run:
+                    rising += j > i
+                    falling += j < i
+    if rising == falling and len(page) > 1:
+        rising += page[0].kind == "system"
+        falling += page[-1].kind == "system"
+    return page[::-1] if rising > falling else page
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 class _Cancelled(Exception):

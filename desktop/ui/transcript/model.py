@@ -260,10 +260,27 @@ class TranscriptModel(QAbstractListModel):
     # -- history -----------------------------------------------------------------------------
 
     def set_history(self, messages: list[Message]) -> None:
-        """Replace everything with `messages` (oldest first)."""
+        """Replace everything with `messages` (oldest first).
+
+        Rows the server may not have yet — the user's unconfirmed messages and a reply still
+        streaming — survive at the bottom: a history page can arrive after the user already
+        sent (they type fast), and losing their message from view would look like data loss.
+        """
+        streaming = dict(self._stream)
+        live = [e for e in self._entries
+                if (e.kind == "user" and e.state in ("sending", "failed"))
+                or any(e is s for s in streaming.values())]
         self.beginResetModel()
         self._reset_state()
         self._entries = self._new_entries(messages)
+        stored = {e.otid for e in self._entries if e.kind == "user" and e.otid}
+        for entry in live:
+            if entry.kind == "user" and entry.state == "sending" and entry.otid in stored:
+                continue  # the page already holds it
+            if entry.dedup_key is not None and entry.dedup_key in self._keys:
+                continue
+            self._entries.append(entry)
+        self._stream = {k: e for k, e in streaming.items() if any(e is x for x in self._entries)}
         self.endResetModel()
 
     def prepend_older(self, messages: list[Message]) -> None:
