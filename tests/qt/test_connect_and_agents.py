@@ -1,0 +1,166 @@
+"""Connect dialog, agent picker and the main window's connection flow (fake API in memory)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+
+from desktop.core.letta import LETTA_CLOUD_URL
+from desktop.core.secrets import SecretStore
+from desktop.settings import Settings
+from desktop.ui.agent_picker import AgentPicker
+from desktop.ui.connect_dialog import ConnectDialog
+from desktop.ui.main_window import MainWindow
+from desktop.ui.transcript import KindRole, TextRole
+from desktop.workers import Workers
+from tests.fake_letta import FakeLetta
+
+
+@pytest.fixture
+def workers():
+    w = Workers()
+    yield w
+    w.shutdown()
+
+
+@pytest.fixture
+def fake():
+    server = FakeLetta()
+    for name in ("Research helper", "Screenshot critic", "Travel planner"):
+        server.add_agent(name)
+    return server
+
+
+def test_connect_dialog_defaults_to_cloud_and_tests_the_key_for_real(qtbot, workers, fake):
+    dialog = ConnectDialog(workers, fake.factory, base_url=None)
+    qtbot.addWidget(dialog)
+    assert dialog.cloud_radio.isChecked() and dialog.base_url() == LETTA_CLOUD_URL
+    assert not dialog.test_button.isEnabled()  # Cloud needs a key
+    dialog.key_edit.setText("wrong-key")
+    assert dialog.key_edit.echoMode() == dialog.key_edit.EchoMode.Password
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("✗"), timeout=5000)
+    assert "key" in dialog.result_label.text()
+    dialog.key_edit.setText("good-key")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("✓"), timeout=5000)
+    assert "0.16.8" in dialog.result_label.text()
+
+
+def test_connect_dialog_warns_before_sending_a_key_over_plain_http(qtbot, workers, fake):
+    dialog = ConnectDialog(workers, fake.factory, base_url="http://letta.example.org:8283")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.self_radio.isChecked()
+    dialog.key_edit.setText("good-key")
+    assert dialog.warning_label.isVisible() and "unencrypted" in dialog.warning_label.text()
+    dialog.url_edit.setText("http://localhost:8283")
+    assert not dialog.warning_label.isVisible()  # loopback is fine
+
+
+def test_agent_picker_lists_searches_and_returns_the_choice(qtbot, workers, fake):
+    client = fake.client()
+    picker = AgentPicker(workers, client.list_agents)
+    qtbot.addWidget(picker)
+    qtbot.waitUntil(lambda: picker.model.rowCount() == 3, timeout=5000)
+    qtbot.keyClicks(picker.search, "critic")
+    qtbot.waitUntil(lambda: picker.model.rowCount() == 1, timeout=5000)
+    assert picker.model.item(0).text() == "Screenshot critic"
+    qtbot.keyClick(picker.search, Qt.Key.Key_Return)
+    assert picker.result() == QDialog.DialogCode.Accepted
+    assert picker.selected_agent.name == "Screenshot critic"
+    assert picker.selected_agent.model == "openai/gpt-4o-mini"
+
+
+def test_agent_picker_pages_through_many_agents(qtbot, workers):
+    server = FakeLetta()
+    for i in range(120):
+        server.add_agent(f"agent {i:03d}")
+    picker = AgentPicker(workers, server.client().list_agents)
+    qtbot.addWidget(picker)
+    picker.resize(400, 300)
+    picker.show()
+    qtbot.waitUntil(lambda: picker.model.rowCount() >= 50, timeout=5000)
+    for _ in range(10):
+        picker.list.scrollToBottom()
+        QApplication.processEvents()
+        if picker.model.rowCount() == 120:
+            break
+        qtbot.wait(50)
+    qtbot.waitUntil(lambda: picker.model.rowCount() == 120, timeout=5000)
+
+
+def _window(qtbot, workers, fake) -> MainWindow:
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_window_opens_the_agent_and_chats(qtbot, workers, fake):
+    agent = fake.agents[1]
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", "good-key", agent["id"])
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("Screenshot critic"), timeout=5000)
+    assert "gpt-4o-mini" in window.model_label.text()
+    qtbot.keyClicks(window.composer, "first line")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.composer, "second line")
+    assert window.composer.text() == "first line\nsecond line"  # Shift+Enter is a newline
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    model = window.transcript_model
+    rows = [(model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole))
+            for r in range(model.rowCount())]
+    assert ("user", "first line\nsecond line") in rows
+    assert ("assistant", "Echo: first line\nsecond line") in rows
+    sent = fake.posts[-1]["messages"][0]
+    assert sent["content"] == [{"type": "text", "text": "first line\nsecond line"}]
+    assert len(sent["otid"]) == 36
+
+
+def test_a_failed_send_keeps_the_text_and_retry_sends_it_once(qtbot, workers, fake):
+    agent = fake.agents[0]
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", "good-key", agent["id"])
+    qtbot.waitUntil(lambda: window.session.agent is not None, timeout=5000)
+    fake.fail_next_send = 500
+    qtbot.keyClicks(window.composer, "please keep me")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    assert window.banner.isVisible() and "internal error" in window.banner.label.text()
+    otid = fake.posts[-1]["messages"][0]["otid"]
+    window.session.retry(otid)
+    qtbot.waitUntil(lambda: not window.session.busy and len(fake.posts) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    stored = [m for m in fake.messages[agent["id"]] if m.get("otid") == otid]
+    assert len(stored) == 1  # the same otid, stored once
+    assert fake.posts[-1]["messages"][0]["otid"] == otid
+
+
+def test_a_rejected_key_asks_for_the_key_again(qtbot, workers, fake):
+    window = _window(qtbot, workers, fake)
+    seen: list[str] = []
+
+    def answer_dialog():
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, ConnectDialog):
+            seen.append(dialog.findChildren(type(dialog.result_label))[0].text())
+            dialog.key_edit.setText("good-key")
+            dialog.accept()
+        else:
+            QTimer.singleShot(20, answer_dialog)
+
+    QTimer.singleShot(20, answer_dialog)
+    window.start("https://letta.test", "revoked-key", fake.agents[2]["id"])
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("Travel planner"), timeout=10000)
+    assert seen and "key" in seen[0]
+
+
+def test_geometry_is_restored_on_the_next_start(qtbot, workers, fake):
+    first = _window(qtbot, workers, fake)
+    first.resize(700, 610)
+    first.close()
+    second = _window(qtbot, workers, fake)
+    assert (second.width(), second.height()) == (700, 610)
