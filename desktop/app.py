@@ -48,23 +48,29 @@ def _setup_logging() -> None:
 
 def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     """Build services and the main window (no event loop). Used by main() and by tests."""
+    from desktop.core.images import set_svg_rasterizer
     from desktop.core.letta import LettaClient
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
     from desktop.ui.main_window import MainWindow
+    from desktop.ui.svg_raster import rasterize_svg
     from desktop.workers import Workers
 
     def client_factory(base_url: str, api_key: str | None) -> LettaClient:
         register_secret(api_key)
         return LettaClient(base_url, api_key)
 
+    set_svg_rasterizer(rasterize_svg)  # the Qt-free image pipeline draws SVG through Qt
     env_key = os.environ.get("LETTA_API_KEY") or None
     register_secret(env_key)
     base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
     workers = Workers()
     window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring),
                         client_factory)
+    files = getattr(args, "files", None)
+    if files:  # `letta-desktop a.png b.jpg`: pending attachments, prepared on workers
+        window.add_files([os.path.abspath(f) for f in files])
     return window, base_url, env_key
 
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from desktop.core import letta
+from desktop.core.attachments import Attachment
 from desktop.core.letta import Agent, LettaClient, Message, MessageStream, StreamChunk, StreamStop
 from desktop.workers import Task, Workers
 
@@ -33,6 +34,8 @@ class PendingSend:
     content: list[dict[str, Any]]
     thumbnails: list[QImage] = field(default_factory=list)
     error: BaseException | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    """The composer's attachments behind `content`'s image parts (Edit puts them back)."""
 
 
 def _already_stored(client: LettaClient, agent_id: str, otid: str) -> bool:
@@ -44,6 +47,7 @@ class ChatSession(QObject):
     busyChanged = Signal(bool)
     failed = Signal(object)  # UserError
     editRequested = Signal(str)  # text to put back in the composer
+    attachmentsRestored = Signal(list)  # Attachments to put back (emitted before editRequested)
     replyFinished = Signal(str)  # stop reason
 
     def __init__(self, workers: Workers, client: LettaClient, model: TranscriptModel,
@@ -126,7 +130,8 @@ class ChatSession(QObject):
     # -- sending --------------------------------------------------------------------------
 
     def send(self, text: str, image_parts: list[dict[str, Any]] | None = None,
-             thumbnails: list[QImage] | None = None) -> bool:
+             thumbnails: list[QImage] | None = None,
+             attachments: list[Attachment] | None = None) -> bool:
         """Start sending; returns False (and changes nothing) when it cannot start now."""
         if self.agent is None or self.busy:
             return False
@@ -136,7 +141,8 @@ class ChatSession(QObject):
         content.extend(image_parts or [])
         if not content:
             return False
-        pending = PendingSend(letta.new_otid(), text, content, list(thumbnails or []))
+        pending = PendingSend(letta.new_otid(), text, content, list(thumbnails or []),
+                              attachments=list(attachments or []))
         self._pending[pending.otid] = pending
         self._model.add_local_user(pending.otid, text, pending.thumbnails)
         self._start_stream(pending)
@@ -234,6 +240,8 @@ class ChatSession(QObject):
         pending = self._pending.pop(otid, None)
         if pending is not None:
             self._model.remove_local_user(otid)
+            if pending.attachments:
+                self.attachmentsRestored.emit(list(pending.attachments))
             self.editRequested.emit(pending.text)
 
     def discard(self, otid: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
@@ -21,6 +23,10 @@ class Composer(QPlainTextEdit):
         self.setAccessibleName("Message")
         self.setAccessibleDescription("Type a message; Enter sends it, Shift+Enter adds a line")
         self.setTabChangesFocus(True)
+        #: Pasted/dropped images go elsewhere (the attachment strip): `mime_handler(mime)` returns
+        #: True when it took the data; `mime_probe(mime)` says whether it would.
+        self.mime_handler: Callable[[QMimeData], bool] | None = None
+        self.mime_probe: Callable[[QMimeData], bool] | None = None
         self.document().contentsChanged.connect(self._fit_height)
         self._fit_height()
 
@@ -32,6 +38,16 @@ class Composer(QPlainTextEdit):
         cursor = self.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
         self.setTextCursor(cursor)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        if self.mime_probe is not None and self.mime_probe(source):
+            return True
+        return super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if self.mime_handler is not None and self.mime_handler(source):
+            return
+        super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -24,20 +25,27 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME, __version__
+from desktop.core.capabilities import capability_for
+from desktop.core.images import ImageLimits
 from desktop.core.letta import Agent, LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.workers import Workers
 
 from .agent_picker import AgentPicker
+from .attachments import AttachmentController, AttachmentStrip
 from .banner import Banner
 from .chat_session import ChatSession
 from .composer import Composer
 from .connect_dialog import ConnectDialog
+from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
+from .lightbox import LightboxOpener
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 
 ClientFactory = Callable[[str, str | None], LettaClient]
+IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.heic *.heif *.avif "
+                "*.svg);;All files (*)")
 
 
 @dataclass
@@ -100,10 +108,15 @@ class MainWindow(QMainWindow):
         self.send_button.clicked.connect(self._send_or_stop)
         self.composer.sendRequested.connect(self.send)
         self.composer.stopRequested.connect(self.stop)
+        self._build_attachments()
         composer_row = QHBoxLayout()
-        composer_row.setContentsMargins(12, 4, 12, 12)
+        composer_row.setContentsMargins(12, 4, 12, 4)
         composer_row.addWidget(self.composer, 1)
+        composer_row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        strip_row = QHBoxLayout()
+        strip_row.setContentsMargins(12, 0, 12, 10)
+        strip_row.addWidget(self.strip)
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -116,9 +129,33 @@ class MainWindow(QMainWindow):
         banner_row.addWidget(self.banner)
         column.addLayout(banner_row)
         column.addLayout(composer_row)
+        column.addLayout(strip_row)
         self.setCentralWidget(central)
+        self.drop_overlay = DropOverlay(self)
+        self.drop_target = DropTarget(
+            self.drop_overlay, lambda mime: self.attachments.handle_mime(mime, drop=True), self)
+        self.drop_target.watch(self, self.composer.viewport())
         self._build_menus()
         self._set_busy(False)
+
+    def _build_attachments(self) -> None:
+        """The pending strip, its controller, the Attach button, paste routing, the lightbox."""
+        self.attachments = AttachmentController(self.workers, self._image_limits,
+                                                self._model_handle, self)
+        self.attachments.message.connect(lambda text: self.banner.show_message(text, "warning"))
+        self.strip = AttachmentStrip(self.attachments)
+        self.lightbox = LightboxOpener(self.workers, self)
+        self.lightbox.message.connect(lambda text: self.banner.show_message(text, "info"))
+        self.strip.previewRequested.connect(self.lightbox.open_attachment)
+        self.transcript.imageActivated.connect(self.lightbox.open_image)
+        self.composer.mime_handler = self.attachments.handle_paste
+        self.composer.mime_probe = self.attachments.can_paste
+        self.composer.backspaceOnEmpty.connect(self.attachments.remove_last)
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setAccessibleName("Attach images")
+        self.attach_button.setToolTip("Attach images (Ctrl+O) — or paste or drop them")
+        self.attach_button.clicked.connect(self.attach_files)
+        self._waiting_to_send = False
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -130,7 +167,9 @@ class MainWindow(QMainWindow):
         reload_.triggered.connect(self.reload_history)
         quit_ = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_.triggered.connect(self.close)
-        for action in (switch, connect, reload_):
+        attach = QAction("&Attach images…", self, shortcut=QKeySequence.StandardKey.Open)
+        attach.triggered.connect(self.attach_files)
+        for action in (attach, switch, connect, reload_):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_)
@@ -138,6 +177,9 @@ class MainWindow(QMainWindow):
         stop.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         stop.triggered.connect(self.stop)
         self.addAction(stop)
+        paste = QAction("&Paste", self, shortcut=QKeySequence.StandardKey.Paste)
+        paste.triggered.connect(lambda: (self.composer.setFocus(), self.composer.paste()))
+        self.menuBar().addMenu("&Edit").addAction(paste)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"&About {APP_NAME}", self)
         about.triggered.connect(lambda: QMessageBox.about(
@@ -192,6 +234,7 @@ class MainWindow(QMainWindow):
         session.busyChanged.connect(self._set_busy)
         session.failed.connect(self.show_error)
         session.editRequested.connect(self.composer.set_text)
+        session.attachmentsRestored.connect(self.attachments.restore)
         self.session = session
         self.banner.hide()
         self.workers.submit(client.check_key,
@@ -246,6 +289,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{agent.name} — {APP_NAME}")
         self.agent_button.setText(f"{agent.name}  ▾")
         self.model_label.setText(agent.model or "model unknown")
+        self.attachments.reprepare_all()  # the new model may take other sizes or formats
         if self.connection is not None:
             self.settings.set_last_agent(self.connection.base_url, agent.id)
         self.composer.setFocus()
@@ -261,11 +305,43 @@ class MainWindow(QMainWindow):
             self.banner.show_message("Choose an agent first.", "info", "Choose…",
                                      self.choose_agent)
             return
-        text = self.composer.text()
-        if not text.strip() or self.session.busy:
+        if self.session.busy:
             return
-        if self.session.send(text):
+        if self.attachments.preparing:  # wait for them, then send (Enter right after a paste)
+            self._waiting_to_send = True
+            self.banner.show_message("Sending when the images are ready…", "info")
+            self.attachments.call_when_settled(self.send)
+            return
+        if self._waiting_to_send:
+            self._waiting_to_send = False
+            self.banner.hide()
+        text = self.composer.text()
+        out = self.attachments.outgoing()
+        if not text.strip() and not out.parts:
+            if out.skipped:
+                self.banner.show_message(out.skipped_text, "error")
+            return
+        if self.session.send(text, out.parts, out.thumbnails, out.attachments):
             self.composer.clear()
+            self.attachments.clear()
+            if out.skipped:
+                self.banner.show_message(out.skipped_text, "warning")
+
+    def attach_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Attach images", "", IMAGE_FILTER)
+        self.add_files(paths)
+
+    def add_files(self, paths: list[str]) -> None:
+        """Attach image files (the Attach dialog, the command line)."""
+        self.attachments.add_files([str(p) for p in paths])
+
+    def _image_limits(self) -> ImageLimits:
+        handle = self._model_handle()
+        return capability_for(handle).limits if handle else ImageLimits()
+
+    def _model_handle(self) -> str | None:
+        agent = self.session.agent if self.session is not None else None
+        return agent.model if agent is not None else None
 
     def stop(self) -> None:
         if self.session is not None:

@@ -1,0 +1,190 @@
+"""One image the user brings to a message, from capture to send (Qt-free).
+
+An `Attachment` is created the moment the user pastes, drops or picks something, before anything
+is read or decoded. It travels unchanged through the pending strip, the send and (after a failed
+send) back into the composer: the prepared result is computed once per limits and reused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from desktop.core.images import (
+    ImageLimits,
+    ImageRejected,
+    PreparedImage,
+    make_thumbnail,
+    prepare_file,
+    prepare_image,
+)
+
+THUMBNAIL_EDGE = 240
+"""Long edge of the early preview (chips paint it at 64–72 px, sharp on 2× screens)."""
+
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg", ".heic", ".avif")
+_ids = itertools.count(1)
+
+
+class Kind(str, Enum):
+    BYTES = "bytes"  # encoded image bytes (clipboard, browser drop, converted QImage)
+    FILE = "file"  # a local file, read on a worker
+    URL = "url"  # a public http(s) URL the Letta server fetches itself
+
+
+class State(str, Enum):
+    PREPARING = "preparing"
+    READY = "ready"
+    PROBLEM = "problem"
+
+
+@dataclass(eq=False)
+class Attachment:
+    """An image pending in the composer (or kept with a message that failed to send)."""
+
+    kind: Kind
+    name: str
+    data: bytes | None = field(default=None, repr=False)
+    path: str | None = None
+    url: str | None = None
+    id: str = field(default_factory=lambda: f"att-{next(_ids)}")
+    state: State = State.PREPARING
+    prepared: PreparedImage | None = None
+    problem: str | None = None
+    limits: ImageLimits | None = None
+    """The limits `prepared` was fitted to (None: not prepared yet)."""
+    preview: Any = field(default=None, repr=False, compare=False)
+    """The UI's decoded early thumbnail (a QImage in the Qt app); opaque to the core."""
+    generation: int = 0
+    """Bumped whenever preparation restarts, so late results of an old run are dropped."""
+
+    # -- constructors -------------------------------------------------------------------------
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "Pasted image") -> Attachment:
+        return cls(Kind.BYTES, name, data=bytes(data))
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Attachment:
+        p = Path(path)
+        return cls(Kind.FILE, p.name or str(p), path=str(p))
+
+    @classmethod
+    def from_url(cls, url: str) -> Attachment:
+        url = url.strip()
+        return cls(Kind.URL, url_display_name(url), url=url, state=State.READY)
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self.state is State.READY
+
+    @property
+    def preparing(self) -> bool:
+        return self.state is State.PREPARING
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "") if self.url else ""
+
+    def note(self) -> str:
+        """One line for the chip's tooltip/caption: the outcome, the problem, or what happens."""
+        if self.state is State.PROBLEM:
+            return self.problem or "This image can't be sent."
+        if self.kind is Kind.URL:
+            return (
+                f"The Letta server will download this image from {self.host} when you send "
+                "it; the app does not fetch it."
+            )
+        if self.prepared is not None:
+            return self.prepared.summary()
+        return "Preparing…"
+
+    def content_part(self) -> dict[str, Any]:
+        """The Letta content part for this attachment (only when ready)."""
+        if self.kind is Kind.URL and self.url:
+            return {"type": "image", "source": {"type": "url", "url": self.url}}
+        if self.prepared is None:
+            raise ValueError(f"attachment {self.id} is not prepared")
+        return self.prepared.to_content_part()
+
+    def needs_prepare(self, limits: ImageLimits) -> bool:
+        """Would preparing again for `limits` change anything?"""
+        return self.kind is not Kind.URL and self.limits != limits
+
+    # -- work (called on worker threads) ------------------------------------------------------
+
+    def prepare(self, limits: ImageLimits) -> PreparedImage:
+        """Run the image pipeline on the source; raises ImageRejected with the user message."""
+        if self.kind is Kind.FILE:
+            assert self.path is not None
+            return prepare_file(self.path, limits)
+        if self.data is None:
+            raise ImageRejected("empty", f"{self.name}: there is no image data.")
+        try:
+            return prepare_image(self.data, limits)
+        except ImageRejected as exc:
+            raise exc.for_file(self.name) from None
+
+    def thumbnail_bytes(self, max_edge: int = THUMBNAIL_EDGE) -> bytes:
+        """A small PNG/JPEG preview of the source; raises ImageRejected."""
+        if self.kind is Kind.FILE:
+            assert self.path is not None
+            data = read_file(self.path)
+        else:
+            data = self.data or b""
+        return make_thumbnail(data, max_edge)
+
+
+def read_file(path: str, cap: int = ImageLimits().max_file_bytes) -> bytes:
+    """Read a file for a preview (bounded); raises ImageRejected the way prepare_file does."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(cap + 1)
+    except IsADirectoryError:
+        raise ImageRejected("is_folder", "This is a folder, not an image.") from None
+    except OSError as exc:
+        raise ImageRejected("unreadable", f"The file can't be read ({exc.strerror}).") from None
+    if len(data) > cap:
+        raise ImageRejected("file_too_large", "The file is too large.")
+    return data
+
+
+def url_display_name(url: str) -> str:
+    """`https://x.org/a/cat.png?s=1` → `cat.png` (or the host when the path has no name)."""
+    parts = urlsplit(url)
+    name = unquote(parts.path.rsplit("/", 1)[-1]) if parts.path else ""
+    return name or parts.hostname or url
+
+
+def looks_like_image_url(text: str) -> bool:
+    """An http(s) URL whose path ends in an image extension (``…/cat.png``, ``…/a.jpg?x=1``).
+
+    Used for pasted text: any other URL pastes as text, because people paste links to chat."""
+    text = text.strip()
+    if not text or any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return False
+    return unquote(parts.path).lower().endswith(_IMAGE_EXTENSIONS)
+
+
+def problems_text(attachments: list[Attachment]) -> str:
+    """One message for attachments that were left out of a send."""
+    if not attachments:
+        return ""
+    lines = [a.problem or f"{a.name}: can't be sent." for a in attachments]
+    head = (
+        "This attachment was not sent:" if len(lines) == 1 else "These attachments were not sent:"
+    )
+    return head + " " + " ".join(lines)

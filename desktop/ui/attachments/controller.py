@@ -1,0 +1,362 @@
+"""Pending attachments: capture → prepare on workers → state the strip shows → what `send` takes.
+
+The controller owns the list of `Attachment`s under the composer. Adding one is instant (the chip
+appears at once); the early thumbnail and the full preparation run on workers, in parallel, and
+come back as `changed`. A run that became stale (removed, or re-prepared for new limits) is
+dropped by its generation number. Nothing here decodes on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QObject, Qt, Signal
+from PySide6.QtGui import QImage
+
+from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind, State, problems_text
+from desktop.core.capabilities import estimate_tokens
+from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.workers import Workers
+
+from . import clipboard_fallback
+from .mime import Source, has_attachment, read_mime
+
+log = logging.getLogger(__name__)
+
+LimitsProvider = Callable[[], ImageLimits]
+ModelProvider = Callable[[], "str | None"]
+
+
+# -- worker functions (plain data in, plain data out; QImage is fine off the GUI thread) ------
+
+
+def thumbnail_job(att: Attachment) -> QImage:
+    """The early preview: a small decode of the source (JPEG draft, no full-size copy kept)."""
+    image = QImage.fromData(att.thumbnail_bytes(THUMBNAIL_EDGE))
+    if image.isNull():
+        raise ValueError("thumbnail could not be decoded")
+    return image
+
+
+def qimage_job(image: QImage) -> tuple[bytes, QImage]:
+    """A clipboard QImage → PNG bytes (what the pipeline takes) and a preview."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG", 1):  # speed over size: the pipeline re-encodes anyway
+        raise ImageRejected("damaged", "The pasted image could not be read.")
+    png = bytes(buffer.data().data())
+    preview = image.scaled(
+        THUMBNAIL_EDGE,
+        THUMBNAIL_EDGE,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    return png, preview
+
+
+def preview_from_prepared(prepared: PreparedImage) -> QImage:
+    image = QImage.fromData(QByteArray(prepared.data))
+    return image.scaled(
+        THUMBNAIL_EDGE,
+        THUMBNAIL_EDGE,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+@dataclass
+class Outgoing:
+    """What a send takes from the strip."""
+
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    thumbnails: list[QImage] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    skipped: list[Attachment] = field(default_factory=list)
+
+    @property
+    def skipped_text(self) -> str:
+        return problems_text(self.skipped)
+
+
+class AttachmentController(QObject):
+    added = Signal(object)  # Attachment
+    changed = Signal(object)  # Attachment
+    removed = Signal(object)  # Attachment
+    message = Signal(str)  # something to tell the user (a banner)
+    settled = Signal()  # nothing is preparing any more
+
+    def __init__(
+        self,
+        workers: Workers,
+        limits_provider: LimitsProvider | None = None,
+        model_provider: ModelProvider | None = None,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._workers = workers
+        self._limits_provider = limits_provider or ImageLimits
+        self._model_provider = model_provider or (lambda: None)
+        self._items: list[Attachment] = []
+        self._when_settled: Callable[[], None] | None = None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def items(self) -> list[Attachment]:
+        return list(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def find(self, att_id: str) -> Attachment | None:
+        return next((a for a in self._items if a.id == att_id), None)
+
+    @property
+    def preparing(self) -> bool:
+        return any(a.preparing for a in self._items)
+
+    def limits(self) -> ImageLimits:
+        try:
+            return self._limits_provider()
+        except Exception:  # a broken provider must not block attaching: use the safe profile
+            log.exception("limits provider failed")
+            return ImageLimits()
+
+    def tokens(self, att: Attachment) -> int | None:
+        """The provider's token cost of this prepared image for the agent's model, if known."""
+        handle = self._model_provider()
+        if not handle or att.prepared is None:
+            return None
+        return estimate_tokens(handle, att.prepared.width, att.prepared.height)
+
+    def describe(self, att: Attachment) -> str:
+        """The chip's tooltip: name, then what happened (summary, ≈ tokens) or the problem."""
+        text = att.note()
+        tokens = self.tokens(att) if att.ready else None
+        if tokens:
+            text += f", ≈ {tokens:,} tokens"
+        return f"{att.name}\n{text}"
+
+    # -- adding -------------------------------------------------------------------------------
+
+    def handle_mime(self, mime: QMimeData | None, *, drop: bool = False) -> bool:
+        """Attach what `mime` holds; False when it is only text (for the editor)."""
+        read = read_mime(mime, drop=drop)
+        if read.sources:
+            self.add_sources(read.sources)
+        if read.messages:
+            self.message.emit(" ".join(read.messages))
+        return bool(read)
+
+    def handle_paste(self, mime: QMimeData | None) -> bool:
+        """The composer's paste: attach images; an empty clipboard tries the CLI fallback."""
+        if self.handle_mime(mime):
+            return True
+        if mime is None or not mime.formats():
+            return self.paste_fallback()
+        return False
+
+    def can_paste(self, mime: QMimeData | None) -> bool:
+        if has_attachment(mime):
+            return True
+        return (mime is None or not mime.formats()) and clipboard_fallback.available()
+
+    def paste_fallback(self) -> bool:
+        """Ask wl-paste/xclip for an image when Qt's clipboard had nothing (Linux)."""
+        if not clipboard_fallback.available():
+            return False
+        self._workers.submit(
+            clipboard_fallback.read_clipboard_image,
+            on_result=self._on_fallback,
+            on_error=lambda exc: self.message.emit(f"The clipboard could not be read ({exc})."),
+            owner=self,
+        )
+        return True
+
+    def _on_fallback(self, data: bytes | None) -> None:
+        if data:
+            self.add_bytes(data, "Pasted image")
+        else:
+            self.message.emit("The clipboard holds no image or text to paste.")
+
+    def add_sources(self, sources: Iterable[Source]) -> list[Attachment]:
+        out = []
+        for src in sources:
+            if src.kind == "file" and src.path:
+                out.append(self.add_file(src.path))
+            elif src.kind == "bytes" and src.data is not None:
+                out.append(self.add_bytes(src.data, src.name or "Pasted image"))
+            elif src.kind == "qimage" and src.image is not None:
+                out.append(self.add_qimage(src.image, src.name or "Pasted image.png"))
+            elif src.kind == "url" and src.url:
+                out.append(self.add_url(src.url))
+        return out
+
+    def add_files(self, paths: Sequence[str]) -> list[Attachment]:
+        return [self.add_file(p) for p in paths]
+
+    def add_file(self, path: str) -> Attachment:
+        return self._add(Attachment.from_file(path))
+
+    def add_bytes(self, data: bytes, name: str = "Pasted image") -> Attachment:
+        return self._add(Attachment.from_bytes(data, name))
+
+    def add_url(self, url: str) -> Attachment:
+        return self._add(Attachment.from_url(url))
+
+    def add_qimage(self, image: QImage, name: str = "Pasted image.png") -> Attachment:
+        att = Attachment(Kind.BYTES, name)
+        self._items.append(att)
+        self.added.emit(att)
+        gen = att.generation
+        self._workers.submit(
+            qimage_job,
+            image,
+            on_result=lambda r, a=att, g=gen: self._on_converted(a, g, r),
+            on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
+            owner=self,
+        )
+        return att
+
+    def _add(self, att: Attachment) -> Attachment:
+        self._items.append(att)
+        self.added.emit(att)
+        if att.kind is not Kind.URL:
+            self._start_thumbnail(att)
+            self._prepare(att)
+        return att
+
+    def _on_converted(self, att: Attachment, gen: int, result: tuple[bytes, QImage]) -> None:
+        if not self._current(att, gen):
+            return
+        att.data, att.preview = result
+        self.changed.emit(att)
+        self._prepare(att)
+
+    # -- preparation --------------------------------------------------------------------------
+
+    def _current(self, att: Attachment, gen: int) -> bool:
+        return att.generation == gen and any(a is att for a in self._items)
+
+    def _start_thumbnail(self, att: Attachment) -> None:
+        gen = att.generation
+        self._workers.submit(
+            thumbnail_job,
+            att,
+            on_result=lambda img, a=att, g=gen: self._on_thumbnail(a, g, img),
+            on_error=lambda _e: None,  # the preparation reports the real problem
+            owner=self,
+        )
+
+    def _on_thumbnail(self, att: Attachment, gen: int, image: QImage) -> None:
+        if any(a is att for a in self._items) and att.preview is None:
+            att.preview = image
+            self.changed.emit(att)
+
+    def _prepare(self, att: Attachment) -> None:
+        limits = self.limits()
+        att.generation += 1
+        gen = att.generation
+        att.limits = limits
+        att.state, att.prepared, att.problem = State.PREPARING, None, None
+        self._workers.submit(
+            att.prepare,
+            limits,
+            on_result=lambda p, a=att, g=gen: self._on_prepared(a, g, p),
+            on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
+            owner=self,
+        )
+
+    def _on_prepared(self, att: Attachment, gen: int, prepared: PreparedImage) -> None:
+        if not self._current(att, gen):
+            return
+        att.prepared, att.state = prepared, State.READY
+        self.changed.emit(att)
+        if att.preview is None:  # the thumbnail job lost the race or failed: derive one
+            self._workers.submit(
+                preview_from_prepared,
+                prepared,
+                on_result=lambda img, a=att, g=gen: self._on_thumbnail(a, g, img),
+                owner=self,
+            )
+        self._check_settled()
+
+    def _on_failed(self, att: Attachment, gen: int, exc: BaseException) -> None:
+        if not self._current(att, gen):
+            return
+        if isinstance(exc, ImageRejected):
+            text = str(exc) if exc.filename or att.name in str(exc) else f"{att.name}: {exc}"
+        else:
+            log.error("preparing %s failed: %s", att.name, getattr(exc, "__traceback_text__", exc))
+            text = f"{att.name}: the image could not be prepared ({type(exc).__name__})."
+        att.prepared, att.state, att.problem = None, State.PROBLEM, text
+        self.changed.emit(att)
+        self._check_settled()
+
+    def reprepare_all(self) -> None:
+        """Refit pending images when the limits changed (e.g. the agent's model changed)."""
+        limits = self.limits()
+        for att in self._items:
+            if att.needs_prepare(limits) and (att.kind is not Kind.BYTES or att.data is not None):
+                self._prepare(att)
+                self.changed.emit(att)
+
+    # -- settling and sending -----------------------------------------------------------------
+
+    def call_when_settled(self, fn: Callable[[], None] | None) -> None:
+        """Run `fn` once nothing is preparing (now, if that is already so); None cancels."""
+        self._when_settled = fn
+        if fn is not None and not self.preparing:
+            self._check_settled()
+
+    def _check_settled(self) -> None:
+        if self.preparing:
+            return
+        self.settled.emit()
+        fn, self._when_settled = self._when_settled, None
+        if fn is not None:
+            fn()
+
+    def outgoing(self) -> Outgoing:
+        """Content parts (user order) and previews of the ready attachments; problems skipped."""
+        out = Outgoing()
+        for att in self._items:
+            if att.ready:
+                out.parts.append(att.content_part())
+                out.attachments.append(att)
+                if isinstance(att.preview, QImage):
+                    out.thumbnails.append(att.preview)
+            elif att.state is State.PROBLEM:
+                out.skipped.append(att)
+        return out
+
+    # -- removing and restoring ---------------------------------------------------------------
+
+    def remove(self, att: Attachment) -> None:
+        if any(a is att for a in self._items):
+            self._items = [a for a in self._items if a is not att]
+            self.removed.emit(att)
+            self._check_settled()
+
+    def remove_last(self) -> None:
+        if self._items:
+            self.remove(self._items[-1])
+
+    def clear(self) -> None:
+        for att in list(self._items):
+            self.remove(att)
+
+    def restore(self, attachments: Sequence[Attachment]) -> None:
+        """Put attachments back (Edit after a failed send), before any added since, unchanged."""
+        back = [a for a in attachments if not any(a is b for b in self._items)]
+        self._items = back + self._items
+        for att in back:
+            self.added.emit(att)
+        limits = self.limits()
+        for att in back:
+            if att.needs_prepare(limits) and att.state is not State.PREPARING:
+                self._prepare(att)
+                self.changed.emit(att)

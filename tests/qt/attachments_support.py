@@ -1,0 +1,155 @@
+"""Helpers for the attachment tests: images on disk, a fake Letta server, a connected window."""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import PySide6
+from PIL import Image
+
+from desktop.core.letta import LettaClient
+
+AGENT = {"id": "agent-1", "name": "Vision", "model": "anthropic/claude-sonnet-4-5-20250929"}
+SSE = {"content-type": "text/event-stream; charset=utf-8"}
+
+
+def guard_pyside_refcounts() -> None:
+    """Same work-around as tests/qt/test_transcript.py (PySide6 6.12.0 on CPython < 3.12 drops a
+    reference to None/True/False per call; top the counts up so long test runs don't abort)."""
+    if sys.version_info >= (3, 12) or PySide6.__version__ != "6.12.0":
+        return
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+
+
+def png_bytes(w: int, h: int, color=(40, 120, 220)) -> bytes:
+    out = io.BytesIO()
+    im = Image.new("RGB", (w, h), color)
+    # some structure so it isn't a flat colour (the fit step treats it as a graphic either way)
+    for x in range(0, w, max(1, w // 8)):
+        im.paste((250, 250, 250), (x, 0, min(w, x + 2), h))
+    im.save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_bytes(w: int, h: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (w, h), (200, 90, 30)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+def sse(*events: dict | str) -> bytes:
+    out = []
+    for ev in events:
+        out.append(f"data: {json.dumps(ev) if isinstance(ev, dict) else ev}\n\n")
+    return "".join(out).encode()
+
+
+REPLY = sse(
+    {
+        "message_type": "assistant_message",
+        "id": "message-2",
+        "otid": "otid-reply",
+        "content": "I see two images.",
+    },
+    {"message_type": "stop_reason", "stop_reason": "end_turn"},
+    "[DONE]",
+)
+
+
+@dataclass
+class FakeServer:
+    """httpx.MockTransport handler: the few endpoints the window uses; captures POST bodies."""
+
+    fail_posts: int = 0
+    posts: list[dict] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "GET" and path == "/v1/agents/":
+            return httpx.Response(200, json=[AGENT])
+        if request.method == "GET" and path == "/v1/agents/agent-1":
+            return httpx.Response(200, json=AGENT)
+        if request.method == "GET" and path == "/v1/agents/agent-1/messages":
+            return httpx.Response(200, json=[])
+        if request.method == "POST" and path == "/v1/agents/agent-1/messages":
+            self.posts.append(json.loads(request.content))
+            if self.fail_posts:
+                self.fail_posts -= 1
+                return httpx.Response(400, json={"detail": "Bad request: try again"})
+            return httpx.Response(200, headers=SSE, content=REPLY)
+        return httpx.Response(404, json={"detail": f"no route {request.method} {path}"})
+
+    def factory(self):
+        return lambda base_url, key: LettaClient(base_url, key, transport=httpx.MockTransport(self))
+
+
+# -- fixtures (imported by the test modules) ------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from desktop.core.secrets import SecretStore  # noqa: E402
+from desktop.settings import Settings  # noqa: E402
+from desktop.workers import Workers  # noqa: E402
+
+
+@pytest.fixture
+def workers():
+    w = Workers()
+    yield w
+    w.shutdown()
+    w.wait()
+
+
+@pytest.fixture
+def server():
+    return FakeServer()
+
+
+def make_window(qtbot, workers, server, *, connect: bool = True):
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), server.factory())
+    qtbot.addWidget(window)
+    window.resize(900, 700)
+    window.show()
+    if connect:
+        window.start("https://letta.example.test", "sk-test-key-123456", "agent-1")
+        qtbot.waitUntil(
+            lambda: window.session is not None and window.session.agent is not None, timeout=5000
+        )
+        workers.wait()
+        qtbot.wait(10)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, workers, server):
+    win = make_window(qtbot, workers, server)
+    yield win
+    win.close()
+    workers.wait()
+    if win.connection is not None:
+        win.connection.client.close()
+
+
+def wait_settled(qtbot, controller, timeout: int = 10000) -> None:
+    qtbot.waitUntil(lambda: not controller.preparing, timeout=timeout)
+    qtbot.waitUntil(
+        lambda: (
+            all(a.preview is not None for a in controller.items if a.kind.value != "url")
+            or any(a.problem for a in controller.items)
+        ),
+        timeout=timeout,
+    )
