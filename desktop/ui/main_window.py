@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME, __version__
-from desktop.core.capabilities import capability_for
 from desktop.core.images import ImageLimits
 from desktop.core.letta import Agent, LettaClient
 from desktop.core.secrets import SecretStore
@@ -41,6 +40,7 @@ from .connect_dialog import ConnectDialog
 from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
 from .lightbox import LightboxOpener
+from .send_guard import VisionGuard
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 
 ClientFactory = Callable[[str, str | None], LettaClient]
@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         header.setContentsMargins(12, 8, 12, 4)
         header.addWidget(self.agent_button)
         header.addWidget(self.model_label)
+        self.vision = VisionGuard(self)  # the ✓/✗/? badge, the vision banner, the send checks
+        header.addWidget(self.vision.badge)
         header.addStretch(1)
         header.addWidget(self.server_label)
 
@@ -116,7 +118,8 @@ class MainWindow(QMainWindow):
         composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         strip_row = QHBoxLayout()
         strip_row.setContentsMargins(12, 0, 12, 10)
-        strip_row.addWidget(self.strip)
+        strip_row.addWidget(self.strip, 1)
+        strip_row.addWidget(self.vision.tokens_label)
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -124,8 +127,9 @@ class MainWindow(QMainWindow):
         column.setSpacing(4)
         column.addLayout(header)
         column.addWidget(self.transcript, 1)
-        banner_row = QHBoxLayout()
+        banner_row = QVBoxLayout()
         banner_row.setContentsMargins(12, 0, 12, 0)
+        banner_row.addWidget(self.vision.banner)
         banner_row.addWidget(self.banner)
         column.addLayout(banner_row)
         column.addLayout(composer_row)
@@ -135,6 +139,7 @@ class MainWindow(QMainWindow):
         self.drop_target = DropTarget(
             self.drop_overlay, lambda mime: self.attachments.handle_mime(mime, drop=True), self)
         self.drop_target.watch(self, self.composer.viewport())
+        self.vision.connect_sources()
         self._build_menus()
         self._set_busy(False)
 
@@ -235,6 +240,7 @@ class MainWindow(QMainWindow):
         session.failed.connect(self.show_error)
         session.editRequested.connect(self.composer.set_text)
         session.attachmentsRestored.connect(self.attachments.restore)
+        self.vision.watch(session)
         self.session = session
         self.banner.hide()
         self.workers.submit(client.check_key,
@@ -316,6 +322,8 @@ class MainWindow(QMainWindow):
             self._waiting_to_send = False
             self.banner.hide()
         text = self.composer.text()
+        if not self.vision.allow_send():  # the banner / chip badges say why
+            return
         out = self.attachments.outgoing()
         if not text.strip() and not out.parts:
             if out.skipped:
@@ -336,8 +344,7 @@ class MainWindow(QMainWindow):
         self.attachments.add_files([str(p) for p in paths])
 
     def _image_limits(self) -> ImageLimits:
-        handle = self._model_handle()
-        return capability_for(handle).limits if handle else ImageLimits()
+        return self.vision.limits()  # the model's profile; the many-image rule counts history
 
     def _model_handle(self) -> str | None:
         agent = self.session.agent if self.session is not None else None

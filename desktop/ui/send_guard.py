@@ -1,0 +1,306 @@
+"""Warn and prevent: pending images against what the agent's model can take.
+
+`VisionGuard` owns the header badge (✓ / ✗ / ?), the vision banner above the composer, the
+per-message token label and the Switch model… dialog. It re-evaluates whenever the attachments,
+the agent, its model or an override change, puts per-image problems on the offending chips,
+and `allow_send()` is asked before every send: nothing that would poison the agent's history
+goes out without the user choosing it. The rules themselves are in desktop/core/send_guard.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QLabel
+
+from desktop.core.attachments import Attachment, Kind, State
+from desktop.core.capabilities import ModelCapability, capability_for
+from desktop.core.images import ImageLimits
+from desktop.core.letta import Agent
+from desktop.core.send_guard import (
+    NO_VISION,
+    UNKNOWN_VISION,
+    SendProblem,
+    check_send,
+    image_tokens,
+    likely_cause_text,
+    message_tokens,
+    model_name,
+)
+
+from .capability_badge import CapabilityBadge
+from .errors import UserError
+from .model_switcher import ModelSwitcher
+from .transcript import ImagesRole, KindRole, StateRole
+from .vision_banner import VisionBanner
+
+if TYPE_CHECKING:
+    from .chat_session import ChatSession
+    from .main_window import MainWindow
+
+
+class VisionGuard(QObject):
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self._w = window
+        self.badge = CapabilityBadge()
+        self.banner = VisionBanner()
+        self.tokens_label = QLabel()
+        self.tokens_label.setAccessibleName("Estimated image tokens")
+        self.tokens_label.setStyleSheet("color: palette(placeholder-text); font-size: 12px;")
+        self.tokens_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.tokens_label.hide()
+        self.problems: list[SendProblem] = []
+        self.switcher: ModelSwitcher | None = None
+        self._send_anyway = False
+        self._risky: ModelCapability | None = None  # images went to a model that may not see
+        self._flagged: dict[str, str] = {}  # attachment id → the problem the guard put on it
+        self._refreshing = False
+        self.badge.overrideChosen.connect(self.set_override)
+        self.banner.overrideChosen.connect(lambda v: self.set_override(self.handle() or "", v))
+        self.banner.switchRequested.connect(self.switch_model)
+        self.banner.sendAnywayRequested.connect(self.send_anyway)
+        self.banner.removeRequested.connect(self.remove_images)
+
+    def connect_sources(self) -> None:
+        """Follow the attachments and the transcript (call once both exist)."""
+        att = self._w.attachments
+        for signal in (att.added, att.changed, att.removed):
+            signal.connect(self._on_attachments_changed)
+        model = self._w.transcript_model
+        model.rowsInserted.connect(self.refresh)
+        model.rowsRemoved.connect(self.refresh)
+        model.modelReset.connect(self.refresh)
+
+    def watch(self, session: ChatSession) -> None:
+        session.agentLoaded.connect(self._on_agent)
+        session.failed.connect(self._on_failed)
+        session.replyFinished.connect(lambda _reason: setattr(self, "_risky", None))
+
+    # -- what we know ---------------------------------------------------------------------
+
+    def agent(self) -> Agent | None:
+        session = self._w.session
+        return session.agent if session is not None else None
+
+    def handle(self) -> str | None:
+        agent = self.agent()
+        return agent.model if agent is not None else None
+
+    def capability(self) -> ModelCapability | None:
+        handle = self.handle()
+        if not handle:
+            return None
+        return capability_for(handle, self._w.settings.vision_overrides())
+
+    def history_image_count(self) -> int:
+        """Images in the conversation the server re-sends (the loaded part of it)."""
+        model = self._w.transcript_model
+        count = 0
+        for row in range(model.rowCount()):
+            index = model.index(row, 0)
+            if index.data(KindRole) == "user" and index.data(StateRole) != "failed":
+                count += len(index.data(ImagesRole) or [])
+        return count
+
+    def _pending(self) -> list[Attachment]:
+        """The attachments the next send would carry (ready ones, and guard-flagged ones)."""
+        return [
+            a
+            for a in self._w.attachments.items
+            if a.ready or (a.state is State.PROBLEM and a.id in self._flagged)
+        ]
+
+    def limits(self) -> ImageLimits:
+        """What a pending image is fitted to now (the many-image rule counts history)."""
+        cap = self.capability()
+        if cap is None:
+            return ImageLimits()
+        total = self.history_image_count() + max(1, len(self._w.attachments))
+        return cap.limits_for_count(total)
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def _on_attachments_changed(self, *_args: Any) -> None:
+        if not self._w.attachments.items:
+            self._send_anyway = False
+        self.refresh()
+
+    def _on_agent(self, _agent: Agent) -> None:
+        self._send_anyway = False
+        self.refresh()
+
+    def refresh(self, *_args: Any) -> None:
+        if self._refreshing:  # flagging a chip emits `changed`, which lands here again
+            return
+        self._refreshing = True
+        try:
+            self._refresh()
+        finally:
+            self._refreshing = False
+
+    def _refresh(self) -> None:
+        cap = self.capability()
+        self.badge.set_capability(cap)
+        pending = self._pending()
+        self.problems = check_send(cap, pending, self.history_image_count()) if cap else []
+        self._flag(pending)
+        self._update_tokens(cap, pending)
+        self._update_banner(cap, pending)
+
+    def _flag(self, pending: list[Attachment]) -> None:
+        """Put each image's problem on its chip; lift problems that no longer hold."""
+        wanted: dict[str, str] = {}
+        for problem in self.problems:
+            if problem.attachment_id and problem.blocking:
+                wanted.setdefault(problem.attachment_id, problem.text)
+        controller = self._w.attachments
+        for att in controller.items:
+            old, new = self._flagged.get(att.id), wanted.get(att.id)
+            if old == new:
+                continue
+            if new is not None:
+                if att.prepared is None and att.kind is not Kind.URL and att.state is State.PROBLEM:
+                    continue
+                _set_problem(controller, att, new)
+                self._flagged[att.id] = new
+            else:
+                self._flagged.pop(att.id, None)
+                _clear_problem(controller, att)
+        live = {a.id for a in controller.items}
+        for att_id in [k for k in self._flagged if k not in live]:
+            del self._flagged[att_id]
+
+    def _update_tokens(self, cap: ModelCapability | None, pending: list[Attachment]) -> None:
+        total = message_tokens(cap, pending) if cap and cap.vision is not False else None
+        if not pending or total is None:
+            self.tokens_label.hide()
+            return
+        parts = [f"{a.name}: ≈ {t:,}" for a in pending if (t := image_tokens(cap, a)) is not None]
+        n = len(pending)
+        self.tokens_label.setText(f"{n} image{'s' if n != 1 else ''} · ≈ {total:,} tokens")
+        self.tokens_label.setToolTip(
+            f"Estimated {model_name(cap)} input tokens for the images in this message:\n"
+            + "\n".join(parts)
+        )
+        self.tokens_label.show()
+
+    def _update_banner(self, cap: ModelCapability | None, pending: list[Attachment]) -> None:
+        kinds = {p.kind: p for p in self.problems}
+        limits = [p for p in self.problems if p.blocking and p.kind != NO_VISION]
+        if not pending or cap is None:
+            self.banner.clear()
+        elif NO_VISION in kinds and not self._send_anyway:
+            self.banner.show_cannot(kinds[NO_VISION].text)
+        elif limits:
+            self.banner.show_limits(_limits_text(limits))
+        elif UNKNOWN_VISION in kinds:
+            self.banner.show_unknown(kinds[UNKNOWN_VISION].text)
+        else:
+            self.banner.clear()
+
+    # -- sending --------------------------------------------------------------------------
+
+    def allow_send(self) -> bool:
+        """Asked by the window before a send; shows why when it says no."""
+        self.refresh()
+        cap = self.capability()
+        if cap is None or not self._pending():
+            return True
+        if any(p.blocking and p.kind != NO_VISION for p in self.problems):
+            self.banner.setFocus()
+            return False
+        if cap.vision is False and not self._send_anyway:
+            self.banner.switch_button.setFocus()
+            return False
+        self._send_anyway = False
+        self._risky = cap if cap.vision is not True else None
+        return True
+
+    def send_anyway(self) -> None:
+        self._send_anyway = True
+        self.banner.clear()
+        self._w.send()
+
+    def remove_images(self) -> None:
+        """Remove the images the problems are about (all of them when the model cannot see)."""
+        controller = self._w.attachments
+        if self.banner.mode == "limits":
+            flagged = set(self._flagged)
+            for att in controller.items:
+                if att.id in flagged:
+                    controller.remove(att)
+        else:
+            controller.clear()
+        self._w.composer.setFocus()
+
+    def _on_failed(self, error: UserError) -> None:
+        cap, self._risky = self._risky, None
+        if cap is None:
+            return
+        if cap.vision is False:
+            text = likely_cause_text(cap)
+        else:
+            text = (
+                f"The image may have been the cause: it is not known whether {model_name(cap)} "
+                "can see images. If it cannot, mark it so from the badge next to the model."
+            )
+        self._w.transcript_model.add_notice(text, "error")
+        self._w.banner.show_message(f"{error.text} {text}", "error")
+
+    # -- changing the model or what we believe --------------------------------------------
+
+    def set_override(self, handle: str, value: bool | None) -> None:
+        if not handle:
+            return
+        settings = self._w.settings
+        settings.set_vision_override(handle, value)
+        settings.sync()
+        self._send_anyway = False
+        self.refresh()
+
+    def switch_model(self) -> None:
+        agent, conn = self.agent(), self._w.connection
+        if agent is None or conn is None:
+            return
+        dialog = ModelSwitcher(
+            self._w.workers, conn.client, agent, self._w.settings.vision_overrides(), self._w
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.switched.connect(self._on_switched)
+        dialog.destroyed.connect(lambda *_a: setattr(self, "switcher", None))
+        self.switcher = dialog
+        dialog.open()
+
+    def _on_switched(self, agent: Agent) -> None:
+        session = self._w.session
+        if session is None or session.agent is None or session.agent.id != agent.id:
+            return
+        session.agent = agent
+        session.agentLoaded.emit(agent)  # the window relabels and re-fits pending images
+
+
+def _limits_text(problems: list[SendProblem]) -> str:
+    head = "This can't be sent yet:" if len(problems) == 1 else "These can't be sent yet:"
+    return head + " " + " ".join(p.text for p in problems)
+
+
+def _set_problem(controller: Any, att: Attachment, text: str) -> None:
+    setter = getattr(controller, "set_problem", None)
+    if setter is not None:
+        setter(att, text)
+        return
+    att.state, att.problem = State.PROBLEM, text
+    controller.changed.emit(att)
+
+
+def _clear_problem(controller: Any, att: Attachment) -> None:
+    clearer = getattr(controller, "clear_problem", None)
+    if clearer is not None:
+        clearer(att)
+        return
+    if att.state is State.PROBLEM:
+        att.state = State.READY if (att.prepared is not None or att.kind is Kind.URL) else att.state
+        att.problem = None
+        controller.changed.emit(att)

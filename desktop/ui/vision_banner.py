@@ -1,0 +1,103 @@
+"""The warning above the composer when pending images meet a model that cannot (or may not) see.
+
+Two modes: "cannot" (a warning with Switch model…, Send anyway, Remove images) and "unknown"
+(a softer notice with the override choices). Announced to assistive technology when it appears.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+_WARNING = ("#fff6e0", "#78350f", "#f3d98b")
+_SOFT = ("#eef4fc", "#1e3a5f", "#c8daf3")
+_ERROR = ("#fdecec", "#7f1d1d", "#f5c2c2")
+
+
+class VisionBanner(QFrame):
+    switchRequested = Signal()
+    sendAnywayRequested = Signal()
+    removeRequested = Signal()
+    overrideChosen = Signal(object)  # True / False
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("visionBanner")
+        self.mode: str | None = None
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.switch_button = QPushButton("Switch model…")
+        self.send_button = QPushButton("Send anyway")
+        self.remove_button = QPushButton("Remove images")
+        self.yes_button = QPushButton("It can see images")
+        self.no_button = QPushButton("It cannot")
+        self.switch_button.clicked.connect(self.switchRequested)
+        self.send_button.clicked.connect(self.sendAnywayRequested)
+        self.remove_button.clicked.connect(self.removeRequested)
+        self.yes_button.clicked.connect(lambda: self.overrideChosen.emit(True))
+        self.no_button.clicked.connect(lambda: self.overrideChosen.emit(False))
+        self.send_button.setToolTip("Send the images to this model as they are")
+        self.remove_button.setToolTip("Take the images out of this message")
+        self.switch_button.setToolTip("Choose another model for this agent")
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.setSpacing(6)
+        buttons.addStretch(1)
+        for button in (
+            self.yes_button,
+            self.no_button,
+            self.remove_button,
+            self.send_button,
+            self.switch_button,
+        ):
+            button.setAccessibleName(button.text().rstrip("…"))
+            buttons.addWidget(button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(12, 8, 8, 8)
+        column.setSpacing(6)
+        column.addWidget(self.label)
+        column.addLayout(buttons)
+        self.hide()
+
+    def show_cannot(self, text: str) -> None:
+        self._show("cannot", text, _WARNING, "Warning: model cannot see images")
+        self.switch_button.setDefault(True)
+
+    def show_unknown(self, text: str) -> None:
+        self._show("unknown", text, _SOFT, "Notice: model may not see images")
+
+    def show_limits(self, text: str) -> None:
+        self._show("limits", text, _ERROR, "Images cannot be sent as they are")
+
+    def _show(self, mode: str, text: str, colors: tuple[str, str, str], name: str) -> None:
+        bg, fg, border = colors
+        changed = mode != self.mode or text != self.label.text() or not self.isVisible()
+        self.mode = mode
+        self.setStyleSheet(
+            f"QFrame#visionBanner {{ background: {bg}; border: 1px solid {border}; "
+            f"border-radius: 8px; }} QFrame#visionBanner QLabel {{ color: {fg}; }}"
+        )
+        self.label.setText(text)
+        cannot, unknown = mode == "cannot", mode == "unknown"
+        self.switch_button.setVisible(cannot or unknown)
+        self.send_button.setVisible(cannot)
+        self.remove_button.setVisible(cannot or mode == "limits")
+        self.yes_button.setVisible(unknown)
+        self.no_button.setVisible(unknown)
+        self.setAccessibleName(name)
+        self.setAccessibleDescription(text)
+        self.label.setAccessibleName(text)
+        self.show()
+        if changed:
+            self._announce()
+
+    def clear(self) -> None:
+        self.mode = None
+        self.hide()
+
+    def _announce(self) -> None:
+        """Tell screen readers: an Alert event on the banner (a live region, in effect)."""
+        if QAccessible.isActive():
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
