@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMimeData,
+    QObject,
+    Qt,
+    QThread,
+    Signal,
+)
 from PySide6.QtGui import QImage
 
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind, State, problems_text
@@ -225,9 +234,24 @@ class AttachmentController(QObject):
         self._items.append(att)
         self.added.emit(att)
         if att.kind is not Kind.URL:
-            self._start_thumbnail(att)
+            if self._early_thumbnail_pays(att):
+                self._start_thumbnail(att)
             self._prepare(att)
         return att
+
+    @staticmethod
+    def _early_thumbnail_pays(att: Attachment) -> bool:
+        """Decode a separate early thumbnail in parallel with the preparation?
+
+        A JPEG preview is nearly free (DCT draft) and files may be slow to read, so yes. A big
+        PNG/WebP must be decoded whole for a preview: with fewer than 4 cores, the two decodes
+        compete and both finish later than the preparation alone, whose small output then
+        gives the preview in a few ms."""
+        if att.kind is Kind.FILE or att.data is None:
+            return True
+        if att.data[:3] == b"\xff\xd8\xff" or len(att.data) < 300_000:
+            return True
+        return QThread.idealThreadCount() >= 4
 
     def _on_converted(self, att: Attachment, gen: int, result: tuple[bytes, QImage]) -> None:
         if not self._current(att, gen):

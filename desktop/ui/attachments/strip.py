@@ -69,7 +69,7 @@ class _RemoveButton(QAbstractButton):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         hover = self.underMouse() or self.parentWidget().underMouse()
         p.setPen(QPen(QColor(255, 255, 255, 200), 1.0))
-        p.setBrush(QColor(20, 20, 20, 220 if hover else 160))
+        p.setBrush(QColor(20, 20, 20, 210 if hover else 130))
         p.drawEllipse(QRectF(0.5, 0.5, self.SIZE - 1, self.SIZE - 1))
         p.setPen(_round_pen(QColor("white"), 1.6))
         c, r = self.SIZE / 2, 4.0
@@ -172,6 +172,10 @@ class Chip(QWidget):
             )
             p.restore()
         else:
+            if self.has_problem:
+                p.fillPath(
+                    path, QColor(PROBLEM_RED.red(), PROBLEM_RED.green(), PROBLEM_RED.blue(), 22)
+                )
             self._paint_placeholder(p, rect, text)
 
         if att.preparing:
