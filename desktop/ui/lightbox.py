@@ -41,7 +41,7 @@ from desktop.core.images.sniff import sniff_media_type
 from desktop.core.letta.models import ImageRef
 from desktop.workers import Workers
 
-MAX_EDGE = 8192
+MAX_EDGE = 4096  # the preview's cap: more than any screen, and cheap to scale for zooming
 MAX_PIXELS = 50_000_000
 _EXT = {"image/jpeg": "jpg", "image/svg+xml": "svg"}
 

@@ -102,7 +102,7 @@ def test_paste_https_image_url_becomes_a_url_attachment(qtbot, window):
     assert window.composer.text() == ""
     # the user is told the server fetches it (chip tooltip and the caption under the strip)
     assert "Letta server will download" in window.strip.chips()[0].toolTip()
-    assert "images.example.org" in window.strip.caption.text()
+    assert "images.example.org" in window.strip.caption_text()
 
 
 def _drag(window, mime: QMimeData, target=None) -> bool:
@@ -154,7 +154,7 @@ def test_drop_several_files_good_ones_attach_bad_ones_explained(qtbot, window, t
     assert items[1].problem.startswith("broken.png: ")
     assert items[2].problem == "Holiday: This is a folder, not an image."
     assert items[4].problem.startswith("notes.txt: ")
-    caption = window.strip.caption.text()
+    caption = window.strip.caption_text()
     assert all(items[i].problem in caption for i in (1, 2, 4))
     chips = window.strip.chips()
     assert [c.has_problem for c in chips] == [False, True, True, False, True]

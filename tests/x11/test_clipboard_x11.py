@@ -77,3 +77,25 @@ def test_paste_png_from_the_x_clipboard(qtbot, xclip_png):
         window.close()
         workers.shutdown()
         workers.wait()
+
+
+def test_cli_fallback_reads_the_png_from_xclip(qtbot, xclip_png):
+    """The wl-paste/xclip fallback (used when Qt's clipboard yields nothing) on a real X server."""
+    from PySide6.QtCore import QMimeData
+
+    from desktop.ui.attachments import AttachmentController, clipboard_fallback
+
+    assert clipboard_fallback.available()
+    data = clipboard_fallback.read_clipboard_image()
+    assert data is not None and data.startswith(b"\x89PNG")
+    workers = Workers()
+    controller = AttachmentController(workers)
+    try:
+        assert controller.handle_paste(QMimeData())  # an empty clipboard: ask the CLI tool
+        qtbot.waitUntil(lambda: len(controller.items) == 1, timeout=10000)
+        qtbot.waitUntil(lambda: not controller.preparing, timeout=10000)
+        [att] = controller.items
+        assert (att.prepared.width, att.prepared.height) == (1234, 567)
+    finally:
+        workers.shutdown()
+        workers.wait()

@@ -1,5 +1,6 @@
 """Attachments in the UI: reading pastes and drops, preparing on workers, the pending strip."""
 
+from . import clipboard_fallback
 from .controller import AttachmentController, Outgoing
 from .mime import MimeRead, Source, has_attachment, read_mime
 from .strip import AttachmentStrip, Chip
@@ -11,6 +12,7 @@ __all__ = [
     "MimeRead",
     "Outgoing",
     "Source",
+    "clipboard_fallback",
     "has_attachment",
     "read_mime",
 ]

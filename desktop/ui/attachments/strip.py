@@ -4,6 +4,8 @@ preview arrives from a worker); they only paint small, already-decoded previews.
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -267,7 +269,7 @@ class AttachmentStrip(QWidget):
         row_host.setAutoFillBackground(False)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setAccessibleName("Attachment notes")
         self.caption.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         column = QVBoxLayout(self)
@@ -315,13 +317,23 @@ class AttachmentStrip(QWidget):
         self._update_caption()
 
     def _update_caption(self) -> None:
+        """Problems in red, URL notes muted: one line each, so every bad file says why."""
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
         lines = []
         for att in self.controller.items:
-            if att.state is State.PROBLEM or att.kind is Kind.URL:
-                lines.append(att.note())
-        self.caption.setText("\n".join(lines))
+            if att.state is State.PROBLEM:
+                lines.append(
+                    f'<span style="color:{PROBLEM_RED.name()}">{escape(att.note())}</span>'
+                )
+            elif att.kind is Kind.URL:
+                lines.append(f'<span style="color:{muted}">{escape(att.note())}</span>')
+        self.caption.setText("<br>".join(lines))
         self.caption.setVisible(bool(lines))
-        problem = any(a.state is State.PROBLEM for a in self.controller.items)
-        self.caption.setStyleSheet(
-            f"color: {PROBLEM_RED.name()};" if problem else "color: palette(placeholder-text);"
+
+    def caption_text(self) -> str:
+        """The caption as plain text (for tests and accessibility)."""
+        return "\n".join(
+            a.note()
+            for a in self.controller.items
+            if a.state is State.PROBLEM or a.kind is Kind.URL
         )
