@@ -211,7 +211,10 @@ class Chip(QWidget):
         p.setFont(font)
         p.setPen(muted)
         if att.kind is Kind.URL:
-            label = "URL\n" + (att.host[:12] if att.host else "")
+            host = p.fontMetrics().elidedText(
+                att.host, Qt.TextElideMode.ElideMiddle, int(rect.width()) - 10
+            )
+            label = f"URL\n{host}"
         else:
             ext = att.name.rsplit(".", 1)[-1].upper() if "." in att.name else ""
             label = ext[:5] or short_name(None).upper()
@@ -318,7 +321,8 @@ class AttachmentStrip(QWidget):
 
     def _update_caption(self) -> None:
         """Problems in red, URL notes muted: one line each, so every bad file says why."""
-        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        c = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        muted = f"rgba({c.red()},{c.green()},{c.blue()},{c.alpha()})"
         lines = []
         for att in self.controller.items:
             if att.state is State.PROBLEM:
