@@ -1,0 +1,407 @@
+"""Who sees images: the ✓/✗/? badge, the banner before sending, the model switcher, the limits.
+
+A real LettaClient talks to an in-memory server on httpx.MockTransport that serves the agents,
+their history, `GET /v1/models/` and `PATCH /v1/agents/{id}`, and answers like a provider that
+refuses images when the agent's model is text-only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from desktop.core.attachments import Attachment, State
+from desktop.core.capabilities import capability_for
+from desktop.core.images import PreparedImage
+from desktop.core.letta import LettaClient
+from desktop.core.secrets import SecretStore
+from desktop.settings import Settings
+from desktop.ui.main_window import MainWindow
+from desktop.ui.transcript import KindRole, TextRole
+from desktop.workers import Workers
+from tests.qt.attachments_support import png_bytes, sse, wait_settled
+
+VISION = "openai-proxy/gpt-4o-mini"
+TEXT = "openai-proxy/gpt-3.5-turbo"
+UNKNOWN = "letta/auto"
+CLAUDE = "anthropic/claude-sonnet-4-5-20250929"
+MODELS = [TEXT, UNKNOWN, VISION]  # the server's order: the dialog must sort vision first
+SSE = {"content-type": "text/event-stream; charset=utf-8"}
+
+
+def image_part(data: str = "iVBORw0KGgo=") -> dict[str, Any]:
+    return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+
+
+@dataclass
+class ModelServer:
+    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def add_agent(self, model: str, name: str | None = None, images_in_history: int = 0) -> str:
+        agent_id = f"agent-{len(self.agents) + 1}"
+        self.agents[agent_id] = {
+            "id": agent_id,
+            "name": name or f"Agent on {model}",
+            "model": model,
+        }
+        self.history[agent_id] = [
+            {
+                "id": f"message-{agent_id}-{i}",
+                "message_type": "user_message",
+                "otid": f"o{i}",
+                "date": f"2026-01-01T10:00:{i:02d}+00:00",
+                "content": [{"type": "text", "text": f"picture {i}"}, image_part()],
+            }
+            for i in range(images_in_history)
+        ]
+        return agent_id
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path, method = request.url.path, request.method
+        if path == "/v1/models/" and method == "GET":
+            return httpx.Response(
+                200,
+                json=[
+                    {
+                        "handle": h,
+                        "name": h.split("/")[1],
+                        "display_name": h.split("/")[1],
+                        "provider_type": "openai",
+                        "provider_name": h.split("/")[0],
+                    }
+                    for h in MODELS
+                ],
+            )
+        if path == "/v1/agents/" and method == "GET":
+            return httpx.Response(200, json=list(self.agents.values()))
+        parts = path.strip("/").split("/")
+        agent = self.agents.get(parts[2]) if len(parts) >= 3 and parts[1] == "agents" else None
+        if agent is None:
+            return httpx.Response(404, json={"detail": f"NOT_FOUND: {path}"})
+        if len(parts) == 3 and method == "GET":
+            return httpx.Response(200, json=agent)
+        if len(parts) == 3 and method == "PATCH":
+            body = json.loads(request.content)
+            self.patches.append((agent["id"], body))
+            agent.update(body)
+            return httpx.Response(200, json=agent)
+        if parts[3:] == ["messages"] and method == "GET":
+            limit = int(request.url.params.get("limit", 30))
+            return httpx.Response(200, json=self.history[agent["id"]][-limit:])
+        if parts[3:] == ["messages"] and method == "POST":
+            body = json.loads(request.content)
+            self.posts.append(body)
+            content = body["messages"][0]["content"]
+            has_image = any(p.get("type") == "image" for p in content)
+            if has_image and capability_for(agent["model"]).vision is False:
+                return httpx.Response(
+                    200,
+                    headers=SSE,
+                    content=sse(
+                        {"message_type": "stop_reason", "stop_reason": "llm_api_error"},
+                        {
+                            "message_type": "error_message",
+                            "error_type": "llm_bad_request",
+                            "message": "Invalid content type. image_url is only supported by "
+                            "certain models.",
+                        },
+                        "[DONE]",
+                    ),
+                )
+            return httpx.Response(
+                200,
+                headers=SSE,
+                content=sse(
+                    {
+                        "message_type": "assistant_message",
+                        "id": "message-r",
+                        "otid": "otid-r",
+                        "content": "I see it." if has_image else "Echo.",
+                    },
+                    {"message_type": "stop_reason", "stop_reason": "end_turn"},
+                    "[DONE]",
+                ),
+            )
+        if parts[3:] == ["messages", "cancel"]:
+            return httpx.Response(409, json={"detail": "CONFLICT: No active runs"})
+        return httpx.Response(404, json={"detail": f"no route {method} {path}"})
+
+    def factory(self, base_url: str, key: str | None) -> LettaClient:
+        return LettaClient(base_url, key, transport=httpx.MockTransport(self))
+
+
+@pytest.fixture
+def workers():
+    w = Workers()
+    yield w
+    w.shutdown()
+    w.wait()
+
+
+@pytest.fixture
+def server():
+    return ModelServer()
+
+
+@pytest.fixture
+def open_window(qtbot, workers, server):
+    windows: list[MainWindow] = []
+
+    def make(agent_id: str, settings: Settings | None = None) -> MainWindow:
+        window = MainWindow(
+            workers, settings or Settings(), SecretStore(use_keyring=False), server.factory
+        )
+        qtbot.addWidget(window)
+        window.resize(900, 700)
+        window.show()
+        window.start("https://letta.test", "good-key", agent_id)
+        qtbot.waitUntil(
+            lambda: (
+                window.session is not None
+                and window.session.agent is not None
+                and window.vision.badge.isVisible()
+            ),
+            timeout=5000,
+        )
+        workers.wait()
+        qtbot.wait(10)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.vision.switcher is not None:
+            window.vision.switcher.reject()
+        window.close()
+    workers.wait()
+
+
+def attach(qtbot, window: MainWindow, n: int = 1, size: tuple[int, int] = (320, 200)) -> None:
+    for i in range(n):
+        window.attachments.add_bytes(png_bytes(*size), f"photo{i + 1}.png")
+    wait_settled(qtbot, window.attachments)
+    qtbot.wait(10)
+
+
+def rows(window: MainWindow) -> list[tuple[str, str]]:
+    m = window.transcript_model
+    return [
+        (m.index(r, 0).data(KindRole), m.index(r, 0).data(TextRole) or "")
+        for r in range(m.rowCount())
+    ]
+
+
+# -- the badge --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "mark", "status"),
+    [
+        (VISION, "✓", "sees images"),
+        (TEXT, "✗", "cannot see images"),
+        (UNKNOWN, "?", "unknown whether it sees images"),
+    ],
+)
+def test_badge_shows_whether_the_model_sees_images(qtbot, server, open_window, model, mark, status):
+    window = open_window(server.add_agent(model))
+    badge = window.vision.badge
+    assert badge.isVisible() and badge.text().startswith(mark)
+    assert status in badge.toolTip() and "Source:" in badge.toolTip()
+    assert status in badge.accessibleName()
+    assert model.split("/")[1] in window.model_label.text()
+    assert not window.vision.banner.isVisible()  # nothing pending: nothing to warn about
+
+
+def test_override_from_the_badge_wins_and_survives_a_restart(qtbot, server, open_window):
+    agent = server.add_agent(TEXT)
+    window = open_window(agent)
+    window.vision.badge.yes_action.trigger()  # "This model can see images"
+    assert window.vision.badge.text().startswith("✓")
+    assert "your setting" in window.vision.badge.toolTip()
+    assert Settings().vision_overrides() == {TEXT: True}  # a fresh instance reads the file
+
+    again = open_window(agent, Settings())  # "restart": new settings object, new window
+    assert again.vision.badge.text().startswith("✓")
+    assert again.vision.badge.yes_action.isChecked()
+    again.vision.badge.builtin_action.trigger()  # "Use built-in data"
+    assert again.vision.badge.text().startswith("✗")
+    assert Settings().vision_overrides() == {}
+
+
+# -- the banner -------------------------------------------------------------------------------
+
+
+def test_text_only_model_with_an_image_pending_shows_the_banner(qtbot, server, open_window):
+    window = open_window(server.add_agent(TEXT))
+    attach(qtbot, window)
+    banner = window.vision.banner
+    assert banner.isVisible() and banner.mode == "cannot"
+    assert "gpt-3.5-turbo cannot see images" in banner.label.text()
+    assert "reject" in banner.label.text() and "only be told" not in banner.label.text()
+    assert "told that an image exists" in banner.label.text()
+    assert banner.accessibleName().startswith("Warning")
+    assert banner.accessibleDescription() == banner.label.text()
+    for button in (banner.switch_button, banner.send_button, banner.remove_button):
+        assert button.isVisible()
+
+    # Enter does not send: the banner stays, nothing reached the server.
+    window.composer.set_text("what is this?")
+    window.send()
+    assert server.posts == [] and banner.isVisible()
+
+
+def test_remove_images_clears_the_strip(qtbot, server, open_window):
+    window = open_window(server.add_agent(TEXT))
+    attach(qtbot, window, 2)
+    window.vision.banner.remove_button.click()
+    assert len(window.attachments) == 0
+    assert not window.strip.isVisible() and not window.vision.banner.isVisible()
+    window.composer.set_text("text only then")
+    window.send()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    assert server.posts[-1]["messages"][0]["content"] == [
+        {"type": "text", "text": "text only then"}
+    ]
+
+
+def test_send_anyway_sends_and_a_provider_refusal_names_the_image(qtbot, server, open_window):
+    window = open_window(server.add_agent(TEXT))
+    attach(qtbot, window)
+    window.composer.set_text("look")
+    window.vision.banner.send_button.click()
+    qtbot.waitUntil(lambda: len(server.posts) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    content = server.posts[0]["messages"][0]["content"]
+    assert [p["type"] for p in content] == ["text", "image"]
+    assert len(window.attachments) == 0 and not window.vision.banner.isVisible()
+    notices = [text for kind, text in rows(window) if kind == "notice"]
+    assert any("image was the likely cause" in t and "gpt-3.5-turbo" in t for t in notices)
+    assert "likely cause" in window.banner.label.text()
+
+    # The next image is guarded again: "Send anyway" was for that one message only.
+    attach(qtbot, window)
+    assert window.vision.banner.isVisible() and window.vision.banner.mode == "cannot"
+
+
+def test_switch_model_lists_vision_first_and_patches_the_agent(qtbot, server, open_window):
+    agent = server.add_agent(TEXT)
+    window = open_window(agent)
+    attach(qtbot, window)
+    window.vision.banner.switch_button.click()
+    dialog = window.vision.switcher
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.list.count() == 3, timeout=5000)
+    assert dialog.handles() == [VISION, UNKNOWN, TEXT]
+    texts = [dialog.list.item(i).text() for i in range(3)]
+    assert texts[0].startswith("✓") and texts[1].startswith("?") and texts[2].startswith("✗")
+    assert "(current)" in texts[2]
+
+    questions: list[str] = []
+    dialog.confirm = lambda q: questions.append(q) or False  # the user says no first
+    dialog.select(VISION)
+    dialog.switch_button.click()
+    assert questions and "gpt-4o-mini" in questions[0] and server.patches == []
+
+    dialog.confirm = lambda q: True
+    dialog.switch_button.click()
+    qtbot.waitUntil(lambda: window.vision.switcher is None, timeout=5000)
+    assert server.patches == [(agent, {"model": VISION})]
+    assert window.session.agent.model == VISION
+    assert "gpt-4o-mini" in window.model_label.text()
+    assert window.vision.badge.text().startswith("✓")
+    wait_settled(qtbot, window.attachments)
+    assert not window.vision.banner.isVisible()  # re-evaluated at once
+
+    window.composer.set_text("now describe it")
+    window.send()
+    qtbot.waitUntil(lambda: len(server.posts) == 1 and not window.session.busy, timeout=5000)
+    assert [p["type"] for p in server.posts[0]["messages"][0]["content"]] == ["text", "image"]
+
+
+def test_unknown_model_gets_a_softer_notice_with_the_override(qtbot, server, open_window):
+    window = open_window(server.add_agent(UNKNOWN))
+    attach(qtbot, window)
+    banner = window.vision.banner
+    assert banner.isVisible() and banner.mode == "unknown"
+    assert "not known whether auto can see images" in banner.label.text()
+    assert banner.yes_button.isVisible() and not banner.send_button.isVisible()
+    banner.no_button.click()  # "It cannot": stored, and now the real warning
+    assert Settings().vision_overrides() == {UNKNOWN: False}
+    assert banner.mode == "cannot" and window.vision.badge.text().startswith("✗")
+    banner.no_button.setVisible(False)
+    window.vision.set_override(UNKNOWN, True)
+    assert not banner.isVisible()
+
+
+def test_unknown_model_does_not_block_the_send(qtbot, server, open_window):
+    window = open_window(server.add_agent(UNKNOWN))
+    attach(qtbot, window)
+    window.composer.set_text("hi")
+    window.send()
+    qtbot.waitUntil(lambda: len(server.posts) == 1 and not window.session.busy, timeout=5000)
+
+
+# -- limits before the POST -------------------------------------------------------------------
+
+
+def _oversized(window: MainWindow, edge: int = 2400) -> Attachment:
+    """A ready attachment fitted earlier to a larger profile (2400 px long edge)."""
+    att = Attachment.from_bytes(b"not used", "big.png")
+    att.prepared = PreparedImage(
+        "image/png",
+        b"\x89PNG" + b"0" * 1000,
+        edge,
+        edge * 2 // 3,
+        edge,
+        edge * 2 // 3,
+        "image/png",
+        1004,
+    )
+    att.state = State.READY
+    att.limits = window.attachments.limits()  # nothing to re-fit: the guard must catch it
+    window.attachments.restore([att])
+    return att
+
+
+def test_a_21st_image_over_2000_px_on_claude_gets_a_badge(qtbot, server, open_window):
+    window = open_window(server.add_agent(CLAUDE, images_in_history=20))
+    qtbot.waitUntil(lambda: window.vision.history_image_count() == 20, timeout=5000)
+    att = _oversized(window)
+    assert att.state is State.PROBLEM
+    assert "2000 px" in att.problem and "more than 20 images" in att.problem
+    chip = window.strip.chip_for(att)
+    assert chip is not None and chip.has_problem and "2000 px" in chip.toolTip()
+    banner = window.vision.banner
+    assert banner.isVisible() and banner.mode == "limits"
+    window.composer.set_text("and this one")
+    window.send()
+    assert server.posts == []  # nothing that would poison the history goes out
+    banner.remove_button.click()  # removes the offending image only
+    assert len(window.attachments) == 0 and not banner.isVisible()
+
+
+def test_the_same_image_is_fine_in_a_short_conversation(qtbot, server, open_window):
+    window = open_window(server.add_agent(CLAUDE, images_in_history=2))
+    qtbot.waitUntil(lambda: window.vision.history_image_count() == 2, timeout=5000)
+    att = _oversized(window)
+    assert att.state is State.READY and att.problem is None
+    assert not window.vision.banner.isVisible()
+
+
+def test_limits_follow_the_conversation_and_tokens_are_shown(qtbot, server, open_window):
+    window = open_window(server.add_agent(CLAUDE, images_in_history=20))
+    qtbot.waitUntil(lambda: window.vision.history_image_count() == 20, timeout=5000)
+    assert window.vision.limits().max_long_edge <= 2000
+    attach(qtbot, window, 2, size=(1092, 1092))
+    label = window.vision.tokens_label
+    assert label.isVisible() and "2 images" in label.text()
+    assert "1,590" in label.toolTip()  # Anthropic: 1092×1092 ≈ 1,590 tokens each
+    assert "3,180" in label.text()
+    assert "tokens" in window.strip.chip_for(window.attachments.items[0]).toolTip()
