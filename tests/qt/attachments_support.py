@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import ctypes
 import io
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import PySide6
 from PIL import Image
 
 from desktop.core.letta import LettaClient
 
 AGENT = {"id": "agent-1", "name": "Vision", "model": "anthropic/claude-sonnet-4-5-20250929"}
 SSE = {"content-type": "text/event-stream; charset=utf-8"}
-
-
-def guard_pyside_refcounts() -> None:
-    """Same work-around as tests/qt/test_transcript.py (PySide6 6.12.0 on CPython < 3.12 drops a
-    reference to None/True/False per call; top the counts up so long test runs don't abort)."""
-    if sys.version_info >= (3, 12) or PySide6.__version__ != "6.12.0":
-        return
-    for obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
 
 
 def png_bytes(w: int, h: int, color=(40, 120, 220)) -> bytes:

@@ -14,9 +14,8 @@ from desktop.core.images import ImageLimits
 from desktop.ui.attachments import AttachmentController, AttachmentStrip
 
 from . import attachments_support as support
-from .attachments_support import guard_pyside_refcounts, jpeg_bytes, png_bytes, wait_settled
+from .attachments_support import jpeg_bytes, png_bytes, wait_settled
 
-guard_pyside_refcounts()
 workers, server, window = support.workers, support.server, support.window  # fixtures
 
 

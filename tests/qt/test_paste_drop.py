@@ -14,9 +14,8 @@ from desktop.core.images import set_svg_rasterizer
 from desktop.core.letta.models import ImageRef
 
 from . import attachments_support as support
-from .attachments_support import guard_pyside_refcounts, jpeg_bytes, png_bytes, wait_settled, write
+from .attachments_support import jpeg_bytes, png_bytes, wait_settled, write
 
-guard_pyside_refcounts()
 workers, server, window = support.workers, support.server, support.window  # fixtures
 
 
