@@ -15,6 +15,17 @@ _SOFT = ("#eef4fc", "#1e3a5f", "#c8daf3")
 _ERROR = ("#fdecec", "#7f1d1d", "#f5c2c2")
 
 
+_ICONS = {"cannot": "⚠", "unknown": "?", "limits": "⛔"}
+
+
+def _split(text: str) -> tuple[str, str]:
+    """(bold headline, the rest): the first sentence or the part before the first colon."""
+    cut = min((i for i in (text.find(". "), text.find(": ")) if i >= 0), default=-1)
+    if cut < 0:
+        return text.rstrip("."), ""
+    return text[:cut], text[cut + 2 :]
+
+
 class VisionBanner(QFrame):
     switchRequested = Signal()
     sendAnywayRequested = Signal()
@@ -25,6 +36,11 @@ class VisionBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("visionBanner")
         self.mode: str | None = None
+        self.message = ""
+        """The whole text shown (headline and details), also the accessible description."""
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: 600;")
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -57,6 +73,7 @@ class VisionBanner(QFrame):
         column = QVBoxLayout(self)
         column.setContentsMargins(12, 8, 8, 8)
         column.setSpacing(6)
+        column.addWidget(self.title)
         column.addWidget(self.label)
         column.addLayout(buttons)
         self.hide()
@@ -73,13 +90,17 @@ class VisionBanner(QFrame):
 
     def _show(self, mode: str, text: str, colors: tuple[str, str, str], name: str) -> None:
         bg, fg, border = colors
-        changed = mode != self.mode or text != self.label.text() or not self.isVisible()
+        changed = mode != self.mode or text != self.message or not self.isVisible()
         self.mode = mode
+        self.message = text
         self.setStyleSheet(
             f"QFrame#visionBanner {{ background: {bg}; border: 1px solid {border}; "
             f"border-radius: 8px; }} QFrame#visionBanner QLabel {{ color: {fg}; }}"
         )
-        self.label.setText(text)
+        headline, rest = _split(text)
+        self.title.setText(f"{_ICONS[mode]} {headline}")
+        self.label.setText(rest)
+        self.label.setVisible(bool(rest))
         cannot, unknown = mode == "cannot", mode == "unknown"
         self.switch_button.setVisible(cannot or unknown)
         self.send_button.setVisible(cannot)
@@ -88,13 +109,14 @@ class VisionBanner(QFrame):
         self.no_button.setVisible(unknown)
         self.setAccessibleName(name)
         self.setAccessibleDescription(text)
-        self.label.setAccessibleName(text)
+        self.title.setAccessibleName(headline)
         self.show()
         if changed:
             self._announce()
 
     def clear(self) -> None:
         self.mode = None
+        self.message = ""
         self.hide()
 
     def _announce(self) -> None:

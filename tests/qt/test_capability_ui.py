@@ -243,11 +243,11 @@ def test_text_only_model_with_an_image_pending_shows_the_banner(qtbot, server, o
     attach(qtbot, window)
     banner = window.vision.banner
     assert banner.isVisible() and banner.mode == "cannot"
-    assert "gpt-3.5-turbo cannot see images" in banner.label.text()
-    assert "reject" in banner.label.text() and "only be told" not in banner.label.text()
-    assert "told that an image exists" in banner.label.text()
+    assert "gpt-3.5-turbo cannot see images" in banner.message
+    assert "reject" in banner.message and "only be told" not in banner.message
+    assert "told that an image exists" in banner.message
     assert banner.accessibleName().startswith("Warning")
-    assert banner.accessibleDescription() == banner.label.text()
+    assert banner.accessibleDescription() == banner.message
     for button in (banner.switch_button, banner.send_button, banner.remove_button):
         assert button.isVisible()
 
@@ -330,7 +330,7 @@ def test_unknown_model_gets_a_softer_notice_with_the_override(qtbot, server, ope
     attach(qtbot, window)
     banner = window.vision.banner
     assert banner.isVisible() and banner.mode == "unknown"
-    assert "not known whether auto can see images" in banner.label.text()
+    assert "not known whether auto can see images" in banner.message
     assert banner.yes_button.isVisible() and not banner.send_button.isVisible()
     banner.no_button.click()  # "It cannot": stored, and now the real warning
     assert Settings().vision_overrides() == {UNKNOWN: False}
