@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Letta server URL for this run (default: the saved one, or Letta "
                         "Cloud https://api.letta.com)")
     parser.add_argument("--agent", metavar="AGENT_ID", help="open this agent straight away")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation (Qt plugins, codecs, TLS, keyring) with "
+                        "the real window, offscreen when there is no display; never connects")
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="image files to attach to the composer")
     return parser
@@ -77,7 +80,14 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging()
+    if args.self_test:
+        from desktop import selftest
+
+        return selftest.main()
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
+
+    from desktop.paths import resource_path
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_ID)
@@ -85,10 +95,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(QIcon(str(resource_path("icons/letta-desktop.svg"))))
 
     window, base_url, env_key = create_window(args)
+    if os.environ.get("LETTA_DESKTOP_EXIT_AFTER_SHOWN") == "1":
+        return _exit_after_shown(app, window)
     window.show()
     window.start(base_url, env_key, args.agent)
+    code = app.exec()
+    window.workers.shutdown()
+    return code
+
+
+def _exit_after_shown(app, window) -> int:
+    """Startup benchmark hook (benchmarks/bench_bundle.py): show the window, print
+    `LETTA_DESKTOP_SHOWN <time.time()>` on its first paint, quit. Connects to nothing."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and obj is window:
+                window.removeEventFilter(self)
+                print(f"LETTA_DESKTOP_SHOWN {time.time():.6f}", flush=True)
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    watcher = FirstPaint(window)
+    window.installEventFilter(watcher)
+    window.show()
     code = app.exec()
     window.workers.shutdown()
     return code
