@@ -1,6 +1,7 @@
 """Paste → thumbnail: how fast a pasted 5120×2880 PNG shows up, and how long the GUI stalls.
 
     python benchmarks/bench_paste.py [--runs N]
+    (in the suite: python -m benchmarks, which calls `run(quick)`)
 
 A real MainWindow (offscreen, not connected: default limits) gets the PNG as QMimeData
 image/png bytes through the composer's paste path. Per run it records:
@@ -55,16 +56,14 @@ def spin_until(predicate, timeout_s: float = 30.0) -> None:
         loop.exec()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args(argv)
-    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-paste-{os.getpid()}"
-    for var in ("XDG_CONFIG_HOME", "LETTA_DESKTOP_CONFIG_DIR"):
-        os.environ[var] = str(tmp / "config")
-    os.environ["LETTA_DESKTOP_DATA_DIR"] = str(tmp / "data")
+def measure(runs: int, size: tuple[int, int] = (5120, 2880)) -> dict[str, list[float]]:
+    """Paste a generated screenshot PNG `runs` times into a real window; per-run timings."""
+    from benchmarks.common import isolate_app_dirs
 
+    isolate_app_dirs()
     app = QApplication.instance() or QApplication([])
+    from desktop.core.images import ImageLimits
+    from desktop.core.images.fit import target_size
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
     from desktop.ui.main_window import MainWindow
@@ -73,16 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     from tests.unit.image_corpus import screenshot
 
     buf = io.BytesIO()
-    screenshot((5120, 2880)).save(buf, "PNG")
+    screenshot(size).save(buf, "PNG")
     png = buf.getvalue()
+    expected = target_size(size[0], size[1], ImageLimits())
     workers = Workers()
     window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), lambda *a: None)
     window.resize(900, 700)
     window.show()
     spin_until(lambda: window.isVisible())
     rows: dict[str, list[float]] = {"chip": [], "thumb": [], "ready": [], "stall": []}
-    print(f"input: 5120×2880 PNG, {len(png) / 1e6:.1f} MB; {args.runs} runs", flush=True)
-    for _ in range(args.runs):
+    print(f"input: {size[0]}×{size[1]} PNG, {len(png) / 1e6:.1f} MB; {runs} runs", flush=True)
+    for _ in range(runs):
         mime = QMimeData()
         mime.setData("image/png", png)
         meter = StallMeter().start()
@@ -102,21 +102,46 @@ def main(argv: list[str] | None = None) -> int:
         rows["ready"].append((t_ready - t0) * 1000)
         rows["stall"].append(stall)
         [att] = window.attachments.items
-        assert (att.prepared.width, att.prepared.height) == (1568, 882), att.prepared
+        assert (att.prepared.width, att.prepared.height) == expected, att.prepared
         chip.removeEventFilter(probe)
         window.attachments.clear()
         workers.wait()
         spin_until(lambda: True)
+    window.close()
+    workers.shutdown()
+    workers.wait()
+    del app
+    return rows
+
+
+def run(quick: bool) -> list[dict]:
+    from benchmarks.common import median, row
+
+    runs = 1 if quick else 9
+    size = (1280, 720) if quick else (5120, 2880)
+    m = measure(runs, size)
+    label = f"{size[0]}×{size[1]} PNG"
+    return [
+        row("paste_thumb", f"paste a {label} → thumbnail painted", median(m["thumb"]), "ms",
+            budget="≤ 100 ms median", limit=100, runs=runs, samples=m["thumb"]),
+        row("paste_ready", f"paste a {label} → prepared (info)", median(m["ready"]), "ms",
+            runs=runs, samples=m["ready"]),
+        row("paste_stall", f"max GUI stall while a {label} is pasted (info)",
+            median(m["stall"]), "ms", runs=runs, samples=m["stall"]),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args(argv)
+    rows = measure(args.runs)
     for name, values in rows.items():
         label = "max GUI stall" if name == "stall" else f"paste → {name}"
         print(
             f"{label:>18}: median {statistics.median(values):7.1f} ms   "
             f"(min {min(values):.1f}, max {max(values):.1f})"
         )
-    window.close()
-    workers.shutdown()
-    workers.wait()
-    del app
     return 0
 
 

@@ -1,6 +1,7 @@
 """Benchmark prepare_image against a minimal Pillow script doing the same job.
 
     python benchmarks/bench_prepare.py [--quick] [--reps N] [--json OUT]
+    (in the suite: python -m benchmarks, which calls `run(quick)`)
 
 Inputs (generated, no downloads): a 5120×2880 screenshot PNG with small text, and a 12 MP
 (4000×3000) photo JPEG. The baseline is what a short script would do: open → convert →
@@ -9,7 +10,7 @@ JPEG q85 (photo) → base64. prepare_image additionally sniffs, guards, handles 
 and metadata, and picks the format; it should stay within ~1.2× of the baseline.
 
 The table shows median wall time per input, the ratio ours / baseline, and the bytes sent
-(base64 length) relative to base64 of the original file.
+(base64 length) relative to base64 of the original file (budget: ≤ 1/4).
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ from tests.unit.image_corpus import photo, screenshot  # noqa: E402
 LONG_EDGE = ImageLimits().max_long_edge
 
 
-def make_inputs() -> dict[str, bytes]:
+def make_inputs(quick: bool = False) -> dict[str, bytes]:
+    shot_size, photo_size = ((1280, 720), (1000, 750)) if quick else ((5120, 2880), (4000, 3000))
     shot = io.BytesIO()
-    screenshot((5120, 2880)).save(shot, "PNG")
+    screenshot(shot_size).save(shot, "PNG")
     pic = io.BytesIO()
-    photo((4000, 3000), seed=11).save(pic, "JPEG", quality=92)
-    return {"screenshot 5120×2880 PNG": shot.getvalue(), "photo 4000×3000 JPEG": pic.getvalue()}
+    photo(photo_size, seed=11).save(pic, "JPEG", quality=92)
+    return {f"screenshot {shot_size[0]}×{shot_size[1]} PNG": shot.getvalue(),
+            f"photo {photo_size[0]}×{photo_size[1]} JPEG": pic.getvalue()}
 
 
 def baseline(data: bytes) -> str:
@@ -70,22 +73,20 @@ def timed(fn, data: bytes, reps: int) -> tuple[float, str]:
     return statistics.median(times), result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repetition (CI smoke test)")
-    parser.add_argument("--reps", type=int, default=7, help="repetitions per input (default 7)")
-    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
-    args = parser.parse_args(argv)
-    reps = 1 if args.quick else max(1, args.reps)
-
-    inputs = make_inputs()
+def measure(quick: bool, reps: int) -> list[dict]:
     rows = []
-    for name, data in inputs.items():
-        if not args.quick:  # warm caches and lazy imports for both sides
+    for name, data in make_inputs(quick).items():
+        if not quick:  # warm caches and lazy imports for both sides
             baseline(data)
             ours(data)
-        base_t, base_b64 = timed(baseline, data, reps)
-        our_t, our_b64 = timed(ours, data, reps)
+        # Interleave the two sides so machine noise hits both alike.
+        base_ts, our_ts, base_b64, our_b64 = [], [], "", ""
+        for _ in range(reps):
+            t, base_b64 = timed(baseline, data, 1)
+            base_ts.append(t)
+            t, our_b64 = timed(ours, data, 1)
+            our_ts.append(t)
+        base_t, our_t = statistics.median(base_ts), statistics.median(our_ts)
         original_b64 = (len(data) + 2) // 3 * 4
         prepared = prepare_image(data)
         rows.append(
@@ -103,6 +104,44 @@ def main(argv: list[str] | None = None) -> int:
                 "summary": prepared.summary(),
             }
         )
+    return rows
+
+
+def run(quick: bool) -> list[dict]:
+    """The suite's rows: prepare time vs the minimal script, and bytes sent vs the original."""
+    from benchmarks.common import row
+
+    reps = 1 if quick else 7
+    measured = measure(quick, reps)
+    out = []
+    for r, kind in zip(measured, ("screenshot", "photo"), strict=True):
+        out.append(row(f"prepare_{kind}", f"prepare one {r['input']}", r["ours_ms"], "ms",
+                       baseline=r["baseline_ms"], budget="≤ 1.2× minimal Pillow script",
+                       limit=1.2, by="ratio", runs=reps, note=r["summary"]))
+    for r, kind in zip(measured, ("screenshot", "photo"), strict=True):
+        out.append(row(f"bytes_{kind}", f"bytes sent for a {r['input']}", r["ours_b64_bytes"],
+                       "B", baseline=r["original_b64_bytes"],
+                       budget="≤ 1/4 of base64(original)", limit=0.25, by="ratio",
+                       note=r["summary"]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs, one repetition")
+    parser.add_argument("--reps", type=int, default=7, help="repetitions per input (default 7)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--rows", action="store_true", help="print/write the suite's rows")
+    args = parser.parse_args(argv)
+    if args.rows:
+        rows = run(args.quick)
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    reps = 1 if args.quick else max(1, args.reps)
+    rows = measure(args.quick, reps)
 
     header = (
         f"{'input':26} {'ours ms':>8} {'base ms':>8} {'ratio':>6} "

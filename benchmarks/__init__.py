@@ -1,0 +1,1 @@
+"""Performance benchmarks with same-run baselines: `python -m benchmarks [--quick] [--json OUT]`."""

@@ -1,0 +1,50 @@
+"""Launch → main window shown, against a bare PySide6 QMainWindow started the same way.
+
+Both are started as `python benchmarks/launch_probe.py bare|app` (same interpreter, offscreen,
+a source checkout); the time is spawn → the first paint pass of the main window is over. Runs
+alternate bare/app so machine noise hits both alike. The app gets a saved server URL and a key
+from the environment (a returning user: no connect dialog), pointing at a closed loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from benchmarks.common import ROOT, isolate_app_dirs, median, module_main, row
+
+PROBE = ROOT / "benchmarks" / "launch_probe.py"
+
+
+def launch_ms(mode: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, str(PROBE), mode], env=env, capture_output=True,
+                         text=True, timeout=60, cwd=str(ROOT))
+    elapsed = (time.perf_counter() - started) * 1000
+    if "shown" not in out.stdout:
+        raise RuntimeError(f"launch probe ({mode}) failed: {out.returncode}\n{out.stderr[-2000:]}")
+    return elapsed
+
+
+def run(quick: bool) -> list[dict]:
+    isolate_app_dirs()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               LETTA_BASE_URL="http://127.0.0.1:9", LETTA_API_KEY="bench-key")
+    runs = 1 if quick else 9
+    bare: list[float] = []
+    app: list[float] = []
+    launch_ms("bare", env)  # warm the page cache for both
+    launch_ms("app", env)
+    for _ in range(runs):
+        bare.append(launch_ms("bare", env))
+        app.append(launch_ms("app", env))
+    return [row("launch", "launch → main window shown", median(app), "ms",
+                baseline=median(bare), budget="≤ 1.3× bare QMainWindow", limit=1.3, by="ratio",
+                runs=runs, samples=app,
+                note=f"bare QMainWindow: {', '.join(f'{b:.0f}' for b in bare)} ms")]
+
+
+if __name__ == "__main__":
+    sys.exit(module_main(run, __doc__))

@@ -1,0 +1,64 @@
+"""Start a window and report when its first frame is painted (the launch benchmark's child).
+
+    python benchmarks/launch_probe.py bare|app
+
+Both modes run the same prelude (this file, same interpreter, offscreen): `bare` shows a plain
+QMainWindow, `app` runs `desktop.app.main()` as `letta-desktop` would. An application-wide event
+filter sees the first Paint of a widget in a QMainWindow; once that paint pass is over it prints
+"shown" and the process exits at once. The parent measures spawn → "shown".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _install_probe():
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+
+    def done() -> None:
+        sys.stdout.write("shown\n")
+        sys.stdout.flush()
+        os._exit(0)
+
+    class Probe(QObject):
+        seen = False
+
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt API)
+            if (not self.seen and event.type() == QEvent.Type.Paint
+                    and isinstance(watched, QWidget)
+                    and isinstance(watched.window(), QMainWindow)):
+                self.seen = True
+                QTimer.singleShot(0, done)  # after this paint pass
+            return False
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    probe = Probe(app)
+    app.installEventFilter(probe)
+    return app
+
+
+def main() -> int:
+    mode = sys.argv[1] if len(sys.argv) > 1 else "bare"
+    app = _install_probe()
+    if mode == "bare":
+        from PySide6.QtWidgets import QMainWindow
+
+        window = QMainWindow()
+        window.resize(900, 760)
+        window.show()
+        return app.exec()
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    from desktop.app import main as app_main
+
+    return app_main([])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
