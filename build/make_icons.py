@@ -60,7 +60,8 @@ def make_icons(out: Path) -> dict[str, Path]:
 
     _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
     svg = SOURCE.read_bytes()
-    rendered = {n: render(svg, n) for n in sorted(set(PNG_SIZES) | set(ICO_SIZES) | set(ICNS_SIZES))}
+    sizes = sorted(set(PNG_SIZES) | set(ICO_SIZES) | set(ICNS_SIZES))
+    rendered = {n: render(svg, n) for n in sizes}
     images = {n: Image.open(io.BytesIO(data)).convert("RGBA") for n, data in rendered.items()}
 
     made: dict[str, Path] = {}
