@@ -16,6 +16,8 @@ from desktop import APP_ID
 
 from .core.letta import LETTA_CLOUD_URL
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 
 def _open() -> QSettings:
     folder = os.environ.get("LETTA_DESKTOP_CONFIG_DIR")
@@ -75,6 +77,35 @@ class Settings:
         else:
             data[handle] = value
         self._s.setValue("capabilities/vision_overrides", json.dumps(data, sort_keys=True))
+
+    # -- appearance and diagnostics -------------------------------------------------------
+
+    @property
+    def theme(self) -> str:
+        """"system", "light" or "dark"."""
+        value = str(self._s.value("appearance/theme", "system"))
+        return value if value in ("system", "light", "dark") else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self._s.setValue("appearance/theme", value)
+
+    @property
+    def reasoning_expanded(self) -> bool:
+        return str(self._s.value("appearance/reasoning_expanded", "false")).lower() == "true"
+
+    @reasoning_expanded.setter
+    def reasoning_expanded(self, value: bool) -> None:
+        self._s.setValue("appearance/reasoning_expanded", "true" if value else "false")
+
+    @property
+    def log_level(self) -> str:
+        value = str(self._s.value("diagnostics/log_level", "WARNING")).upper()
+        return value if value in LOG_LEVELS else "WARNING"
+
+    @log_level.setter
+    def log_level(self, value: str) -> None:
+        self._s.setValue("diagnostics/log_level", value.upper())
 
     # -- window state ---------------------------------------------------------------------
 

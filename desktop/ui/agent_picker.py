@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QFont, QPainter, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QFont, QKeyEvent, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -85,11 +86,13 @@ class AgentPicker(QDialog):
         self.search.setPlaceholderText("Search agents by name")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search agents")
+        self.search.setAccessibleDescription("Type to filter; Up and Down choose, Enter opens")
         self.model = QStandardItemModel(self)
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setItemDelegate(_AgentDelegate(self.list))
         self.list.setAccessibleName("Agents")
+        self.list.setAccessibleDescription("Enter opens the selected agent")
         self.list.setUniformItemSizes(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -118,7 +121,34 @@ class AgentPicker(QDialog):
         self.list.selectionModel().currentChanged.connect(
             lambda cur, _prev: self._open.setEnabled(cur.isValid()))
         self.list.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
+        self.search.installEventFilter(self)
+        self.list.installEventFilter(self)
+        self.search.setFocus()
         self._restart()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """Type-to-filter: arrows in the search field move through the list, and typing while
+        the list has focus goes to the search field."""
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        key = event.key()
+        if obj is self.search and key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp,
+                                          Qt.Key.Key_PageDown):
+            # Move the current row; the focus stays in the field.
+            QApplication.sendEvent(self.list, QKeyEvent(event.type(), key, event.modifiers()))
+            return True
+        plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                         | Qt.KeyboardModifier.AltModifier
+                                         | Qt.KeyboardModifier.MetaModifier)
+        if obj is self.list and plain and event.text().isprintable() and event.text().strip():
+            self.search.setFocus()
+            self.search.insert(event.text())
+            return True
+        return False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.search.setFocus()
 
     def _restart(self) -> None:
         if self._task is not None:

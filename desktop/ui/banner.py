@@ -1,17 +1,20 @@
-"""An inline message strip above the composer: what went wrong and the one thing to do next."""
+"""An inline message strip above the composer: what went wrong and the one thing to do next.
+
+Colours come from the palette (desktop/ui/tones.py), so the strip suits light and dark schemes;
+showing it raises an accessibility Alert so screen readers announce it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-_COLORS = {
-    "error": ("#fdecec", "#7f1d1d", "#f5c2c2"),
-    "warning": ("#fff6e0", "#78350f", "#f3d98b"),
-    "info": ("#e8f1fd", "#1e3a5f", "#bcd3f2"),
-}
+from .tones import paint_surface
+
+_NAMES = {"error": "Error", "warning": "Warning", "info": "Notice"}
 
 
 class Banner(QFrame):
@@ -19,13 +22,16 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.setAccessibleName("Notice")
+        self.level = "info"
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()
+        self.action_button.setAccessibleName("Notice action")
         self.close_button = QPushButton("✕")
         self.close_button.setFlat(True)
         self.close_button.setAccessibleName("Dismiss notice")
+        self.close_button.setToolTip("Dismiss")
         self.close_button.setFixedWidth(28)
         self.close_button.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
@@ -37,18 +43,33 @@ class Banner(QFrame):
         self.action_button.clicked.connect(self._run_action)
         self.hide()
 
-    def show_message(self, text: str, level: str = "error", action: str | None = None,
-                     callback: Callable[[], None] | None = None) -> None:
-        bg, fg, border = _COLORS.get(level, _COLORS["info"])
-        self.setStyleSheet(f"QFrame#banner {{ background: {bg}; border: 1px solid {border}; "
-                           f"border-radius: 8px; }} QFrame#banner QLabel {{ color: {fg}; }}")
+    def show_message(
+        self,
+        text: str,
+        level: str = "error",
+        action: str | None = None,
+        callback: Callable[[], None] | None = None,
+    ) -> None:
+        self.level = level if level in _NAMES else "info"
         self.label.setText(text)
+        self.setAccessibleName(_NAMES[self.level])
         self.setAccessibleDescription(text)
+        self.label.setAccessibleName(text)
         self._callback = callback
         self.action_button.setVisible(bool(action and callback))
         self.action_button.setText(action or "")
-        self.action_button.setAccessibleName(action or "")
+        self.action_button.setAccessibleName(action or "Notice action")
         self.show()
+        self.update()
+        self._announce()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        paint_surface(self, self.level)
+
+    def _announce(self) -> None:
+        """Screen readers announce the notice: an Alert event (a live region, in effect)."""
+        if QAccessible.isActive():
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
 
     def _run_action(self) -> None:
         callback = self._callback

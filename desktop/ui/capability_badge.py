@@ -7,18 +7,16 @@ owner stores with Settings.set_vision_override (overrides win and persist).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QToolButton, QWidget
 
 from desktop.core.capabilities import ModelCapability, short_status
 from desktop.core.send_guard import data_source, model_name, vision_mark
 
-_STYLE = {
-    True: ("#166534", "#dcfce7"),
-    False: ("#991b1b", "#fee2e2"),
-    None: ("#854d0e", "#fef3c7"),
-}
+from .tones import surface, tone
+
+_LEVEL = {True: "ok", False: "error", None: "warning"}  # colours from the palette (tones.py)
 _LABEL = {True: "sees images", False: "no images", None: "images?"}
 
 
@@ -32,6 +30,9 @@ class CapabilityBadge(QToolButton):
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setAutoRaise(True)
         self.capability: ModelCapability | None = None
+        self._styled_for: int | None = None  # the application palette the style was made for
+        self.setAccessibleName("Images: no agent open")
+        self.setAccessibleDescription("Whether the agent's model can see images; click to correct")
         menu = QMenu(self)
         group = QActionGroup(self)
         self.yes_action = QAction("This model can see images", self, checkable=True)
@@ -57,12 +58,8 @@ class CapabilityBadge(QToolButton):
         if cap is None:
             self.hide()
             return
-        fg, bg = _STYLE[cap.vision]
         self.setText(f"{vision_mark(cap)} {_LABEL[cap.vision]}")
-        self.setStyleSheet(
-            f"QToolButton {{ color: {fg}; background: {bg}; border-radius: 9px; "
-            "padding: 1px 8px; font-size: 12px; } QToolButton::menu-indicator { image: none; }"
-        )
+        self._restyle()
         status = f"{model_name(cap)} {short_status(cap)}"
         tip = f"{status}.\nSource: {data_source(cap)}.\nClick to correct it."
         self.setToolTip(tip)
@@ -73,6 +70,25 @@ class CapabilityBadge(QToolButton):
         else:
             self.builtin_action.setChecked(True)
         self.show()
+
+    def _restyle(self) -> None:
+        if self.capability is None:
+            return
+        palette = QApplication.palette()
+        self._styled_for = palette.cacheKey()
+        level = _LEVEL[self.capability.vision]
+        fg = tone(palette, level).name()
+        bg = surface(palette, level)[0].name()
+        self.setStyleSheet(
+            f"QToolButton {{ color: {fg}; background: {bg}; border-radius: 9px; "
+            "padding: 1px 8px; font-size: 12px; } QToolButton::menu-indicator { image: none; }"
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if (event.type() == QEvent.Type.PaletteChange and self.capability is not None
+                and QApplication.palette().cacheKey() != self._styled_for):
+            self._restyle()  # the scheme changed (the style sheet's own change is skipped)
 
     def _choose(self, value: bool | None) -> None:
         if self.capability is not None:

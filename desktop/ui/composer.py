@@ -21,12 +21,15 @@ class Composer(QPlainTextEdit):
         super().__init__(parent)
         self.setPlaceholderText("Message the agent — Enter to send, Shift+Enter for a new line")
         self.setAccessibleName("Message")
-        self.setAccessibleDescription("Type a message; Enter sends it, Shift+Enter adds a line")
+        self.setAccessibleDescription("Type a message; Enter sends it, Shift+Enter adds a line, "
+                                      "Up in an empty box brings back the last message")
         self.setTabChangesFocus(True)
         #: Pasted/dropped images go elsewhere (the attachment strip): `mime_handler(mime)` returns
         #: True when it took the data; `mime_probe(mime)` says whether it would.
         self.mime_handler: Callable[[QMimeData], bool] | None = None
         self.mime_probe: Callable[[QMimeData], bool] | None = None
+        #: The last text sent from here: Up in an empty composer brings it back for editing.
+        self.last_sent = ""
         self.document().contentsChanged.connect(self._fit_height)
         self._fit_height()
 
@@ -38,6 +41,12 @@ class Composer(QPlainTextEdit):
         cursor = self.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
         self.setTextCursor(cursor)
+
+    def clear_after_send(self) -> None:
+        """Empty the composer after a send, keeping the text for Up."""
+        if self.toPlainText().strip():
+            self.last_sent = self.toPlainText()
+        self.clear()
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         if self.mime_probe is not None and self.mime_probe(source):
@@ -61,6 +70,10 @@ class Composer(QPlainTextEdit):
             return
         if key == Qt.Key.Key_Escape:
             self.stopRequested.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Up and not self.toPlainText() and self.last_sent and not mods:
+            self.set_text(self.last_sent)  # like a shell: Up recalls the last message
             event.accept()
             return
         if key == Qt.Key.Key_Backspace and not self.toPlainText():

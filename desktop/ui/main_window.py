@@ -17,14 +17,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop import APP_NAME, __version__
+from desktop import APP_NAME
 from desktop.core.images import ImageLimits
 from desktop.core.letta import Agent, LettaClient
 from desktop.core.secrets import SecretStore
@@ -42,6 +41,7 @@ from .errors import Action, UserError, describe
 from .lightbox import LightboxOpener
 from .send_guard import VisionGuard
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
+from .window_extras import WindowExtras
 
 ClientFactory = Callable[[str, str | None], LettaClient]
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.heic *.heif *.avif "
@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.drop_target.watch(self, self.composer.viewport())
         self.vision.connect_sources()
         self._build_menus()
+        self.extras = WindowExtras(self, header)  # capture, settings, help, notifications, a11y
         self._set_busy(False)
 
     def _build_attachments(self) -> None:
@@ -185,12 +186,7 @@ class MainWindow(QMainWindow):
         paste = QAction("&Paste", self, shortcut=QKeySequence.StandardKey.Paste)
         paste.triggered.connect(lambda: (self.composer.setFocus(), self.composer.paste()))
         self.menuBar().addMenu("&Edit").addAction(paste)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction(f"&About {APP_NAME}", self)
-        about.triggered.connect(lambda: QMessageBox.about(
-            self, APP_NAME, f"{APP_NAME} {__version__}\nA desktop client that lets Letta "
-            "agents see."))
-        help_menu.addAction(about)
+        self.menuBar().addMenu("&Help")  # filled by WindowExtras
 
     # -- connection -----------------------------------------------------------------------
 
@@ -241,6 +237,7 @@ class MainWindow(QMainWindow):
         session.editRequested.connect(self.composer.set_text)
         session.attachmentsRestored.connect(self.attachments.restore)
         self.vision.watch(session)
+        self.extras.watch(session)
         self.session = session
         self.banner.hide()
         self.workers.submit(client.check_key,
@@ -330,7 +327,7 @@ class MainWindow(QMainWindow):
                 self.banner.show_message(out.skipped_text, "error")
             return
         if self.session.send(text, out.parts, out.thumbnails, out.attachments):
-            self.composer.clear()
+            self.composer.clear_after_send()
             self.attachments.clear()
             if out.skipped:
                 self.banner.show_message(out.skipped_text, "warning")

@@ -7,12 +7,13 @@ Two modes: "cannot" (a warning with Switch model…, Send anyway, Remove images)
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-_WARNING = ("#fff6e0", "#78350f", "#f3d98b")
-_SOFT = ("#eef4fc", "#1e3a5f", "#c8daf3")
-_ERROR = ("#fdecec", "#7f1d1d", "#f5c2c2")
+from .tones import paint_surface
+
+# Notice levels (colours come from the palette: desktop/ui/tones.py).
+_WARNING, _SOFT, _ERROR = "warning", "info", "error"
 
 
 _ICONS = {"cannot": "⚠", "unknown": "?", "limits": "⛔"}
@@ -36,6 +37,7 @@ class VisionBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("visionBanner")
         self.mode: str | None = None
+        self.level = _SOFT
         self.message = ""
         """The whole text shown (headline and details), also the accessible description."""
         self.title = QLabel()
@@ -88,15 +90,12 @@ class VisionBanner(QFrame):
     def show_limits(self, text: str) -> None:
         self._show("limits", text, _ERROR, "Images cannot be sent as they are")
 
-    def _show(self, mode: str, text: str, colors: tuple[str, str, str], name: str) -> None:
-        bg, fg, border = colors
+    def _show(self, mode: str, text: str, level: str, name: str) -> None:
         changed = mode != self.mode or text != self.message or not self.isVisible()
         self.mode = mode
         self.message = text
-        self.setStyleSheet(
-            f"QFrame#visionBanner {{ background: {bg}; border: 1px solid {border}; "
-            f"border-radius: 8px; }} QFrame#visionBanner QLabel {{ color: {fg}; }}"
-        )
+        self.level = level
+        self.update()
         headline, rest = _split(text)
         self.title.setText(f"{_ICONS[mode]} {headline}")
         self.label.setText(rest)
@@ -118,6 +117,9 @@ class VisionBanner(QFrame):
         self.mode = None
         self.message = ""
         self.hide()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        paint_surface(self, self.level)
 
     def _announce(self) -> None:
         """Tell screen readers: an Alert event on the banner (a live region, in effect)."""

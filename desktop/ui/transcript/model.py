@@ -177,6 +177,8 @@ class TranscriptModel(QAbstractListModel):
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
         self._thumbnails = thumbnails
+        self.reasoning_expanded = False
+        """New reasoning rows start expanded (Settings ▸ Show reasoning expanded)."""
         if thumbnails is not None:
             thumbnails.thumbnailReady.connect(self._thumbnail_ready)
 
@@ -313,6 +315,8 @@ class TranscriptModel(QAbstractListModel):
         out = []
         for msg in messages:
             entry = entry_from_message(msg)
+            if entry.kind == "reasoning" and self.reasoning_expanded:
+                entry.collapsed = False
             key = entry.dedup_key
             if key is not None:
                 if key in self._keys:
@@ -372,7 +376,8 @@ class TranscriptModel(QAbstractListModel):
                 otid=chunk.otid,
                 tool_name=chunk.tool_name,
                 state="streaming",
-                collapsed=kind in COLLAPSIBLE,
+                collapsed=kind in COLLAPSIBLE
+                and not (kind == "reasoning" and self.reasoning_expanded),
                 date=datetime.now().astimezone().isoformat(),
             )
             self._stream[chunk.key] = entry

@@ -1,0 +1,226 @@
+"""Diagnostics: the rotating log file, "Copy debug info", and the crash hook.
+
+- The log file lives in the platform's app data folder (`…/logs/letta-desktop.log`;
+  LETTA_DESKTOP_DATA_DIR moves the data folder, e.g. for tests) and passes every record through
+  the RedactingFilter, like the console handler: no key, no bearer token.
+- `debug_info()` is the text behind Help ▸ Copy debug info: versions, platform, Qt plugin, keyring
+  backend, the server's host and version. Never a key; the text is redacted once more at the end.
+- `CrashHook` replaces sys.excepthook and threading.excepthook. It logs the (redacted) traceback
+  and hands the report to the GUI thread through a queued signal, whatever thread crashed.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import platform
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, qVersion
+
+from desktop import APP_ID, APP_NAME, __version__
+from desktop.core.redact import RedactingFilter, redact
+
+log = logging.getLogger(__name__)
+
+LOG_FILE_NAME = f"{APP_ID}.log"
+LOG_MAX_BYTES = 1_000_000
+LOG_BACKUPS = 3
+_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+# -- folders and the log file ---------------------------------------------------------------------
+
+
+def data_dir() -> Path:
+    """The app's data folder: LETTA_DESKTOP_DATA_DIR, else the platform's app-local data folder."""
+    override = os.environ.get("LETTA_DESKTOP_DATA_DIR")
+    if override:
+        return Path(override)
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return Path(location) if location else Path.home() / f".{APP_ID}"
+
+
+def log_dir() -> Path:
+    return data_dir() / "logs"
+
+
+def log_file() -> Path:
+    return log_dir() / LOG_FILE_NAME
+
+
+def _file_handler() -> logging.handlers.RotatingFileHandler | None:
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.handlers.RotatingFileHandler) and getattr(
+            handler, "_letta_desktop", False
+        ):
+            return handler
+    return None
+
+
+def setup_file_logging(level: str | None = None) -> Path | None:
+    """Log to a rotating, redacted file (once per process; again after `close_file_logging`).
+    Returns the file's path, or None when the folder cannot be written (logged to the console)."""
+    handler = _file_handler()
+    path = log_file()
+    if handler is None or Path(handler.baseFilename) != path:
+        close_file_logging()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+        except OSError as exc:
+            log.warning("cannot write the log file in %s: %s", path.parent, exc)
+            return None
+        handler._letta_desktop = True  # type: ignore[attr-defined]
+        handler.addFilter(RedactingFilter())
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        logging.getLogger().addHandler(handler)
+    if level:
+        set_log_level(level)
+    return path
+
+
+def close_file_logging() -> None:
+    handler = _file_handler()
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def set_log_level(level: str) -> None:
+    """The root level (Settings ▸ Log level); LETTA_DESKTOP_LOG_LEVEL wins when it is set."""
+    chosen = os.environ.get("LETTA_DESKTOP_LOG_LEVEL") or level
+    logging.getLogger().setLevel(chosen.upper())
+
+
+# -- debug info -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DebugContext:
+    """What the window knows: never the key."""
+
+    base_url: str | None = None
+    keyring_backend: str = "unknown"
+    server_version: str | None = None
+    server_error: str | None = None
+
+
+def server_host(base_url: str | None) -> str:
+    """Scheme, host and port only: no user info, path or query (which could carry a secret)."""
+    if not base_url:
+        return "not connected"
+    parts = urlsplit(base_url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def debug_info(context: DebugContext) -> str:
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    platform_name = QGuiApplication.platformName() if app is not None else "no application"
+    screens = []
+    if app is not None:
+        for screen in QGuiApplication.screens():
+            size = screen.size()
+            screens.append(f"{size.width()}×{size.height()} @{screen.devicePixelRatio():g}x")
+    style = ""
+    scheme = ""
+    if app is not None:
+        style = getattr(app, "style", lambda: None)()
+        style = style.name() if style is not None else ""
+        scheme = app.styleHints().colorScheme().name
+    if context.server_version:
+        server_version = context.server_version
+    elif context.server_error:
+        server_version = f"unknown ({context.server_error})"
+    else:
+        server_version = "unknown"
+    lines = [
+        f"{APP_NAME} {__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}, "
+        f"{'frozen' if getattr(sys, 'frozen', False) else 'not frozen'})",
+        f"Qt {qVersion()}, PySide6 {pyside_version}",
+        f"Platform: {platform.platform()} ({platform.machine()})",
+        f"Qt platform plugin: {platform_name}",
+        f"Style: {style or 'n/a'}, colour scheme: {scheme or 'n/a'}",
+        f"Screens: {', '.join(screens) or 'none'}",
+        f"Keyring backend: {context.keyring_backend}",
+        f"Server: {server_host(context.base_url)}",
+        f"Server version: {server_version}",
+        f"Log file: {log_file()}",
+    ]
+    return redact("\n".join(lines))
+
+
+# -- the crash hook -------------------------------------------------------------------------------
+
+
+def format_report(
+    exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
+) -> str:
+    return redact("".join(traceback.format_exception(exc_type, exc, tb)))
+
+
+class CrashHook(QObject):
+    """Logs uncaught exceptions (redacted) and reports them on the GUI thread via `crashed`.
+
+    Create it on the GUI thread. `crashed` is connected with a queued connection, so the handler
+    always runs later from the event loop, never inside the code that raised or on a worker."""
+
+    crashed = Signal(str)  # the redacted report
+
+    def __init__(self, handler: Callable[[str], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self.crashed.connect(handler, Qt.ConnectionType.QueuedConnection)
+        self._previous_sys = None
+        self._previous_thread = None
+        self.installed = False
+
+    def install(self) -> CrashHook:
+        if not self.installed:
+            self._previous_sys, sys.excepthook = sys.excepthook, self._sys_hook
+            self._previous_thread, threading.excepthook = threading.excepthook, self._thread_hook
+            self.installed = True
+        return self
+
+    def uninstall(self) -> None:
+        if self.installed:
+            if sys.excepthook == self._sys_hook:
+                sys.excepthook = self._previous_sys or sys.__excepthook__
+            if threading.excepthook == self._thread_hook:
+                threading.excepthook = self._previous_thread or threading.__excepthook__
+            self.installed = False
+
+    def _sys_hook(self, exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            (self._previous_sys or sys.__excepthook__)(exc_type, exc, tb)
+            return
+        self.report(exc_type, exc, tb, threading.current_thread().name)
+
+    def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "a thread"
+        self.report(args.exc_type, args.exc_value, args.exc_traceback, name)
+
+    def report(self, exc_type, exc, tb, thread_name: str = "MainThread") -> None:
+        try:
+            text = format_report(exc_type, exc, tb)
+            log.critical("unhandled exception in %s:\n%s", thread_name, text)
+            self.crashed.emit(text)
+        except Exception:  # the hook itself must never raise: fall back to stderr
+            sys.__excepthook__(exc_type, exc, tb)

@@ -1,0 +1,321 @@
+"""Capture a screen region (Capture button, Ctrl+Shift+S) as a pending attachment.
+
+The window hides, the screen under the cursor is grabbed (QScreen.grabWindow(0)), and a frameless
+overlay covering that screen shows the grab dimmed. The user drags a rectangle (its size in
+pixels is shown); releasing the mouse or Enter accepts (Enter with no rectangle takes the whole
+screen), Esc cancels. The region, cut from the grab at full device resolution, is handed on as a
+QImage and the window comes back.
+
+Where the platform cannot capture — Wayland (Qt cannot read the screen there), the offscreen or
+minimal platforms, or a grab that comes back null or all black (macOS without the Screen
+Recording permission) — `message` says so and points to the system screenshot tool and paste.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QScreen,
+)
+from PySide6.QtWidgets import QWidget
+
+HIDE_DELAY_MS = 250  # time for the compositor to take the hidden window off the screen
+MIN_SIZE = 4  # logical px: a smaller drag is taken as a click, not a selection
+PASTE_HINT = "use your system's screenshot tool, then paste it here with Ctrl+V"
+if sys.platform == "darwin":
+    PASTE_HINT = "use Shift+Cmd+Ctrl+4, then paste it here with Cmd+V"
+elif sys.platform == "win32":
+    PASTE_HINT = "use Win+Shift+S, then paste it here with Ctrl+V"
+
+Grab = Callable[[QScreen], QPixmap]
+
+
+def unsupported_reason(platform_name: str | None = None) -> str | None:
+    """Why screen capture cannot work on this Qt platform, or None when it may."""
+    name = (platform_name or QGuiApplication.platformName()).lower()
+    if name.startswith("wayland"):
+        return f"Capturing the screen is not possible under Wayland from this app: {PASTE_HINT}."
+    if name in ("offscreen", "minimal", "minimalegl", "vnc", "linuxfb"):
+        return f"There is no screen to capture here ({name} display): {PASTE_HINT}."
+    return None
+
+
+def looks_blank(image: QImage, samples: int = 24) -> bool:
+    """True when the image is null or every sampled pixel is pure black (a refused grab)."""
+    if image.isNull() or image.width() == 0 or image.height() == 0:
+        return True
+    for iy in range(samples):
+        y = min(image.height() - 1, (iy * image.height()) // samples + image.height() // 48)
+        for ix in range(samples):
+            x = min(image.width() - 1, (ix * image.width()) // samples + image.width() // 48)
+            if image.pixel(x, y) & 0xFFFFFF:
+                return False
+    return True
+
+
+def default_grab(screen: QScreen) -> QPixmap:
+    return screen.grabWindow(0)
+
+
+def capture_name() -> str:
+    return f"Screen capture {datetime.now():%Y-%m-%d %H.%M.%S}.png"
+
+
+class CaptureOverlay(QWidget):
+    """Full-screen selection over a (given) screen pixmap; `captured(QImage)` or `cancelled()`."""
+
+    captured = Signal(QImage)
+    cancelled = Signal()
+
+    def __init__(self, pixmap: QPixmap, parent: QWidget | None = None):
+        super().__init__(
+            parent,
+            Qt.WindowType.Window
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint,
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle("Select a region to capture")
+        self.setAccessibleName("Screen capture")
+        self.setAccessibleDescription(
+            "Drag a rectangle and release to capture it; Enter captures the whole screen, "
+            "Escape cancels"
+        )
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.pixmap = pixmap
+        self._origin: QPoint | None = None
+        self._current: QPoint | None = None
+        self._done = False
+        size = pixmap.deviceIndependentSize().toSize()
+        self.resize(size if not size.isEmpty() else QSize(640, 480))
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def selection(self) -> QRect:
+        """The selected rectangle in logical (widget) coordinates; empty when there is none."""
+        if self._origin is None or self._current is None:
+            return QRect()
+        return QRect(self._origin, self._current).normalized().intersected(self.rect())
+
+    def _scale(self) -> tuple[float, float]:
+        """Pixmap pixels per widget pixel (the screen's device pixel ratio, in effect)."""
+        w, h = max(1, self.width()), max(1, self.height())
+        return self.pixmap.width() / w, self.pixmap.height() / h
+
+    def device_rect(self, rect: QRect) -> QRect:
+        sx, sy = self._scale()
+        return QRect(
+            round(rect.x() * sx),
+            round(rect.y() * sy),
+            round(rect.width() * sx),
+            round(rect.height() * sy),
+        )
+
+    # -- result -----------------------------------------------------------------------------
+
+    def accept_selection(self) -> None:
+        if self._done:
+            return
+        rect = self.selection()
+        if rect.width() < MIN_SIZE or rect.height() < MIN_SIZE:
+            rect = self.rect()  # Enter without a selection: the whole screen
+        image = self.pixmap.copy(self.device_rect(rect)).toImage()
+        image.setDevicePixelRatio(1.0)
+        self._done = True
+        self.captured.emit(image)
+        self.close()
+
+    def cancel(self) -> None:
+        if not self._done:
+            self._done = True
+            self.cancelled.emit()
+        self.close()
+
+    def closeEvent(self, event) -> None:
+        if not self._done:  # closed by the window manager
+            self._done = True
+            self.cancelled.emit()
+        super().closeEvent(event)
+
+    # -- input ------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._origin = self._current = event.position().toPoint()
+            self.update()
+        elif event.button() == Qt.MouseButton.RightButton:
+            self.cancel()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._origin is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._current = event.position().toPoint()
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._origin is None:
+            return
+        self._current = event.position().toPoint()
+        rect = self.selection()
+        if rect.width() >= MIN_SIZE and rect.height() >= MIN_SIZE:
+            self.accept_selection()
+        else:  # a click: start again
+            self._origin = self._current = None
+            self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self.cancel()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept_selection()
+        else:
+            super().keyPressEvent(event)
+
+    # -- painting ---------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.drawPixmap(self.rect(), self.pixmap)
+        painter.fillRect(self.rect(), QColor(0, 0, 0, 120))
+        rect = self.selection()
+        if rect.isEmpty():
+            self._paint_hint(painter, "Drag to select a region · Enter: whole screen · Esc: cancel")
+            painter.end()
+            return
+        sx, sy = self._scale()
+        source = QRectF(rect.x() * sx, rect.y() * sy, rect.width() * sx, rect.height() * sy)
+        painter.drawPixmap(QRectF(rect), self.pixmap, source)
+        accent = self.palette().color(self.palette().ColorRole.Accent)
+        painter.setPen(QPen(accent, 2))
+        painter.drawRect(QRectF(rect).adjusted(-1, -1, 1, 1))
+        device = self.device_rect(rect)
+        label = f"{device.width()} × {device.height()}"
+        metrics = painter.fontMetrics()
+        box = metrics.boundingRect(label).adjusted(-8, -4, 8, 4)
+        box.moveTopLeft(rect.bottomLeft() + QPoint(0, 6))
+        if box.bottom() > self.height():
+            box.moveBottomLeft(rect.topLeft() - QPoint(0, 6))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 190))
+        painter.drawRoundedRect(QRectF(box), 4, 4)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        painter.end()
+
+    def _paint_hint(self, painter: QPainter, text: str) -> None:
+        metrics = painter.fontMetrics()
+        box = metrics.boundingRect(text).adjusted(-14, -8, 14, 8)
+        box.moveCenter(QPoint(self.width() // 2, 48))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 200))
+        painter.drawRoundedRect(QRectF(box), 8, 8)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class ScreenCapture(QObject):
+    """Runs one capture at a time for `window`: hide, grab, select, show the window again.
+
+    `grab` replaces QScreen.grabWindow (tests inject a pixmap); with an injected grab the
+    platform check is skipped."""
+
+    captured = Signal(QImage)
+    message = Signal(str)  # why it could not capture (for the banner)
+    finished = Signal()
+
+    def __init__(self, window: QWidget, grab: Grab | None = None, parent: QObject | None = None):
+        super().__init__(parent or window)
+        self._window = window
+        self._grab = grab
+        self.overlay: CaptureOverlay | None = None
+        self._screen: QScreen | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(HIDE_DELAY_MS)
+        self._timer.timeout.connect(self._grab_now)
+
+    @property
+    def active(self) -> bool:
+        return self._timer.isActive() or self.overlay is not None
+
+    def start(self) -> None:
+        if self.active:
+            return
+        if self._grab is None:
+            reason = unsupported_reason()
+            if reason:
+                self.message.emit(reason)
+                return
+        self._screen = QGuiApplication.screenAt(QCursor.pos()) or self._window.screen()
+        self._window.hide()
+        self._timer.start()
+
+    def _grab_now(self) -> None:
+        screen = self._screen or self._window.screen()
+        pixmap = (self._grab or default_grab)(screen)
+        if pixmap.isNull() or looks_blank(pixmap.toImage()):
+            self._restore()
+            self.message.emit(
+                "The screen could not be captured (the system returned an empty image; on "
+                f"macOS allow Screen Recording for this app): {PASTE_HINT}."
+            )
+            self.finished.emit()
+            return
+        geometry = screen.geometry()
+        if abs(pixmap.deviceIndependentSize().width() - geometry.width()) > 1:
+            pixmap.setDevicePixelRatio(pixmap.width() / max(1, geometry.width()))
+        overlay = CaptureOverlay(pixmap)
+        overlay.captured.connect(self._on_captured)
+        overlay.cancelled.connect(self._on_cancelled)
+        overlay.destroyed.connect(self._forget_overlay)
+        self.overlay = overlay
+        overlay.setGeometry(geometry)
+        if sys.platform == "darwin":
+            overlay.show()  # full screen would open a new Space
+        else:
+            overlay.showFullScreen()
+        overlay.raise_()
+        overlay.activateWindow()
+        overlay.setFocus()
+
+    def _forget_overlay(self, *_args: object) -> None:
+        self.overlay = None
+
+    def _on_captured(self, image: QImage) -> None:
+        self.overlay = None
+        self._restore()
+        self.captured.emit(image)
+        self.finished.emit()
+
+    def _on_cancelled(self) -> None:
+        self.overlay = None
+        self._restore()
+        self.finished.emit()
+
+    def _restore(self) -> None:
+        self._window.show()
+        self._window.raise_()
+        self._window.activateWindow()
+
+    def cancel(self) -> None:
+        self._timer.stop()
+        if self.overlay is not None:
+            self.overlay.cancel()

@@ -1,0 +1,122 @@
+"""Settings (Ctrl+,): connection, appearance, reasoning rows, log level. Changes apply at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import diagnostics
+from desktop.settings import LOG_LEVELS, Settings
+
+from .theme import CHOICES, LABELS, apply_theme
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        server: str,
+        open_connection: Callable[[], None],
+        reasoning_changed: Callable[[bool], None] | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self._settings = settings
+        self._open_connection = open_connection
+        self._reasoning_changed = reasoning_changed
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(440)
+
+        self.server_label = QLabel(server)
+        self.server_label.setAccessibleName("Current server")
+        self.connection_button = QPushButton("Connection…")
+        self.connection_button.setAccessibleName("Change connection")
+        self.connection_button.setAccessibleDescription("Choose the server and the API key")
+        self.connection_button.clicked.connect(self._connection)
+        server_row = QHBoxLayout()
+        server_row.addWidget(self.server_label, 1)
+        server_row.addWidget(self.connection_button)
+
+        self.theme_combo = QComboBox()
+        for choice in CHOICES:
+            self.theme_combo.addItem(LABELS[choice], choice)
+        self.theme_combo.setCurrentIndex(CHOICES.index(settings.theme))
+        self.theme_combo.setAccessibleName("Appearance")
+        self.theme_combo.setAccessibleDescription(
+            "Follow the system's light or dark scheme, or choose one"
+        )
+        self.theme_combo.currentIndexChanged.connect(self._theme)
+
+        self.reasoning_check = QCheckBox("Show the agent's reasoning expanded")
+        self.reasoning_check.setChecked(settings.reasoning_expanded)
+        self.reasoning_check.setAccessibleName("Show reasoning expanded")
+        self.reasoning_check.setAccessibleDescription(
+            "New reasoning rows start open instead of folded"
+        )
+        self.reasoning_check.toggled.connect(self._reasoning)
+
+        self.log_combo = QComboBox()
+        self.log_combo.addItems([level.title() for level in LOG_LEVELS])
+        self.log_combo.setCurrentIndex(LOG_LEVELS.index(settings.log_level))
+        self.log_combo.setAccessibleName("Log level")
+        self.log_combo.setAccessibleDescription("How much goes into the log file (never the key)")
+        self.log_combo.currentIndexChanged.connect(self._log_level)
+        self.log_button = QPushButton("Open log folder")
+        self.log_button.setAccessibleName("Open log folder")
+        self.log_button.setToolTip(str(diagnostics.log_dir()))
+        self.log_button.clicked.connect(self._open_logs)
+        log_row = QHBoxLayout()
+        log_row.addWidget(self.log_combo, 1)
+        log_row.addWidget(self.log_button)
+
+        form = QFormLayout()
+        form.addRow("Server", server_row)
+        form.addRow("Appearance", self.theme_combo)
+        form.addRow("", self.reasoning_check)
+        form.addRow("Log level", log_row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close settings")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+
+    def _connection(self) -> None:
+        self.accept()
+        self._open_connection()
+
+    def _theme(self, index: int) -> None:
+        choice = CHOICES[index]
+        self._settings.theme = choice
+        apply_theme(choice)
+
+    def _reasoning(self, on: bool) -> None:
+        self._settings.reasoning_expanded = on
+        if self._reasoning_changed is not None:
+            self._reasoning_changed(on)
+
+    def _log_level(self, index: int) -> None:
+        level = LOG_LEVELS[index]
+        self._settings.log_level = level
+        diagnostics.set_log_level(level)
+
+    def _open_logs(self) -> None:
+        folder = diagnostics.log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -1,0 +1,57 @@
+"""Notice colours (info / warning / error / ok) derived from the palette, so they suit light and
+dark schemes alike. Used by the banners and the capability badge instead of fixed hex colours."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QWidget
+
+# The signal colour of each level, for a light and for a dark background.
+_TONES = {
+    "error": ("#c62828", "#ef6b6b"),
+    "warning": ("#b26a00", "#e5a54b"),
+    "ok": ("#2e7d32", "#6cc070"),
+}
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
+
+
+def blend(a: QColor, b: QColor, t: float) -> QColor:
+    """`a` moved a fraction `t` towards `b`."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+    )
+
+
+def tone(palette: QPalette, level: str) -> QColor:
+    """The level's signal colour; "info" is the palette's accent."""
+    if level in _TONES:
+        return QColor(_TONES[level][1 if is_dark(palette) else 0])
+    return QColor(palette.color(QPalette.ColorRole.Accent))
+
+
+def surface(palette: QPalette, level: str) -> tuple[QColor, QColor, QColor]:
+    """(background, text, border) of a notice of `level` on this palette."""
+    base = palette.color(QPalette.ColorRole.Window)
+    signal = tone(palette, level)
+    dark = is_dark(palette)
+    background = blend(base, signal, 0.22 if dark else 0.12)
+    border = blend(base, signal, 0.55 if dark else 0.40)
+    text = palette.color(QPalette.ColorRole.WindowText)
+    return background, text, border
+
+
+def paint_surface(widget: QWidget, level: str, radius: float = 8.0) -> None:
+    """Paint a rounded notice background for `level` over the whole widget."""
+    background, _text, border = surface(widget.palette(), level)
+    painter = QPainter(widget)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(border)
+    painter.setBrush(background)
+    painter.drawRoundedRect(QRectF(widget.rect()).adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
+    painter.end()
