@@ -96,13 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(QIcon(str(resource_path("icons/letta-desktop.svg"))))
+    from desktop import diagnostics
 
+    diagnostics.setup_file_logging()  # needs the app's name for the platform's data folder
     window, base_url, env_key = create_window(args)
+    diagnostics.set_log_level(window.settings.log_level)
+    crash_hook = diagnostics.CrashHook(window.extras.show_crash, window).install()
     if os.environ.get("LETTA_DESKTOP_EXIT_AFTER_SHOWN") == "1":
         return _exit_after_shown(app, window)
     window.show()
     window.start(base_url, env_key, args.agent)
     code = app.exec()
+    crash_hook.uninstall()
     window.workers.shutdown()
     return code
 
