@@ -13,11 +13,15 @@
 # 6. inside it: a private D-Bus session with an unlocked gnome-keyring, a private HOME/XDG tree,
 #    Xvfb on a free display,
 # 7. runs pytest twice: `-m "not x11"` with QT_QPA_PLATFORM=offscreen, then `-m x11` with
-#    QT_QPA_PLATFORM=xcb under Xvfb (no x11 tests collected counts as success).
+#    QT_QPA_PLATFORM=xcb under Xvfb (no x11 tests collected counts as success),
+# 8. packaging (build/ci_package.sh, outside the namespace: apt may need the network): the
+#    PyInstaller bundle and its --self-test, the .deb, dpkg -i, the installed app's --self-test,
+#    dpkg -r. Skip with LETTA_SKIP_PACKAGING=1 for quick local runs.
 # Everything it starts, it stops by PID; the namespace is deleted on exit.
 #
 # Env: LETTA_SKIP_SERVER_INSTALL=1, LETTA_TEST_CACHE=DIR (server cache),
-#      LETTA_NO_NETNS=1 (run without the namespace when it cannot be created — not isolated!).
+#      LETTA_NO_NETNS=1 (run without the namespace when it cannot be created — not isolated!),
+#      LETTA_SKIP_PACKAGING=1 (no bundle/.deb build and install).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -90,7 +94,7 @@ if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
 
 pkgs=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
       libxcb-shape0 libxkbcommon-x11-0 gnome-keyring dbus-daemon xclip imagemagick libgl1 libegl1
-      libfontconfig1 fonts-dejavu-core iproute2)
+      libfontconfig1 fonts-dejavu-core iproute2 binutils file desktop-file-utils)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -181,7 +185,18 @@ fi
 
 read -r rc1 rc2 < "$tmp/pytest-rc" 2>/dev/null || { rc1=99; rc2=99; }
 word() { if [[ $1 == 0 ]]; then echo ok; else echo "FAILED($1)"; fi; }
+
+# ---- Packaging: after the tests, out here (dpkg/apt need root and maybe the network) ---------
+pkg_rc=0
+pkg_word=skipped
+if [[ "${LETTA_SKIP_PACKAGING:-0}" != 1 ]]; then
+  pkg_start=$(date +%s)
+  bash build/ci_package.sh || pkg_rc=$?
+  pkg_word="$(word "$pkg_rc") $(( $(date +%s) - pkg_start ))s"
+fi
+# ---- end of packaging -----------------------------------------------------------------------
+
 elapsed=$(( $(date +%s) - start ))
-echo "run_all: lint $(word "$lint_rc"), pytest not-x11 $(word "$rc1"), pytest x11 $(word "$rc2"), ${elapsed}s"
-if [[ $lint_rc != 0 || $rc1 != 0 || $rc2 != 0 ]]; then exit 1; fi
+echo "run_all: lint $(word "$lint_rc"), pytest not-x11 $(word "$rc1"), pytest x11 $(word "$rc2"), packaging ${pkg_word}, ${elapsed}s"
+if [[ $lint_rc != 0 || $rc1 != 0 || $rc2 != 0 || $pkg_rc != 0 ]]; then exit 1; fi
 exit 0
