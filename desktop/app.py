@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="letta-desktop",
         description=f"{APP_NAME}: chat with your Letta agents and show them images.",
         epilog="Environment: LETTA_BASE_URL (server URL) and LETTA_API_KEY (API key) override "
-        "the stored settings for this run.",
+        "the stored settings for this run; LETTA_CA_BUNDLE names a custom CA bundle (PEM).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--base-url", metavar="URL",
@@ -49,6 +49,21 @@ def _setup_logging() -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
+def tls_verify() -> bool | str:
+    """TLS verification is always on; LETTA_CA_BUNDLE names a custom CA bundle (a PEM file, for
+    a company proxy or a self-signed server). A missing file is reported and ignored — it never
+    turns verification off."""
+    bundle = os.environ.get("LETTA_CA_BUNDLE", "").strip()
+    if not bundle:
+        return True
+    path = os.path.abspath(os.path.expanduser(bundle))
+    if not os.path.isfile(path):
+        logging.getLogger(__name__).warning(
+            "LETTA_CA_BUNDLE=%s is not a file; using the system's CA certificates", bundle)
+        return True
+    return path
+
+
 def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     """Build services and the main window (no event loop). Used by main() and by tests."""
     from desktop.core.images import set_svg_rasterizer
@@ -60,9 +75,11 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     from desktop.ui.svg_raster import rasterize_svg
     from desktop.workers import Workers
 
+    verify = tls_verify()
+
     def client_factory(base_url: str, api_key: str | None) -> LettaClient:
         register_secret(api_key)
-        return LettaClient(base_url, api_key)
+        return LettaClient(base_url, api_key, verify=verify)
 
     set_svg_rasterizer(rasterize_svg)  # the Qt-free image pipeline draws SVG through Qt
     env_key = os.environ.get("LETTA_API_KEY") or None

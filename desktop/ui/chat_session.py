@@ -8,10 +8,11 @@ already stored.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from desktop.core import letta
@@ -25,6 +26,14 @@ from .transcript import TranscriptModel, TranscriptView
 log = logging.getLogger(__name__)
 
 HISTORY_PAGE = 30
+AUTO_RETRY_ATTEMPTS = 3
+"""Automatic resends of one message, at most (only where nothing reached the server, or the
+server said 429/503 with when to come back)."""
+AUTO_RETRY_MAX_WAIT = 60.0
+"""A Retry-After longer than this is left to the user (the banner says how long)."""
+_BACKOFF = (1.0, 2.0, 4.0)
+BUSY_WAIT_SECONDS = 10
+"""“Wait and retry” after a 409 (the agent is busy, or waits for a tool approval)."""
 
 
 @dataclass
@@ -36,6 +45,33 @@ class PendingSend:
     error: BaseException | None = None
     attachments: list[Attachment] = field(default_factory=list)
     """The composer's attachments behind `content`'s image parts (Edit puts them back)."""
+    auto_attempts: int = 0
+    error_text: str = ""
+
+
+def _image_names(pending: PendingSend) -> list[str]:
+    return [a.name for a in pending.attachments]
+
+
+def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) -> UserError:
+    """A size failure (413, or a provider's “image too large”) says which image it was."""
+    size_words = ("too large", "too big", "exceeds", "maximum", "dimensions", "size")
+    is_size = isinstance(exc, letta.PayloadTooLarge) or (
+        isinstance(exc, letta.StreamFailed | letta.BadRequest)
+        and "image" in f"{exc} {exc.detail or ''}".lower()
+        and any(w in f"{exc} {exc.detail or ''}".lower() for w in size_words))
+    if not is_size or not pending.attachments:
+        return error
+    sized = [(len(p.get("source", {}).get("data", "")) * 3 // 4, a.name)
+             for p, a in zip([c for c in pending.content if c.get("type") == "image"],
+                             pending.attachments, strict=False)]
+    size, name = max(sized) if sized else (0, pending.attachments[0].name)
+    what = f"“{name}”" + (f" ({size / 1_000_000:.1f} MB)" if size >= 100_000 else "")
+    if len(pending.attachments) > 1:
+        hint = f" The largest image is {what}: remove it or attach a smaller one."
+    else:
+        hint = f" The image {what} is likely too big: remove it or attach a smaller one."
+    return UserError(error.text + hint, error.action)
 
 
 def _already_stored(client: LettaClient, agent_id: str, otid: str) -> bool:
@@ -49,6 +85,12 @@ class ChatSession(QObject):
     editRequested = Signal(str)  # text to put back in the composer
     attachmentsRestored = Signal(list)  # Attachments to put back (emitted before editRequested)
     replyFinished = Signal(str)  # stop reason
+    #: A message was added to or left the unconfirmed set (the draft store follows it).
+    pendingChanged = Signal()
+    #: Another agent is about to replace this one (argument: the old agent's id).
+    agentClosing = Signal(str)
+    #: The automatic retry's countdown text for the banner; "" when it is over or cancelled.
+    retryCountdown = Signal(str)
 
     def __init__(self, workers: Workers, client: LettaClient, model: TranscriptModel,
                  view: TranscriptView, parent: QObject | None = None):
@@ -65,6 +107,11 @@ class ChatSession(QObject):
         self._oldest_id: str | None = None
         self._has_more = False
         self._stop_reason: str | None = None
+        # One automatic retry at a time: (otid, seconds left, text to show).
+        self._auto: tuple[str, int, str] | None = None
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._on_tick)
         view.olderRequested.connect(self.load_older)
         view.retryRequested.connect(self.retry)
         view.editRequested.connect(self.edit)
@@ -77,9 +124,15 @@ class ChatSession(QObject):
     # -- opening and history --------------------------------------------------------------
 
     def open_agent(self, agent_id: str) -> None:
+        if self.agent is not None and self.agent.id != agent_id:
+            self.agentClosing.emit(self.agent.id)  # its unsent messages live on in its draft
         self.stop()
+        self.cancel_auto_retry()
         self._model.clear()
+        had_pending = bool(self._pending)
         self._pending.clear()
+        if had_pending:
+            self.pendingChanged.emit()
         self._oldest_id = None
         self._has_more = False
         self._workers.submit(self._client.get_agent, agent_id, on_result=self._on_agent,
@@ -94,8 +147,11 @@ class ChatSession(QObject):
         self.failed.emit(describe(exc))
 
     def reload(self) -> None:
-        if self.agent is not None:
-            self.open_agent(self.agent.id)
+        """Fetch the newest history again; unconfirmed messages stay (failed rows survive)."""
+        if self.agent is not None and self._history_task is None:
+            self._oldest_id = None
+            self._has_more = False
+            self._load_page(None)
 
     def load_older(self) -> None:
         if self.agent is not None and self._has_more and self._history_task is None:
@@ -145,8 +201,23 @@ class ChatSession(QObject):
                               attachments=list(attachments or []))
         self._pending[pending.otid] = pending
         self._model.add_local_user(pending.otid, text, pending.thumbnails)
+        self.pendingChanged.emit()
         self._start_stream(pending)
         return True
+
+    def pending_messages(self) -> list[PendingSend]:
+        """The messages the server has not confirmed, oldest first."""
+        return list(self._pending.values())
+
+    def restore_pending(self, pending: PendingSend, note: str) -> None:
+        """Show a message left unconfirmed by an earlier run as failed; Retry checks the history
+        for its otid before sending."""
+        if pending.otid in self._pending:
+            return
+        pending.error, pending.error_text = None, note
+        self._pending[pending.otid] = pending
+        self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
+        self._model.set_user_state(pending.otid, "failed", note)
 
     def _start_stream(self, pending: PendingSend) -> None:
         assert self.agent is not None
@@ -166,9 +237,14 @@ class ChatSession(QObject):
         elif isinstance(event, StreamStop):
             self._stop_reason = event.reason
 
-    def _on_stream_done(self, otid: str) -> None:
-        self._pending.pop(otid, None)
+    def _confirmed(self, otid: str) -> None:
+        """The server has the message: it leaves the unconfirmed set (and the draft store)."""
+        if self._pending.pop(otid, None) is not None:
+            self.pendingChanged.emit()
         self._model.set_user_state(otid, "sent")
+
+    def _on_stream_done(self, otid: str) -> None:
+        self._confirmed(otid)
         cancelled = self._stop_reason == "cancelled"
         self._model.finish_stream(incomplete=cancelled,
                                   note="Stopped." if cancelled else None)
@@ -179,21 +255,130 @@ class ChatSession(QObject):
 
     def _on_stream_error(self, otid: str, exc: BaseException) -> None:
         pending = self._pending.get(otid)
+        stream = self._stream
+        accepted = stream is not None and stream.accepted
+        if accepted and isinstance(exc, letta.NetworkError):
+            # The server answered the send with a stream, then the connection broke or went
+            # silent: the reply was cut, the message arrived.
+            exc = letta.StreamCut("The connection broke while the reply was streaming; the "
+                                  "reply may be incomplete.")
         user_error = describe(exc)
-        if isinstance(exc, letta.StreamFailed | letta.StreamCut):
-            # The server accepted the message; the reply is what failed.
-            self._pending.pop(otid, None)
-            self._model.set_user_state(otid, "sent")
-            self._model.finish_stream(incomplete=isinstance(exc, letta.StreamCut),
-                                      note=user_error.text)
-            if isinstance(exc, letta.StreamFailed):
-                self._model.add_notice(user_error.text, "error")
+        if pending is not None:
+            user_error = _name_the_image(pending, exc, user_error)
+        if isinstance(exc, letta.StreamCut):
+            # The server accepted the message; the reply is what was cut.
+            self._confirmed(otid)
+            self._model.finish_stream(incomplete=True, note=user_error.text)
+        elif isinstance(exc, letta.StreamFailed):
+            # The server reported an error for this turn. Whether it kept the user's message
+            # depends on where it failed (a provider error drops the whole turn): ask it.
+            self._model.finish_stream(incomplete=False, note=None)
+            self._model.add_notice(user_error.text, "error")
+            if pending is not None:
+                pending.error, pending.error_text = exc, user_error.text
+                self._verify_stored(pending)
         else:
             if pending is not None:
-                pending.error = exc
-            self._model.finish_stream(incomplete=True, note=None)
+                pending.error, pending.error_text = exc, user_error.text
+            # Nothing streamed when the send itself failed: no "reply cut off" notice then.
+            self._model.finish_stream(incomplete=accepted, note=None)
             self._model.set_user_state(otid, "failed", user_error.text)
+            if pending is not None and self._schedule_auto_retry(pending, exc, user_error):
+                return  # the countdown banner speaks instead
         self.failed.emit(user_error)
+
+    def _verify_stored(self, pending: PendingSend) -> None:
+        assert self.agent is not None
+        self._workers.submit(
+            _already_stored, self._client, self.agent.id, pending.otid,
+            on_result=lambda stored, p=pending: self._on_verified(p, stored),
+            on_error=lambda _exc, p=pending: self._model.set_user_state(
+                p.otid, "failed", p.error_text),
+            owner=self)
+
+    def _on_verified(self, pending: PendingSend, stored: bool) -> None:
+        if pending.otid not in self._pending:
+            return  # discarded or edited meanwhile
+        if stored:
+            self._confirmed(pending.otid)
+        else:
+            self._model.set_user_state(pending.otid, "failed", pending.error_text)
+
+    # -- automatic retry (only where it cannot duplicate) ---------------------------------
+
+    @staticmethod
+    def _auto_delay(pending: PendingSend, exc: BaseException) -> float | None:
+        if pending.auto_attempts >= AUTO_RETRY_ATTEMPTS:
+            return None
+        backoff = _BACKOFF[min(pending.auto_attempts, len(_BACKOFF) - 1)]
+        if isinstance(exc, letta.ConnectionFailed) and not exc.may_have_reached_server:
+            return backoff  # nothing was sent
+        if isinstance(exc, letta.RateLimited | letta.ServiceUnavailable) and exc.retryable:
+            wait = exc.retry_after if exc.retry_after is not None else backoff
+            return wait if wait <= AUTO_RETRY_MAX_WAIT else None
+        return None
+
+    def _schedule_auto_retry(self, pending: PendingSend, exc: BaseException,
+                             error: UserError) -> bool:
+        delay = self._auto_delay(pending, exc)
+        if delay is None or (self._auto is not None and self._auto[0] != pending.otid):
+            return False
+        pending.auto_attempts += 1
+        text = re.sub(r"\s*Try again in \d+ s\.", "", error.text)  # the countdown says it
+        self._auto = (pending.otid, max(1, int(delay + 0.999)), text)
+        self._show_countdown()
+        self._tick.start()
+        return True
+
+    def _show_countdown(self) -> None:
+        if self._auto is None:
+            return
+        otid, left, text = self._auto
+        pending = self._pending.get(otid)
+        attempt = pending.auto_attempts if pending else 1
+        self.retryCountdown.emit(f"{text} Retrying in {left} s (attempt {attempt} of "
+                                 f"{AUTO_RETRY_ATTEMPTS}).")
+
+    def _on_tick(self) -> None:
+        if self._auto is None:
+            self._tick.stop()
+            return
+        otid, left, text = self._auto
+        if left > 1 or self.busy:
+            self._auto = (otid, max(1, left - 1), text)
+            self._show_countdown()
+            return
+        self._tick.stop()
+        self._auto = None
+        self.retryCountdown.emit("")
+        self.retry(otid, automatic=True)
+
+    @property
+    def auto_retry_pending(self) -> bool:
+        return self._auto is not None
+
+    def cancel_auto_retry(self) -> None:
+        """Stop the countdown; the message stays failed with Retry / Edit / Discard."""
+        if self._auto is None:
+            return
+        otid = self._auto[0]
+        self._tick.stop()
+        self._auto = None
+        self.retryCountdown.emit("")
+        pending = self._pending.get(otid)
+        if pending is not None:
+            self._model.set_user_state(otid, "failed", pending.error_text)
+
+    def retry_later(self, seconds: int = BUSY_WAIT_SECONDS) -> None:
+        """“Wait and retry” (a busy agent): retry the newest failed message after a countdown;
+        the retry looks at the history first."""
+        failed = [p for p in self._pending.values() if p.error is not None]
+        if not failed or self._auto is not None:
+            return
+        pending = failed[-1]
+        self._auto = (pending.otid, seconds, "Waiting for the agent.")
+        self._show_countdown()
+        self._tick.start()
 
     def _on_stream_finished(self) -> None:
         self._stream = None
@@ -210,10 +395,14 @@ class ChatSession(QObject):
 
     # -- failed messages ------------------------------------------------------------------
 
-    def retry(self, otid: str) -> None:
+    def retry(self, otid: str, *, automatic: bool = False) -> None:
         pending = self._pending.get(otid)
         if pending is None or self.agent is None or self.busy:
             return
+        if not automatic:
+            if self._auto is not None and self._auto[0] == otid:
+                self.cancel_auto_retry()
+            pending.auto_attempts = 0  # the user's Retry may go through the automatic ones again
         self._model.set_user_state(otid, "sending")
         if pending.error is not None and not getattr(pending.error, "may_have_reached_server",
                                                      True):
@@ -228,27 +417,39 @@ class ChatSession(QObject):
             owner=self)
 
     def _retry_checked(self, pending: PendingSend, stored: bool) -> None:
+        if pending.otid not in self._pending:
+            return
         if stored:
-            self._pending.pop(pending.otid, None)
-            self._model.set_user_state(pending.otid, "sent")
+            self._confirmed(pending.otid)
             self._model.add_notice("The server already had this message, so it was not sent "
                                    "again. Reload to see the agent's reply.", "info")
+            return
+        if self.busy:  # another send started meanwhile: leave this one for the user
+            self._model.set_user_state(pending.otid, "failed", pending.error_text)
             return
         self._start_stream(pending)
 
     def edit(self, otid: str) -> None:
+        if self._auto is not None and self._auto[0] == otid:
+            self.cancel_auto_retry()
         pending = self._pending.pop(otid, None)
         if pending is not None:
+            self.pendingChanged.emit()
             self._model.remove_local_user(otid)
             if pending.attachments:
                 self.attachmentsRestored.emit(list(pending.attachments))
             self.editRequested.emit(pending.text)
 
     def discard(self, otid: str) -> None:
+        if self._auto is not None and self._auto[0] == otid:
+            self.cancel_auto_retry()
         if self._pending.pop(otid, None) is not None:
+            self.pendingChanged.emit()
             self._model.remove_local_user(otid)
 
     def shutdown(self) -> None:
+        self._tick.stop()
+        self._auto = None
         self.stop()
 
 

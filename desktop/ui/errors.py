@@ -17,6 +17,7 @@ class Action(Enum):
     PICK_AGENT = "pick_agent"  # the agent is gone
     RETRY = "retry"  # the send can be tried again by the user
     RELOAD = "reload"  # the history may have moved on: reload it
+    WAIT = "wait"  # the agent is busy (or waits for an approval): retry later
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ def describe(exc: BaseException) -> UserError:
     if isinstance(exc, letta.NotFound):
         return UserError("This agent no longer exists on the server. Pick another one.",
                          Action.PICK_AGENT)
+    if isinstance(exc, letta.Conflict):
+        if exc.pending_approval:
+            return UserError(exc.user_message + " This app cannot answer tool approvals yet: "
+                             "answer it in another Letta client, then retry.", Action.WAIT)
+        return UserError(exc.user_message + " Wait for it to finish, then retry.", Action.WAIT)
     if isinstance(exc, letta.StreamCut):
         return UserError(exc.user_message + " Reload the history to see what the agent kept.",
                          Action.RELOAD)

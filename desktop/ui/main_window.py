@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
+from desktop.core.drafts import DraftStore
 from desktop.core.images import ImageLimits
 from desktop.core.letta import Agent, LettaClient
 from desktop.core.secrets import SecretStore
@@ -36,6 +37,7 @@ from .banner import Banner
 from .chat_session import ChatSession
 from .composer import Composer
 from .connect_dialog import ConnectDialog
+from .drafts import DraftKeeper, default_store
 from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
 from .lightbox import LightboxOpener
@@ -57,7 +59,7 @@ class Connection:
 
 class MainWindow(QMainWindow):
     def __init__(self, workers: Workers, settings: Settings, secrets: SecretStore,
-                 client_factory: ClientFactory):
+                 client_factory: ClientFactory, drafts: DraftStore | None = None):
         super().__init__()
         self.workers = workers
         self.settings = settings
@@ -69,6 +71,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setMinimumSize(560, 480)
         self._build()
+        self.drafts = DraftKeeper(workers, drafts or default_store(), self.composer,
+                                  self.attachments, self)
         geometry = settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(900, 760)
@@ -236,8 +240,10 @@ class MainWindow(QMainWindow):
         session.failed.connect(self.show_error)
         session.editRequested.connect(self.composer.set_text)
         session.attachmentsRestored.connect(self.attachments.restore)
+        session.retryCountdown.connect(self._on_retry_countdown)
         self.vision.watch(session)
         self.extras.watch(session)
+        self.drafts.watch(session)
         self.session = session
         self.banner.hide()
         self.workers.submit(client.check_key,
@@ -367,15 +373,24 @@ class MainWindow(QMainWindow):
             Action.REENTER_KEY: ("Enter key…", lambda: self.show_connect_dialog(error.text)),
             Action.PICK_AGENT: ("Choose agent…", self.choose_agent),
             Action.RELOAD: ("Reload history", self.reload_history),
+            Action.WAIT: ("Wait and retry", lambda: self.session and self.session.retry_later()),
         }
         label, callback = actions.get(error.action, (None, None))
         self.banner.show_message(error.text, "error", label, callback)
+
+    def _on_retry_countdown(self, text: str) -> None:
+        if text:
+            self.banner.show_message(text, "warning", "Cancel",
+                                     lambda: self.session and self.session.cancel_auto_retry())
+        elif self.banner.action_button.text() == "Cancel":  # our countdown, now over
+            self.banner.hide()
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.set_window_geometry(self.saveGeometry())
         self.settings.sync()
+        self.drafts.flush()
         if self.session is not None:
             self.session.shutdown()
         super().closeEvent(event)

@@ -12,6 +12,7 @@ import ipaddress
 import itertools
 import json
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
@@ -82,10 +83,17 @@ class MessageStream:
         self._response: httpx.Response | None = None
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
+        self._accepted = False
 
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
+
+    @property
+    def accepted(self) -> bool:
+        """True once the server answered the send with a 2xx stream: it has the message, so a
+        break after this point cut the *reply*, not the send."""
+        return self._accepted
 
     def close(self) -> None:
         """Stop reading at once (any thread, never blocks on the network)."""
@@ -123,7 +131,7 @@ class MessageStream:
             f"/v1/agents/{self._agent_id}/messages",
             json=self._body,
             headers={"Accept": "text/event-stream", **_V1_WIRE_HEADERS},
-            timeout=httpx.Timeout(connect=15.0, write=120.0, read=90.0, pool=15.0),
+            timeout=self._client.stream_timeout,
         )
         with self._client._translate_errors(sending=True):
             response = http.send(request, stream=True)
@@ -159,6 +167,7 @@ class MessageStream:
                 response.headers,
                 what="agent",
             )
+        self._accepted = True
         ctype = response.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
             # Some servers answer a non-streamed JSON body; accept it rather than fail.
@@ -192,12 +201,22 @@ class LettaClient:
         *,
         project: str | None = None,
         transport: httpx.BaseTransport | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         user_agent: str | None = None,
+        timeout: httpx.Timeout | None = None,
+        stream_timeout: httpx.Timeout | None = None,
     ):
+        """`verify`: TLS verification, always on; a path names a custom CA bundle.
+        `timeout`: plain requests; `stream_timeout`: the streamed send (its read timeout is the
+        longest silence tolerated — the server pings every ~20 s)."""
         from desktop import __version__
 
         self.base_url = normalize_base_url(base_url)
+        self.stream_timeout = stream_timeout or httpx.Timeout(
+            connect=15.0, write=120.0, read=90.0, pool=15.0
+        )
+        # History pages carry inline base64 images: give them longer than other requests.
+        self._history_timeout = timeout or httpx.Timeout(60.0, connect=10.0)
         # Kept only to scrub it out of error text a server might echo back.
         self._secret = api_key if api_key and len(api_key) >= 6 else None
         headers = {
@@ -208,12 +227,14 @@ class LettaClient:
             headers["Authorization"] = f"Bearer {api_key}"
         if project:
             headers["X-Project"] = project
+        if isinstance(verify, str):  # a CA bundle: verification stays on, with these roots
+            verify = ssl.create_default_context(cafile=verify)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=headers,
             transport=transport,
             verify=verify,
-            timeout=httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0),
+            timeout=timeout or httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0),
             follow_redirects=False,  # a redirect to another origin must never carry the key
         )
 
@@ -356,7 +377,7 @@ class LettaClient:
             f"/v1/agents/{agent_id}/messages",
             params=params,
             what="agent",
-            timeout=httpx.Timeout(60.0, connect=10.0),
+            timeout=self._history_timeout,
         )
         page = [Message.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
         return newest_first(page)
