@@ -8,11 +8,13 @@ description where there is none.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
     QComboBox,
+    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QTextEdit,
@@ -52,8 +54,12 @@ def _fallback_name(widget: QWidget) -> str:
         combo = parent.parentWidget()  # a combo box's popup list
         if isinstance(combo, QComboBox) and combo.accessibleName():
             return f"{combo.accessibleName()} choices"
-    if widget.objectName() == "qt_menubar_ext_button":
-        return "More menus"
+    special = {"qt_menubar_ext_button": "More menus", "qt_tableview_cornerbutton": "Select all"}
+    if widget.objectName() in special:
+        return special[widget.objectName()]
+    if isinstance(widget, QHeaderView):
+        vertical = widget.orientation() == Qt.Orientation.Vertical
+        return "Row headers" if vertical else "Column headers"
     if isinstance(widget, QAbstractButton) and isinstance(parent, QLineEdit):
         return "Clear" if parent.isClearButtonEnabled() else "Field action"
     return ""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.core.letta import Agent
 from desktop.workers import Task, Workers
 
+from .accessibility import fill_accessible_names
 from .errors import describe
 
 PAGE_SIZE = 50
@@ -124,6 +125,7 @@ class AgentPicker(QDialog):
         self.search.installEventFilter(self)
         self.list.installEventFilter(self)
         self.search.setFocus()
+        fill_accessible_names(self)
         self._restart()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:

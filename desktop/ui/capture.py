@@ -71,6 +71,13 @@ def default_grab(screen: QScreen) -> QPixmap:
     return screen.grabWindow(0)
 
 
+def bring_to_front(window: QWidget) -> None:
+    """Raise and activate (skipped where the platform has no window stacking, e.g. offscreen)."""
+    if QGuiApplication.platformName() not in ("offscreen", "minimal"):
+        window.raise_()
+    window.activateWindow()
+
+
 def capture_name() -> str:
     return f"Screen capture {datetime.now():%Y-%m-%d %H.%M.%S}.png"
 
@@ -88,7 +95,6 @@ class CaptureOverlay(QWidget):
             | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint,
         )
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Select a region to capture")
         self.setAccessibleName("Screen capture")
         self.setAccessibleDescription(
@@ -111,7 +117,9 @@ class CaptureOverlay(QWidget):
         """The selected rectangle in logical (widget) coordinates; empty when there is none."""
         if self._origin is None or self._current is None:
             return QRect()
-        return QRect(self._origin, self._current).normalized().intersected(self.rect())
+        a, b = self._origin, self._current
+        rect = QRect(min(a.x(), b.x()), min(a.y(), b.y()), abs(a.x() - b.x()), abs(a.y() - b.y()))
+        return rect.intersected(self.rect())
 
     def _scale(self) -> tuple[float, float]:
         """Pixmap pixels per widget pixel (the screen's device pixel ratio, in effect)."""
@@ -244,9 +252,9 @@ class ScreenCapture(QObject):
     def __init__(self, window: QWidget, grab: Grab | None = None, parent: QObject | None = None):
         super().__init__(parent or window)
         self._window = window
-        self._grab = grab
+        self.grab = grab
         self.overlay: CaptureOverlay | None = None
-        self._screen: QScreen | None = None
+        self._point = QPoint()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(HIDE_DELAY_MS)
@@ -259,18 +267,19 @@ class ScreenCapture(QObject):
     def start(self) -> None:
         if self.active:
             return
-        if self._grab is None:
+        if self.grab is None:
             reason = unsupported_reason()
             if reason:
                 self.message.emit(reason)
                 return
-        self._screen = QGuiApplication.screenAt(QCursor.pos()) or self._window.screen()
+        # Remember where, not which QScreen: a wrapper from QWidget.screen() dies with the widget.
+        self._point = QCursor.pos()
         self._window.hide()
         self._timer.start()
 
     def _grab_now(self) -> None:
-        screen = self._screen or self._window.screen()
-        pixmap = (self._grab or default_grab)(screen)
+        screen = QGuiApplication.screenAt(self._point) or QGuiApplication.primaryScreen()
+        pixmap = (self.grab or default_grab)(screen)
         if pixmap.isNull() or looks_blank(pixmap.toImage()):
             self._restore()
             self.message.emit(
@@ -283,6 +292,7 @@ class ScreenCapture(QObject):
         if abs(pixmap.deviceIndependentSize().width() - geometry.width()) > 1:
             pixmap.setDevicePixelRatio(pixmap.width() / max(1, geometry.width()))
         overlay = CaptureOverlay(pixmap)
+        overlay.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         overlay.captured.connect(self._on_captured)
         overlay.cancelled.connect(self._on_cancelled)
         overlay.destroyed.connect(self._forget_overlay)
@@ -292,8 +302,7 @@ class ScreenCapture(QObject):
             overlay.show()  # full screen would open a new Space
         else:
             overlay.showFullScreen()
-        overlay.raise_()
-        overlay.activateWindow()
+        bring_to_front(overlay)
         overlay.setFocus()
 
     def _forget_overlay(self, *_args: object) -> None:
@@ -312,8 +321,7 @@ class ScreenCapture(QObject):
 
     def _restore(self) -> None:
         self._window.show()
-        self._window.raise_()
-        self._window.activateWindow()
+        bring_to_front(self._window)
 
     def cancel(self) -> None:
         self._timer.stop()

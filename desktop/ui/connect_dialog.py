@@ -28,7 +28,9 @@ from desktop.core.letta import (
 )
 from desktop.workers import Workers
 
+from .accessibility import fill_accessible_names
 from .errors import describe
+from .tones import tone
 
 ClientFactory = Callable[[str, str | None], LettaClient]
 
@@ -88,7 +90,7 @@ class ConnectDialog(QDialog):
         self.result_label.setAccessibleName("Connection test result")
         self.warning_label = QLabel()
         self.warning_label.setWordWrap(True)
-        self.warning_label.setStyleSheet("color: #b45309;")
+        self.warning_label.setStyleSheet(f"color: {tone(self.palette(), 'warning').name()};")
         self.warning_label.hide()
 
         form = QFormLayout()
@@ -130,6 +132,7 @@ class ConnectDialog(QDialog):
         self.test_button.clicked.connect(self.test_connection)
         self._sync()
         (self.key_edit if self.cloud_radio.isChecked() or url else self.url_edit).setFocus()
+        fill_accessible_names(self)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -165,11 +168,11 @@ class ConnectDialog(QDialog):
             on_finished=lambda: self.test_button.setEnabled(True), owner=self)
 
     def _on_test_ok(self, text: str) -> None:
-        self.result_label.setStyleSheet("color: #15803d;")
+        self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'ok').name()};")
         self.result_label.setText("✓ " + text)
 
     def _on_test_failed(self, exc: BaseException) -> None:
-        self.result_label.setStyleSheet("color: #b91c1c;")
+        self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'error').name()};")
         self.result_label.setText("✗ " + describe(exc).text)
 
     def done(self, result: int) -> None:

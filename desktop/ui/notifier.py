@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from desktop import APP_NAME
 
+from .capture import bring_to_front
+
 TRAY_LINGER_MS = 15000  # the tray icon goes away this long after a notification
 
 
@@ -67,8 +69,7 @@ class ReplyNotifier(QObject):
         if window.isMinimized():
             window.showNormal()
         window.show()
-        window.raise_()
-        window.activateWindow()
+        bring_to_front(window)
         self._hide_tray()
 
     def _hide_tray(self) -> None:
