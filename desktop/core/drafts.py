@@ -147,6 +147,7 @@ class DraftStore:
         self._seq: dict[str, int] = {}
         # (path, size, mtime) → sha256 of files already copied in: typing must not re-read them.
         self._copied: dict[tuple[str, int, int], str] = {}
+        self._by_path: dict[str, str] = {}
 
     def folder(self, agent_id: str) -> Path:
         key = _SAFE.sub("_", agent_id)[:80] or "_"
@@ -218,8 +219,12 @@ class DraftStore:
         if image.data is None and image.path:
             try:
                 st = os.stat(image.path)
-            except OSError:
-                return False  # deleted (or unreadable) since it was attached
+            except OSError:  # deleted since it was attached: the copy made then stands in
+                known = self._by_path.get(image.path)
+                if known and (folder / "images" / known).is_file():
+                    image.sha256 = known
+                    return True
+                return False
             key = (image.path, st.st_size, st.st_mtime_ns)
             known = self._copied.get(key)
             if known and (folder / "images" / known).is_file():
@@ -235,7 +240,7 @@ class DraftStore:
             if len(image.data) > MAX_IMAGE_BYTES:
                 return False
             image.sha256 = hashlib.sha256(image.data).hexdigest()
-            self._copied[key] = image.sha256
+            self._copied[key] = self._by_path[image.path] = image.sha256
         if image.data is not None:
             if not image.sha256:
                 image.sha256 = hashlib.sha256(image.data).hexdigest()

@@ -369,14 +369,14 @@ class ChatSession(QObject):
         if pending is not None:
             self._model.set_user_state(otid, "failed", pending.error_text)
 
-    def retry_later(self, seconds: int = BUSY_WAIT_SECONDS) -> None:
+    def retry_later(self, seconds: int | None = None) -> None:
         """“Wait and retry” (a busy agent): retry the newest failed message after a countdown;
         the retry looks at the history first."""
         failed = [p for p in self._pending.values() if p.error is not None]
         if not failed or self._auto is not None:
             return
         pending = failed[-1]
-        self._auto = (pending.otid, seconds, "Waiting for the agent.")
+        self._auto = (pending.otid, seconds or BUSY_WAIT_SECONDS, "Waiting for the agent.")
         self._show_countdown()
         self._tick.start()
 
