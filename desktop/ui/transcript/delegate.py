@@ -90,7 +90,9 @@ class TranscriptDelegate(QStyledItemDelegate):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: OrderedDict[int, _RowCache] = OrderedDict()
-        self._heights: dict[int, float] = {}
+        # uid → (width, revision, height): the list's layout pass asks every row's size, and a
+        # row whose layout left the bounded cache must not be rebuilt just to be measured.
+        self._heights: dict[int, tuple[int, int, float]] = {}
         self._theme: Theme | None = None
         self._theme_key: tuple[int, str] | None = None
 
@@ -107,13 +109,15 @@ class TranscriptDelegate(QStyledItemDelegate):
         if self._theme is None or key != self._theme_key:
             if self._theme is not None:
                 self._rows.clear()
+                self._heights.clear()
             self._theme = Theme.from_palette(option.palette, option.font)
             self._theme_key = key
         return self._theme
 
     def last_height(self, index: Index) -> float | None:
         entry = index.data(EntryRole)
-        return None if entry is None else self._heights.get(entry.uid)
+        known = None if entry is None else self._heights.get(entry.uid)
+        return None if known is None else known[2]
 
     def row_layout(self, option: QStyleOptionViewItem, index: Index) -> RowLayout | None:
         entry: _Entry | None = index.data(EntryRole)
@@ -134,7 +138,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             if len(cache.layouts) > 2:
                 cache.layouts.clear()
             cache.layouts[key] = layout
-        self._heights[entry.uid] = layout.height
+        self._heights[entry.uid] = (width, entry.revision, layout.height)
         return layout
 
     @staticmethod
@@ -305,6 +309,12 @@ class TranscriptDelegate(QStyledItemDelegate):
     # -- Qt API ----------------------------------------------------------------------------------
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        entry: _Entry | None = index.data(EntryRole)
+        known = None if entry is None else self._heights.get(entry.uid)
+        if known is not None and entry is not None:
+            width = self._width(option)
+            if known[0] == width and known[1] == entry.revision:
+                return QSize(width, int(known[2]))
         layout = self.row_layout(option, index)
         if layout is None:
             return QSize(0, 0)
