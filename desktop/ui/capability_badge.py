@@ -7,13 +7,14 @@ owner stores with Settings.set_vision_override (overrides win and persist).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QToolButton, QWidget
 
 from desktop.core.capabilities import ModelCapability, short_status
 from desktop.core.send_guard import data_source, model_name, vision_mark
 
+from .theme import theme_manager
 from .tones import surface, tone
 
 _LEVEL = {True: "ok", False: "error", None: "warning"}  # colours from the palette (tones.py)
@@ -30,7 +31,6 @@ class CapabilityBadge(QToolButton):
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setAutoRaise(True)
         self.capability: ModelCapability | None = None
-        self._styled_for: int | None = None  # the application palette the style was made for
         self.setAccessibleName("Images: no agent open")
         self.setAccessibleDescription("Whether the agent's model can see images; click to correct")
         menu = QMenu(self)
@@ -47,6 +47,9 @@ class CapabilityBadge(QToolButton):
             menu.addAction(action)
             action.triggered.connect(lambda _c=False, v=value: self._choose(v))
         self.setMenu(menu)
+        manager = theme_manager()
+        if manager is not None:  # light/dark switched: the colours are computed, so recompute
+            manager.changed.connect(self._restyle)
         self.hide()
 
     @property
@@ -75,7 +78,6 @@ class CapabilityBadge(QToolButton):
         if self.capability is None:
             return
         palette = QApplication.palette()
-        self._styled_for = palette.cacheKey()
         level = _LEVEL[self.capability.vision]
         fg = tone(palette, level).name()
         bg = surface(palette, level)[0].name()
@@ -83,12 +85,6 @@ class CapabilityBadge(QToolButton):
             f"QToolButton {{ color: {fg}; background: {bg}; border-radius: 9px; "
             "padding: 1px 8px; font-size: 12px; } QToolButton::menu-indicator { image: none; }"
         )
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if (event.type() == QEvent.Type.PaletteChange and self.capability is not None
-                and QApplication.palette().cacheKey() != self._styled_for):
-            self._restyle()  # the scheme changed (the style sheet's own change is skipped)
 
     def _choose(self, value: bool | None) -> None:
         if self.capability is not None:

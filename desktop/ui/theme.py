@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -78,6 +78,8 @@ def system_is_dark() -> bool:
 class ThemeManager(QObject):
     """One per application (see `theme_manager()`): applies a choice and follows the system."""
 
+    changed = Signal()  # after the palette changed (widgets with computed colours restyle)
+
     def __init__(self, app: QApplication):
         super().__init__(app)
         self._app = app
@@ -109,10 +111,19 @@ class ThemeManager(QObject):
         if self.choice == "system" and (native or not system_is_dark()):
             self._set_style(self._original_style)
             self._app.setPalette(QPalette())  # an empty palette: the platform's, kept live
-            return
-        self._set_style("Fusion")
-        self._app.setPalette(dark_palette() if self.dark else light_palette())
-        log.info("theme: %s (%s)", self.choice, "dark" if self.dark else "light")
+        else:
+            self._set_style("Fusion")
+            self._app.setPalette(dark_palette() if self.dark else light_palette())
+            log.info("theme: %s (%s)", self.choice, "dark" if self.dark else "light")
+        self._repolish()
+        self.changed.emit()
+
+    def _repolish(self) -> None:
+        """Style sheets resolve `palette(...)` when applied: apply them again."""
+        for widget in self._app.allWidgets():
+            sheet = widget.styleSheet()
+            if sheet:
+                widget.setStyleSheet(sheet)
 
     def _set_style(self, name: str) -> None:
         if self._app.style().name().lower() != name.lower():
