@@ -18,7 +18,6 @@ import sys
 import time
 
 from benchmarks.common import ROOT, isolate_app_dirs, module_main, row, rss_mb, spin_until
-
 from benchmarks.fake_history_server import AGENT_ID
 
 
@@ -51,7 +50,7 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
         model, view = window.transcript_model, window.transcript
 
         class FirstPaint(QObject):
-            def eventFilter(self, watched, event):  # noqa: N802 (Qt API)
+            def eventFilter(self, watched, event):
                 if (event.type() == QEvent.Type.Paint and "paint_start" not in marks
                         and model.rowCount() > 0):
                     marks["paint_start"] = time.perf_counter()

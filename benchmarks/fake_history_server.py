@@ -13,7 +13,7 @@ would have sent them: 1568 px long edge). Anything else: `[]` or 404.
 from __future__ import annotations
 
 import argparse
-import base64
+import contextlib
 import io
 import json
 import sys
@@ -87,7 +87,7 @@ def make_handler(history: list[dict]):
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             q = {k: v[-1] for k, v in parse_qs(url.query).items()}
             parts = url.path.strip("/").split("/")
@@ -120,10 +120,8 @@ def main() -> int:
     history = make_history(args.messages, args.images, make_images(args.quick))
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(history))
     print(f"port {server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -29,7 +29,7 @@ def _install_probe():
     class Probe(QObject):
         seen = False
 
-        def eventFilter(self, watched, event):  # noqa: N802 (Qt API)
+        def eventFilter(self, watched, event):
             if (not self.seen and event.type() == QEvent.Type.Paint
                     and isinstance(watched, QWidget)
                     and isinstance(watched.window(), QMainWindow)):

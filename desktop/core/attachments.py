@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -19,9 +20,12 @@ from desktop.core.images import (
     ImageLimits,
     ImageRejected,
     PreparedImage,
+    decode_for_prepare,
     make_thumbnail,
+    prepare_decoded,
     prepare_file,
     prepare_image,
+    thumbnail_from_decoded,
 )
 
 THUMBNAIL_EDGE = 240
@@ -129,6 +133,23 @@ class Attachment:
             raise ImageRejected("empty", f"{self.name}: there is no image data.")
         try:
             return prepare_image(self.data, limits)
+        except ImageRejected as exc:
+            raise exc.for_file(self.name) from None
+
+    def prepare_with_preview(
+        self, limits: ImageLimits, max_edge: int = THUMBNAIL_EDGE
+    ) -> Iterator[tuple[str, bytes | PreparedImage]]:
+        """`prepare` for image bytes, decoding once: yields ``("preview", PNG bytes)`` as soon as
+        the pixels are decoded, then ``("prepared", PreparedImage)``. Raises like `prepare`.
+
+        For a big PNG a separate preview would have to decode the whole image again; on a
+        2-core machine that competes with the preparation, so both would finish late."""
+        if self.data is None:
+            raise ImageRejected("empty", f"{self.name}: there is no image data.")
+        try:
+            decoded = decode_for_prepare(self.data, limits)
+            yield "preview", thumbnail_from_decoded(decoded, max_edge)
+            yield "prepared", prepare_decoded(decoded, limits)
         except ImageRejected as exc:
             raise exc.for_file(self.name) from None
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from PIL import Image
 
 from . import errors
 from .errors import ImageRejected
@@ -41,10 +43,34 @@ def _file_too_large(size: int, limits: ImageLimits) -> ImageRejected:
     )
 
 
+@dataclass
+class DecodedImage:
+    """A source decoded once, ready to be fitted (`prepare_decoded`) or previewed."""
+
+    image: Image.Image = field(repr=False)
+    """Full size (or a JPEG DCT draft), in a mode the resampler takes; not yet oriented."""
+    original: tuple[int, int]
+    media_type: str
+    icc: bytes | None = field(repr=False)
+    orientation: int
+    original_media_type: str
+    original_size: int
+
+
 def prepare_image(data: bytes, limits: ImageLimits | None = None) -> PreparedImage:
     """Fit image bytes to ``limits`` (defaults: the safe all-provider profile).
 
     Raises ImageRejected, whose str() is the message for the user, for anything it won't send.
+    """
+    limits = limits or DEFAULT_LIMITS
+    return prepare_decoded(decode_for_prepare(data, limits), limits)
+
+
+def decode_for_prepare(data: bytes, limits: ImageLimits | None = None) -> DecodedImage:
+    """The first half of prepare_image: checks, sniff, guards and the (only) decode.
+
+    Split out so that a caller can make a preview from the decoded pixels before the fit and
+    encode run (a pasted 5K PNG is then decoded once, not once for the preview and again here).
     """
     limits = limits or DEFAULT_LIMITS
     data = bytes(data) if not isinstance(data, bytes) else data
@@ -59,28 +85,34 @@ def prepare_image(data: bytes, limits: ImageLimits | None = None) -> PreparedIma
         png = rasterize_svg(data, limits.max_long_edge)
         if sniff_media_type(png) != "image/png":
             raise ImageRejected(errors.DAMAGED, "The SVG image is damaged or can't be drawn.")
-        prepared = _prepare_raster(png, "image/png", limits)
-        return replace(prepared, original_media_type=media_type, original_size=len(data))
-    return _prepare_raster(data, media_type, limits)
+        decoded = _decode_raster(png, "image/png", limits)
+        return replace(decoded, original_media_type=media_type, original_size=len(data))
+    return _decode_raster(data, media_type, limits)
 
 
-def _prepare_raster(data: bytes, media_type: str, limits: ImageLimits) -> PreparedImage:
+def _decode_raster(data: bytes, media_type: str, limits: ImageLimits) -> DecodedImage:
     def draft_size(size: tuple[int, int]) -> tuple[int, int]:
         return target_size(size[0], size[1], limits)
 
     im, original = decode_image(data, media_type, limits.max_input_pixels, draft_size)
     icc = im.info.get("icc_profile")
     orientation = read_orientation(im)
+    return DecodedImage(to_resizable(im), original, media_type, icc, orientation, media_type,
+                        len(data))
 
-    im = to_resizable(im)
-    graphic = looks_like_graphic(im, media_type)
+
+def prepare_decoded(decoded: DecodedImage, limits: ImageLimits | None = None) -> PreparedImage:
+    """The second half of prepare_image: fit, orient, colour, strip, encode."""
+    limits = limits or DEFAULT_LIMITS
+    im, original = decoded.image, decoded.original
+    graphic = looks_like_graphic(im, decoded.media_type)
     im = resize(im, target_size(original[0], original[1], limits))
-    im = apply_orientation(im, orientation)
-    im = to_srgb(im, icc)
+    im = apply_orientation(im, decoded.orientation)
+    im = to_srgb(im, decoded.icc)
     im = drop_opaque_alpha(im)
     im = strip_metadata(im)
     encoded, out_type, im = encode_to_fit(im, graphic, limits)
-    if orientation in (5, 6, 7, 8):
+    if decoded.orientation in (5, 6, 7, 8):
         original = (original[1], original[0])
     return PreparedImage(
         media_type=out_type,
@@ -89,8 +121,8 @@ def _prepare_raster(data: bytes, media_type: str, limits: ImageLimits) -> Prepar
         height=im.height,
         original_width=original[0],
         original_height=original[1],
-        original_media_type=media_type,
-        original_size=len(data),
+        original_media_type=decoded.original_media_type,
+        original_size=decoded.original_size,
     )
 
 

@@ -66,6 +66,17 @@ def qimage_job(image: QImage) -> tuple[bytes, QImage]:
     return png, preview
 
 
+def prepare_with_preview_job(att: Attachment, limits: ImageLimits):
+    """Decode once, preview first: yields ("preview", QImage) then ("prepared", PreparedImage)."""
+    for what, value in att.prepare_with_preview(limits, THUMBNAIL_EDGE):
+        if what == "preview":
+            image = QImage.fromData(QByteArray(value))
+            if not image.isNull():
+                yield what, image
+        else:
+            yield what, value
+
+
 def preview_from_prepared(prepared: PreparedImage) -> QImage:
     image = QImage.fromData(QByteArray(prepared.data))
     return image.scaled(
@@ -236,7 +247,9 @@ class AttachmentController(QObject):
         if att.kind is not Kind.URL:
             if self._early_thumbnail_pays(att):
                 self._start_thumbnail(att)
-            self._prepare(att)
+                self._prepare(att)
+            else:  # one decode for both: the preview comes out of the preparation's decode
+                self._prepare(att, with_preview=True)
         return att
 
     @staticmethod
@@ -245,8 +258,8 @@ class AttachmentController(QObject):
 
         A JPEG preview is nearly free (DCT draft) and files may be slow to read, so yes. A big
         PNG/WebP must be decoded whole for a preview: with fewer than 4 cores, the two decodes
-        compete and both finish later than the preparation alone, whose small output then
-        gives the preview in a few ms."""
+        compete and both finish later, so the preparation decodes once and hands out the
+        preview (a box-reduce of the decoded pixels) before it fits and encodes."""
         if att.kind is Kind.FILE or att.data is None:
             return True
         if att.data[:3] == b"\xff\xd8\xff" or len(att.data) < 300_000:
@@ -280,12 +293,22 @@ class AttachmentController(QObject):
             att.preview = image
             self.changed.emit(att)
 
-    def _prepare(self, att: Attachment) -> None:
+    def _prepare(self, att: Attachment, *, with_preview: bool = False) -> None:
         limits = self.limits()
         att.generation += 1
         gen = att.generation
         att.limits = limits
         att.state, att.prepared, att.problem = State.PREPARING, None, None
+        if with_preview and att.kind is Kind.BYTES and att.data is not None:
+            self._workers.submit_iter(
+                prepare_with_preview_job,
+                att,
+                limits,
+                on_item=lambda item, a=att, g=gen: self._on_prepare_step(a, g, item),
+                on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
+                owner=self,
+            )
+            return
         self._workers.submit(
             att.prepare,
             limits,
@@ -293,6 +316,13 @@ class AttachmentController(QObject):
             on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
             owner=self,
         )
+
+    def _on_prepare_step(self, att: Attachment, gen: int, item: tuple[str, Any]) -> None:
+        what, value = item
+        if what == "preview":
+            self._on_thumbnail(att, gen, value)
+        else:
+            self._on_prepared(att, gen, value)
 
     def _on_prepared(self, att: Attachment, gen: int, prepared: PreparedImage) -> None:
         if not self._current(att, gen):
