@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop import selftest
 
         return selftest.main()
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -122,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("LETTA_DESKTOP_EXIT_AFTER_SHOWN") == "1":
         return _exit_after_shown(app, window)
     window.show()
-    window.start(base_url, env_key, args.agent)
+    # Connect (HTTP client, keyring, history) once the first frame is on screen: the window
+    # shows sooner, and none of that work needs to happen before it is visible.
+    QTimer.singleShot(0, lambda: window.start(base_url, env_key, args.agent))
     code = app.exec()
     crash_hook.uninstall()
     window.workers.shutdown()

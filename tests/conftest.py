@@ -31,6 +31,11 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LETTA_DESKTOP_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("LETTA_DESKTOP_CONFIG_DIR", str(base / "config"))
     yield
+    # create_window() registers Qt's SVG rasteriser in the Qt-free pipeline; don't let it leak
+    # into tests that check the pipeline without Qt.
+    from desktop.core.images import set_svg_rasterizer
+
+    set_svg_rasterizer(None)
 
 
 def pytest_collection_modifyitems(config, items):
