@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:  # keyring (~0.1 s with its backends) is imported on first use, on a worker
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,8 @@ SERVICE = "letta-desktop"
 
 
 def _usable_backend() -> keyring.backend.KeyringBackend | None:
+    import keyring
+
     try:
         backend = keyring.get_keyring()
     except Exception:  # a broken keyring config must not stop the app from starting
@@ -33,16 +35,53 @@ def _usable_backend() -> keyring.backend.KeyringBackend | None:
     return backend
 
 
+_NO_KEYRING = ("No system keyring is available, so the API key is kept in memory for this "
+               "session only and must be entered again next time.")
+
+
 class SecretStore:
     """Get/set/delete the key for a server; falls back to memory with `persistent == False`."""
 
     def __init__(self, *, use_keyring: bool = True):
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._backend = _usable_backend() if use_keyring else None
-        self.problem: str | None = None if self._backend else (
-            "No system keyring is available, so the API key is kept in memory for this session "
-            "only and must be entered again next time.")
+        # Finding the backend imports every keyring backend and may talk to D-Bus (~0.1 s):
+        # done on first use (a worker reads the key), not while the window is being built.
+        self._resolve_lock = threading.Lock()
+        self._resolved = not use_keyring
+        self._backend_value: keyring.backend.KeyringBackend | None = None
+        self._problem: str | None = None if use_keyring else _NO_KEYRING
+
+    def _resolve(self) -> None:
+        with self._resolve_lock:
+            if not self._resolved:
+                self._backend_value = _usable_backend()
+                if self._backend_value is None:
+                    self._problem = _NO_KEYRING
+                self._resolved = True
+
+    @property
+    def _backend(self) -> keyring.backend.KeyringBackend | None:
+        if not self._resolved:
+            self._resolve()
+        return self._backend_value
+
+    @_backend.setter
+    def _backend(self, value: keyring.backend.KeyringBackend | None) -> None:
+        self._resolve()
+        self._backend_value = value
+
+    @property
+    def problem(self) -> str | None:
+        """Why the key is kept in memory only (None while the keyring works)."""
+        if not self._resolved:
+            self._resolve()
+        return self._problem
+
+    @problem.setter
+    def problem(self, text: str | None) -> None:
+        self._resolve()
+        self._problem = text
 
     @property
     def persistent(self) -> bool:
@@ -62,6 +101,8 @@ class SecretStore:
                         "for this session only.")
 
     def get(self, server_url: str) -> str | None:
+        import keyring.errors
+
         with self._lock:
             if server_url in self._memory:
                 return self._memory[server_url]
@@ -75,6 +116,8 @@ class SecretStore:
 
     def set(self, server_url: str, key: str) -> bool:
         """Store the key; returns True when it went to the keyring, False when memory only."""
+        import keyring.errors
+
         with self._lock:
             if self._backend is not None:
                 try:
@@ -87,6 +130,8 @@ class SecretStore:
             return False
 
     def delete(self, server_url: str) -> None:
+        import keyring.errors
+
         with self._lock:
             self._memory.pop(server_url, None)
             if self._backend is None:
