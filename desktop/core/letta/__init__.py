@@ -1,6 +1,7 @@
 """The Letta REST API: client, typed errors, message and stream types."""
 
 from .client import (
+    DEFAULT_CONVERSATION,
     DEFAULT_SELF_HOSTED_URL,
     LETTA_CLOUD_URL,
     LettaClient,
@@ -26,9 +27,19 @@ from .errors import (
     StreamCut,
     StreamFailed,
 )
-from .models import Agent, ImageRef, Message, ModelInfo, StreamChunk, StreamStop, StreamUsage
+from .models import (
+    Agent,
+    Conversation,
+    ImageRef,
+    Message,
+    ModelInfo,
+    StreamChunk,
+    StreamStop,
+    StreamUsage,
+)
 
 __all__ = [
+    "DEFAULT_CONVERSATION",
     "DEFAULT_SELF_HOSTED_URL",
     "LETTA_CLOUD_URL",
     "Agent",
@@ -36,6 +47,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "ConnectionFailed",
+    "Conversation",
     "ImageRef",
     "LettaClient",
     "LettaError",

@@ -32,11 +32,12 @@ from .errors import (
     TimeoutError_,
     error_for_status,
 )
-from .models import Agent, Message, ModelInfo, StreamEvent, StreamStop
+from .models import Agent, Conversation, Message, ModelInfo, StreamEvent, StreamStop
 from .stream import parse_stream
 
 LETTA_CLOUD_URL = "https://api.letta.com"
 DEFAULT_SELF_HOSTED_URL = "http://localhost:8283"
+DEFAULT_CONVERSATION = "default"
 
 # The legacy server only streams `POST /v1/agents/{id}/messages` for clients that declare the v1
 # wire format (which is what this client speaks); the official SDKs declare it with this header.
@@ -76,10 +77,22 @@ def new_otid() -> str:
 class MessageStream:
     """An open streamed send. Iterate for events; `cancel()` may be called from any thread."""
 
-    def __init__(self, client: LettaClient, agent_id: str, body: dict[str, Any]):
+    def __init__(
+        self,
+        client: LettaClient,
+        agent_id: str,
+        body: dict[str, Any],
+        conversation_id: str | None = None,
+    ):
         self._client = client
         self._agent_id = agent_id
         self._body = body
+        self._conversation_id = _thread(conversation_id)
+        self._path = (
+            f"/v1/conversations/{self._conversation_id}/messages"
+            if self._conversation_id
+            else f"/v1/agents/{agent_id}/messages"
+        )
         self._response: httpx.Response | None = None
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -112,7 +125,7 @@ class MessageStream:
         self.close()
         # 409 when nothing runs, or no Redis on a self-hosted server: closing was the fallback.
         with contextlib.suppress(LettaError):
-            self._client.cancel_run(self._agent_id)
+            self._client.cancel_run(self._agent_id, self._conversation_id)
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
@@ -128,7 +141,7 @@ class MessageStream:
         http = self._client._http
         request = http.build_request(
             "POST",
-            f"/v1/agents/{self._agent_id}/messages",
+            self._path,
             json=self._body,
             headers={"Accept": "text/event-stream", **_V1_WIRE_HEADERS},
             timeout=self._client.stream_timeout,
@@ -240,6 +253,13 @@ class LettaClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def set_project(self, project: str | None) -> None:
+        """Letta Cloud's `X-Project` header for later requests (a server profile's project)."""
+        if project:
+            self._http.headers["X-Project"] = project
+        else:
+            self._http.headers.pop("X-Project", None)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -366,15 +386,31 @@ class LettaClient:
         return [ModelInfo.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
 
     def list_messages(
-        self, agent_id: str, *, limit: int = 30, before: str | None = None
+        self,
+        agent_id: str,
+        *,
+        limit: int = 30,
+        before: str | None = None,
+        conversation_id: str | None = None,
     ) -> list[Message]:
-        """One page of history, newest first."""
+        """One page of history, newest first.
+
+        `conversation_id` None: the agent route, which on 0.16.8 lists the messages of *every*
+        conversation of the agent. "default": only the default conversation's
+        (`/v1/conversations/default/messages?agent_id=…`; 0.16.8 returns that page oldest-first
+        like the agent route); a conversation id: that thread (0.16.8 returns it newest-first).
+        """
         params: dict[str, Any] = {"limit": limit, "order": "desc"}
         if before:
             params["before"] = before
+        path = f"/v1/agents/{agent_id}/messages"
+        if conversation_id:
+            path = f"/v1/conversations/{conversation_id}/messages"
+            if conversation_id == DEFAULT_CONVERSATION:
+                params["agent_id"] = agent_id
         data = self._request(
             "GET",
-            f"/v1/agents/{agent_id}/messages",
+            path,
             params=params,
             what="agent",
             timeout=self._history_timeout,
@@ -382,32 +418,101 @@ class LettaClient:
         page = [Message.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
         return newest_first(page)
 
-    def find_user_message(self, agent_id: str, otid: str, *, limit: int = 30) -> Message | None:
+    def find_user_message(
+        self, agent_id: str, otid: str, *, limit: int = 30, conversation_id: str | None = None
+    ) -> Message | None:
         """The newest user message carrying `otid`, if the server has it (retry safety)."""
-        for message in self.list_messages(agent_id, limit=limit):
+        for message in self.list_messages(agent_id, limit=limit, conversation_id=conversation_id):
             if message.kind == "user" and message.otid == otid:
                 return message
         return None
 
     def stream_message(
-        self, agent_id: str, content: list[dict[str, Any]], otid: str
+        self,
+        agent_id: str,
+        content: list[dict[str, Any]],
+        otid: str,
+        conversation_id: str | None = None,
     ) -> MessageStream:
-        body = {
-            "messages": [{"type": "message", "role": "user", "otid": otid, "content": content}],
-            "streaming": True,
-            "stream_tokens": True,
-            "include_pings": True,
-        }
-        return MessageStream(self, agent_id, body)
+        """Send and stream the reply. The default conversation (None or "default") goes through
+        `POST /v1/agents/{id}/messages`: on 0.16.8 that stores into the default conversation,
+        exactly like `POST /v1/conversations/default/messages` with `agent_id`, and it is the
+        route every other part of the app (retry checks, cancel, fault tests) was proven on.
+        Another conversation goes through `POST /v1/conversations/{id}/messages`."""
+        message = {"type": "message", "role": "user", "otid": otid, "content": content}
+        return MessageStream(self, agent_id, _stream_body([message]), conversation_id)
 
-    def cancel_run(self, agent_id: str) -> None:
+    def stream_approval(
+        self,
+        agent_id: str,
+        tool_call_id: str,
+        approve: bool,
+        reason: str | None = None,
+        conversation_id: str | None = None,
+    ) -> MessageStream:
+        """Answer a pending tool approval and stream the continuation (the tool's result, then
+        the agent's reply). Shape checked against 0.16.8 on both routes."""
+        answer = {
+            "type": "approval",
+            "tool_call_id": tool_call_id,
+            "approve": approve,
+            "reason": reason or None,
+        }
+        message = {"type": "approval", "approvals": [answer]}
+        return MessageStream(self, agent_id, _stream_body([message]), conversation_id)
+
+    def cancel_run(self, agent_id: str, conversation_id: str | None = None) -> None:
+        thread = _thread(conversation_id)
+        if thread:
+            self._request(
+                "POST", f"/v1/conversations/{thread}/cancel", json={}, what="conversation"
+            )
+            return
         self._request("POST", f"/v1/agents/{agent_id}/messages/cancel", json={}, what="agent")
+
+    # -- conversations (threads inside one agent) -------------------------------------------
+
+    def list_conversations(self, agent_id: str, *, limit: int = 50) -> list[Conversation]:
+        """The agent's conversations, newest first. The default conversation is not listed
+        (0.16.8 lists only the ones created with `create_conversation`)."""
+        data = self._request(
+            "GET",
+            "/v1/conversations/",
+            params={"agent_id": agent_id, "limit": limit, "order": "desc"},
+            what="conversation list",
+        )
+        items = [c for c in _as_list(data) if isinstance(c, dict) and "id" in c]
+        return [Conversation.from_json(c) for c in items]
+
+    def create_conversation(self, agent_id: str, summary: str | None = None) -> Conversation:
+        body = {"summary": summary} if summary else {}
+        data = self._request(
+            "POST",
+            "/v1/conversations/",
+            params={"agent_id": agent_id},
+            json=body,
+            what="conversation",
+        )
+        if not isinstance(data, dict) or "id" not in data:
+            raise ServerError("The server sent a conversation the app could not read.")
+        return Conversation.from_json(data)
 
     def create_agent(self, name: str, model: str, **extra: Any) -> Agent:
         data = self._request(
             "POST", "/v1/agents/", json={"name": name, "model": model, **extra}, what="agent"
         )
         return _agent(data)
+
+
+def _thread(conversation_id: str | None) -> str | None:
+    """The conversation id to use in a path, or None for the default conversation."""
+    if not conversation_id or conversation_id == DEFAULT_CONVERSATION:
+        return None
+    return conversation_id
+
+
+def _stream_body(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"messages": messages, "streaming": True, "stream_tokens": True, "include_pings": True}
 
 
 def _shutdown_socket(response: httpx.Response) -> None:

@@ -122,6 +122,11 @@ class Message:
                 msg.tool_arguments = call.get("arguments")
                 msg.tool_call_id = call.get("tool_call_id")
             msg.text = msg.tool_arguments or ""
+            if mtype == "approval_response_message":
+                msg.text = approval_answer_text(data)
+                answers = data.get("approvals")
+                if isinstance(answers, list) and answers and isinstance(answers[0], dict):
+                    msg.tool_call_id = answers[0].get("tool_call_id")
         elif kind == "tool_return":
             msg.text = str(data.get("tool_return") or "")
             msg.status = data.get("status")
@@ -129,6 +134,41 @@ class Message:
         else:
             msg.text = f"({mtype or 'unknown'} message)"
         return msg
+
+
+def approval_answer_text(data: dict[str, Any]) -> str:
+    """“Approved” / “Denied: reason” for an approval_response_message."""
+    answers = data.get("approvals")
+    first = answers[0] if isinstance(answers, list) and answers else data
+    if not isinstance(first, dict):
+        return "Answered"
+    approve = first.get("approve")
+    reason = first.get("reason")
+    word = "Approved" if approve else "Denied" if approve is False else "Answered"
+    return f"{word}: {reason}" if reason else word
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A thread inside one agent. The agent's default conversation has the id "default"."""
+
+    id: str
+    agent_id: str | None = None
+    summary: str | None = None
+    created_at: str | None = None
+    last_message_at: str | None = None
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Conversation:
+        return cls(
+            id=str(data["id"]),
+            agent_id=data.get("agent_id"),
+            summary=data.get("summary") or None,
+            created_at=data.get("created_at"),
+            last_message_at=data.get("last_message_at"),
+            raw=data,
+        )
 
 
 def content_text_and_images(content: Any) -> tuple[str, list[ImageRef]]:
@@ -175,6 +215,7 @@ class StreamChunk:
     id: str | None = None
     otid: str | None = None
     tool_name: str | None = None
+    tool_call_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,14 @@ _STOP_WORDS = {
 }
 
 
+def _tool_call_id(data: dict[str, Any]) -> str | None:
+    call = data.get("tool_call") or data.get("tool_calls")
+    if isinstance(call, list):
+        call = call[0] if call else None
+    value = call.get("tool_call_id") if isinstance(call, dict) else None
+    return value or data.get("tool_call_id") or None
+
+
 def _chunk_text(message_type: str, data: dict[str, Any]) -> tuple[str, str | None]:
     """The text piece a chunk carries, and the tool name when it is a tool call."""
     if message_type == "assistant_message":
@@ -113,6 +121,7 @@ def parse_stream(events: Iterable[tuple[str, str]]) -> Iterator[StreamEvent]:
             id=data.get("id"),
             otid=data.get("otid"),
             tool_name=tool_name,
+            tool_call_id=_tool_call_id(data),
         )
 
     if error is not None:
