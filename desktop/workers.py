@@ -8,8 +8,11 @@ Workers never touch widgets; they return plain data.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import os
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -67,6 +70,22 @@ class _Relay(QObject):
         self._workers._deliver(task_id, what, payload)
 
 
+WORKER_NICE = 10
+"""Niceness of pool threads (Linux): on a 2-core machine four decodes would otherwise take the
+GUI thread's turn for tens of milliseconds; the GUI thread must win every time it has work."""
+_niced = threading.local()
+
+
+def _lower_thread_priority() -> None:
+    """Once per pool thread: `setpriority` on a thread id changes only that thread (Linux)."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+
+
 class _Runnable(QRunnable):
     def __init__(self, relay: _Relay, task: Task, fn: Callable[[], Any], iterate: bool):
         super().__init__()
@@ -74,6 +93,7 @@ class _Runnable(QRunnable):
         self._relay, self._task, self._fn, self._iterate = relay, task, fn, iterate
 
     def run(self) -> None:
+        _lower_thread_priority()
         emit = self._relay.event.emit
         tid = self._task.id
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel
 
 from desktop.core.attachments import Attachment, Kind, State
@@ -57,6 +57,13 @@ class VisionGuard(QObject):
         self._risky: ModelCapability | None = None  # images went to a model that may not see
         self._flagged: dict[str, str] = {}  # attachment id → the problem the guard put on it
         self._refreshing = False
+        self._history_images: int | None = None  # history_image_count, until rows change
+        # Signals come in bursts (ten chips removed by one send, a history page of rows): one
+        # refresh after the burst instead of one per signal, each walking the whole history.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
         self.badge.overrideChosen.connect(self.set_override)
         self.banner.overrideChosen.connect(lambda v: self.set_override(self.handle() or "", v))
         self.banner.switchRequested.connect(self.switch_model)
@@ -66,12 +73,16 @@ class VisionGuard(QObject):
     def connect_sources(self) -> None:
         """Follow the attachments and the transcript (call once both exist)."""
         att = self._w.attachments
-        for signal in (att.added, att.changed, att.removed):
+        for signal in (att.added, att.changed):
             signal.connect(self._on_attachments_changed)
+        att.removed.connect(self._on_attachments_removed)
         model = self._w.transcript_model
-        model.rowsInserted.connect(self.refresh)
-        model.rowsRemoved.connect(self.refresh)
-        model.modelReset.connect(self.refresh)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
+                       model.dataChanged):
+            signal.connect(self._forget_history_count)
+        model.rowsInserted.connect(self.refresh_soon)
+        model.rowsRemoved.connect(self.refresh_soon)
+        model.modelReset.connect(self.refresh_soon)
 
     def watch(self, session: ChatSession) -> None:
         session.agentLoaded.connect(self._on_agent)
@@ -95,14 +106,23 @@ class VisionGuard(QObject):
         return capability_for(handle, self._w.settings.vision_overrides())
 
     def history_image_count(self) -> int:
-        """Images in the conversation the server re-sends (the loaded part of it)."""
+        """Images in the conversation the server re-sends (the loaded part of it).
+
+        Counted once per change of the transcript, not on every refresh: with thousands of
+        rows loaded a count takes tens of milliseconds of the GUI thread."""
+        if self._history_images is not None:
+            return self._history_images
         model = self._w.transcript_model
         count = 0
         for row in range(model.rowCount()):
             index = model.index(row, 0)
             if index.data(KindRole) == "user" and index.data(StateRole) != "failed":
                 count += len(index.data(ImagesRole) or [])
+        self._history_images = count
         return count
+
+    def _forget_history_count(self, *_args: Any) -> None:
+        self._history_images = None
 
     def _pending(self) -> list[Attachment]:
         """The attachments the next send would carry (ready ones, and guard-flagged ones)."""
@@ -127,11 +147,23 @@ class VisionGuard(QObject):
             self._send_anyway = False
         self.refresh()
 
+    def _on_attachments_removed(self, *_args: Any) -> None:
+        # A send removes every chip at once: one refresh after them, not one per chip.
+        if not self._w.attachments.items:
+            self._send_anyway = False
+        self.refresh_soon()
+
+    def refresh_soon(self, *_args: Any) -> None:
+        """Refresh once the current burst of signals is over (allow_send refreshes at once)."""
+        if not self._refreshing:
+            self._refresh_timer.start()
+
     def _on_agent(self, _agent: Agent) -> None:
         self._send_anyway = False
         self.refresh()
 
     def refresh(self, *_args: Any) -> None:
+        self._refresh_timer.stop()
         if self._refreshing:  # flagging a chip emits `changed`, which lands here again
             return
         self._refreshing = True
@@ -233,6 +265,7 @@ class VisionGuard(QObject):
                     controller.remove(att)
         else:
             controller.clear()
+        self.refresh()
         self._w.composer.setFocus()
 
     def _on_failed(self, error: UserError) -> None:
