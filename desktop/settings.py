@@ -60,6 +60,44 @@ class Settings:
     def set_last_agent(self, base_url: str, agent_id: str) -> None:
         self._s.setValue(f"last_agent/{_key(base_url)}", agent_id)
 
+    def last_conversation(self, base_url: str, agent_id: str) -> str | None:
+        value = self._s.value(f"last_conversation/{_key(base_url)}_{_key(agent_id)}")
+        return str(value) if value else None
+
+    def set_last_conversation(self, base_url: str, agent_id: str, conversation_id: str) -> None:
+        self._s.setValue(f"last_conversation/{_key(base_url)}_{_key(agent_id)}", conversation_id)
+
+    # -- server profiles: [{"name", "base_url", "project"}] (keys stay in the keyring per URL) ---
+
+    def profiles(self) -> list[dict[str, str]]:
+        try:
+            data = json.loads(str(self._s.value("profiles/list", "[]")))
+        except ValueError:
+            return []
+        if not isinstance(data, list):
+            return []
+        return [
+            {
+                "name": str(p["name"]),
+                "base_url": str(p["base_url"]),
+                "project": str(p.get("project") or ""),
+            }
+            for p in data
+            if isinstance(p, dict) and p.get("name") and p.get("base_url")
+        ]
+
+    def set_profiles(self, profiles: list[dict[str, str]]) -> None:
+        self._s.setValue("profiles/list", json.dumps(profiles))
+
+    @property
+    def current_profile(self) -> str | None:
+        value = self._s.value("profiles/current")
+        return str(value) if value else None
+
+    @current_profile.setter
+    def current_profile(self, name: str | None) -> None:
+        self._s.setValue("profiles/current", name or "")
+
     # -- model capability overrides (handle -> True/False) ------------------------------------
 
     def vision_overrides(self) -> dict[str, bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +18,19 @@ from PySide6.QtGui import QImage
 
 from desktop.core import letta
 from desktop.core.attachments import Attachment
-from desktop.core.letta import Agent, LettaClient, Message, MessageStream, StreamChunk, StreamStop
+from desktop.core.letta import (
+    DEFAULT_CONVERSATION,
+    Agent,
+    Conversation,
+    LettaClient,
+    Message,
+    MessageStream,
+    StreamChunk,
+    StreamStop,
+)
 from desktop.workers import Task, Workers
 
+from .approvals import Approval, StreamedApproval, pending_in
 from .errors import Action, UserError, describe
 from .transcript import TranscriptModel, TranscriptView
 
@@ -74,8 +85,9 @@ def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) 
     return UserError(error.text + hint, error.action)
 
 
-def _already_stored(client: LettaClient, agent_id: str, otid: str) -> bool:
-    return client.find_user_message(agent_id, otid) is not None
+def _already_stored(client: LettaClient, agent_id: str, otid: str,
+                    conversation_id: str | None = None) -> bool:
+    return client.find_user_message(agent_id, otid, conversation_id=conversation_id) is not None
 
 
 class ChatSession(QObject):
@@ -91,6 +103,13 @@ class ChatSession(QObject):
     agentClosing = Signal(str)
     #: The automatic retry's countdown text for the banner; "" when it is over or cancelled.
     retryCountdown = Signal(str)
+    #: The agent's conversations were listed (list of Conversation; [] when the server has none
+    #: or does not support them) — the default conversation is implied, never in the list.
+    conversationsChanged = Signal(list)
+    #: The shown conversation changed (its id, "default" for the agent's default one).
+    conversationChanged = Signal(str)
+    #: The agent waits for a tool approval (Approval), or no longer does (None).
+    approvalPending = Signal(object)
 
     def __init__(self, workers: Workers, client: LettaClient, model: TranscriptModel,
                  view: TranscriptView, parent: QObject | None = None):
@@ -107,6 +126,13 @@ class ChatSession(QObject):
         self._oldest_id: str | None = None
         self._has_more = False
         self._stop_reason: str | None = None
+        self.conversation_id = DEFAULT_CONVERSATION
+        self.conversations: list[Conversation] = []
+        self.conversations_supported = False
+        #: Which conversation to open for an agent (set by the window: the remembered one).
+        self.remembered_conversation: Callable[[str], str | None] | None = None
+        self.pending_approval: Approval | None = None
+        self._streamed_approval = StreamedApproval()
         # One automatic retry at a time: (otid, seconds left, text to show).
         self._auto: tuple[str, int, str] | None = None
         self._tick = QTimer(self)
@@ -135,13 +161,72 @@ class ChatSession(QObject):
             self.pendingChanged.emit()
         self._oldest_id = None
         self._has_more = False
+        self.conversation_id = DEFAULT_CONVERSATION
+        self.conversations = []
+        self._set_approval(None)
         self._workers.submit(self._client.get_agent, agent_id, on_result=self._on_agent,
                              on_error=self._on_load_error, owner=self)
 
     def _on_agent(self, agent: Agent) -> None:
         self.agent = agent
         self.agentLoaded.emit(agent)
+        # Which conversation to show depends on what the agent has: ask first, then load.
+        self._workers.submit(self._client.list_conversations, agent.id,
+                             on_result=lambda convs, a=agent.id: self._on_conversations(a, convs),
+                             on_error=lambda _exc, a=agent.id: self._on_conversations(a, None),
+                             owner=self)
+
+    def _on_conversations(self, agent_id: str, found: list[Conversation] | None) -> None:
+        if self.agent is None or self.agent.id != agent_id:
+            return
+        # No conversations route (older servers): the agent route is the only history there is.
+        self.conversations_supported = found is not None
+        self.conversations = list(found or [])
+        wanted = self.remembered_conversation(agent_id) if self.remembered_conversation else None
+        known = {c.id for c in self.conversations}
+        self.conversation_id = wanted if wanted in known else DEFAULT_CONVERSATION
+        self.conversationsChanged.emit(list(self.conversations))
+        self.conversationChanged.emit(self.conversation_id)
         self._load_page(None)
+
+    def _history_conversation(self) -> str | None:
+        # The agent route lists every conversation's messages (0.16.8): the default one's own
+        # history comes from /v1/conversations/default/messages where that route exists.
+        return self.conversation_id if self.conversations_supported else None
+
+    def open_conversation(self, conversation_id: str) -> None:
+        """Show another conversation of this agent; sends go there from now on."""
+        if self.agent is None or conversation_id == self.conversation_id:
+            return
+        self.stop()
+        self.cancel_auto_retry()
+        self.conversation_id = conversation_id
+        self._model.clear()
+        for pending in self._pending.values():  # unsent messages stay visible (and retryable)
+            self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
+            self._model.set_user_state(pending.otid, "failed", pending.error_text or None)
+        self._history_task = None
+        self._oldest_id = None
+        self._has_more = False
+        self._set_approval(None)
+        self.conversationChanged.emit(conversation_id)
+        self._load_page(None)
+
+    def new_conversation(self) -> None:
+        """Create a conversation on the server and switch to it."""
+        if self.agent is None:
+            return
+        self._workers.submit(self._client.create_conversation, self.agent.id,
+                             on_result=self._on_created, on_error=self._on_load_error,
+                             owner=self)
+
+    def _on_created(self, conversation: Conversation) -> None:
+        if self.agent is None or conversation.agent_id not in (None, self.agent.id):
+            return
+        self.conversations.insert(0, conversation)
+        self.conversations_supported = True
+        self.conversationsChanged.emit(list(self.conversations))
+        self.open_conversation(conversation.id)
 
     def _on_load_error(self, exc: BaseException) -> None:
         self.failed.emit(describe(exc))
@@ -160,13 +245,20 @@ class ChatSession(QObject):
     def _load_page(self, before: str | None) -> None:
         assert self.agent is not None
         self._view.set_loading_older(before is not None)
+        conv = self.conversation_id
         self._history_task = self._workers.submit(
             self._client.list_messages, self.agent.id, limit=HISTORY_PAGE, before=before,
-            on_result=lambda page, first=before is None: self._on_page(page, first),
+            conversation_id=self._history_conversation(),
+            on_result=lambda page, first=before is None, c=conv: self._on_page(page, first, c),
             on_error=self._on_page_error, owner=self)
 
-    def _on_page(self, page: list[Message], first: bool) -> None:
+    def _on_page(self, page: list[Message], first: bool,
+                 conversation_id: str | None = None) -> None:
+        if conversation_id is not None and conversation_id != self.conversation_id:
+            return  # a page of the conversation the user just left
         self._history_task = None
+        if first and not self.busy:
+            self._set_approval(pending_in(page))
         self._view.set_loading_older(False)
         self._has_more = len(page) >= HISTORY_PAGE
         self._view.set_has_more(self._has_more)
@@ -221,19 +313,26 @@ class ChatSession(QObject):
 
     def _start_stream(self, pending: PendingSend) -> None:
         assert self.agent is not None
+        stream = self._client.stream_message(self.agent.id, pending.content, pending.otid,
+                                             self.conversation_id)
+        self._run_stream(stream, pending.otid)
+
+    def _run_stream(self, stream: MessageStream, otid: str) -> None:
         self._stop_reason = None
-        stream = self._client.stream_message(self.agent.id, pending.content, pending.otid)
+        self._streamed_approval = StreamedApproval()
         self._stream = stream
         self._stream_task = self._workers.submit_iter(
             iter, stream, on_item=self._on_event,
-            on_result=lambda _r, o=pending.otid: self._on_stream_done(o),
-            on_error=lambda exc, o=pending.otid: self._on_stream_error(o, exc),
+            on_result=lambda _r, o=otid: self._on_stream_done(o),
+            on_error=lambda exc, o=otid: self._on_stream_error(o, exc),
             on_finished=self._on_stream_finished, owner=self)
         self.busyChanged.emit(True)
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, StreamChunk):
             self._model.apply_chunk(event)
+            if event.message_type == "approval_request_message":
+                self._streamed_approval.add(event.tool_call_id, event.tool_name, event.text)
         elif isinstance(event, StreamStop):
             self._stop_reason = event.reason
 
@@ -249,8 +348,10 @@ class ChatSession(QObject):
         self._model.finish_stream(incomplete=cancelled,
                                   note="Stopped." if cancelled else None)
         if self._stop_reason == "requires_approval":
-            self._model.add_notice("The agent is waiting for you to approve a tool call.",
-                                   "warning")
+            approval = self._streamed_approval.result()
+            if approval is None:
+                self.reload()  # the request is in the history: the first page finds it
+            self._set_approval(approval)
         self.replyFinished.emit(self._stop_reason or "")
 
     def _on_stream_error(self, otid: str, exc: BaseException) -> None:
@@ -265,6 +366,8 @@ class ChatSession(QObject):
         user_error = describe(exc)
         if pending is not None:
             user_error = _name_the_image(pending, exc, user_error)
+        if isinstance(exc, letta.Conflict) and exc.pending_approval:
+            self.reload()  # the pending request is at the end of the history: show it
         if isinstance(exc, letta.StreamCut):
             # The server accepted the message; the reply is what was cut.
             self._confirmed(otid)
@@ -291,6 +394,7 @@ class ChatSession(QObject):
         assert self.agent is not None
         self._workers.submit(
             _already_stored, self._client, self.agent.id, pending.otid,
+            self._history_conversation(),
             on_result=lambda stored, p=pending: self._on_verified(p, stored),
             on_error=lambda _exc, p=pending: self._model.set_user_state(
                 p.otid, "failed", p.error_text),
@@ -410,7 +514,7 @@ class ChatSession(QObject):
             return
         # The first attempt may have reached the server: look before sending again.
         self._workers.submit(
-            _already_stored, self._client, self.agent.id, otid,
+            _already_stored, self._client, self.agent.id, otid, self._history_conversation(),
             on_result=lambda stored, p=pending: self._retry_checked(p, stored),
             on_error=lambda exc, o=otid: self._model.set_user_state(o, "failed",
                                                                     describe(exc).text),
@@ -446,6 +550,28 @@ class ChatSession(QObject):
         if self._pending.pop(otid, None) is not None:
             self.pendingChanged.emit()
             self._model.remove_local_user(otid)
+
+    # -- tool approvals ---------------------------------------------------------------------
+
+    def _set_approval(self, approval: Approval | None) -> None:
+        if approval != self.pending_approval:
+            self.pending_approval = approval
+            self.approvalPending.emit(approval)
+
+    def answer_approval(self, tool_call_id: str, approve: bool, reason: str = "") -> bool:
+        """Approve or deny the pending tool call and stream what the agent does next."""
+        if self.agent is None or self.busy:
+            return False
+        approval = self.pending_approval
+        name = approval.tool_name if approval else "the tool call"
+        self._set_approval(None)
+        word = "approved" if approve else "denied"
+        self._model.add_notice(f"You {word} {name}" + (f": {reason}" if reason else "."),
+                               "info")
+        stream = self._client.stream_approval(self.agent.id, tool_call_id, approve,
+                                              reason or None, self.conversation_id)
+        self._run_stream(stream, "")
+        return True
 
     def shutdown(self) -> None:
         self._tick.stop()

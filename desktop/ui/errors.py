@@ -34,8 +34,8 @@ def describe(exc: BaseException) -> UserError:
                          Action.PICK_AGENT)
     if isinstance(exc, letta.Conflict):
         if exc.pending_approval:
-            return UserError(exc.user_message + " This app cannot answer tool approvals yet: "
-                             "answer it in another Letta client, then retry.", Action.WAIT)
+            return UserError(exc.user_message + " Approve or deny it above the message box, "
+                             "then retry.", Action.WAIT)
         return UserError(exc.user_message + " Wait for it to finish, then retry.", Action.WAIT)
     if isinstance(exc, letta.StreamCut):
         return UserError(exc.user_message + " Reload the history to see what the agent kept.",

@@ -42,6 +42,7 @@ from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
 from .lightbox import LightboxOpener
 from .send_guard import VisionGuard
+from .session_extras import SessionExtras
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 from .window_extras import WindowExtras
 
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self.vision.connect_sources()
         self._build_menus()
         self.extras = WindowExtras(self, header)  # capture, settings, help, notifications, a11y
+        self.more = SessionExtras(self, header, column)  # conversations, approvals, servers
         self._set_busy(False)
 
     def _build_attachments(self) -> None:
@@ -240,7 +242,7 @@ class MainWindow(QMainWindow):
         session.failed.connect(self.show_error)
         session.editRequested.connect(self.composer.set_text)
         session.attachmentsRestored.connect(self.attachments.restore)
-        session.retryCountdown.connect(self._on_retry_countdown)
+        self.more.watch(session, client, remember)
         self.vision.watch(session)
         self.extras.watch(session)
         self.drafts.watch(session)
@@ -377,13 +379,6 @@ class MainWindow(QMainWindow):
         }
         label, callback = actions.get(error.action, (None, None))
         self.banner.show_message(error.text, "error", label, callback)
-
-    def _on_retry_countdown(self, text: str) -> None:
-        if text:
-            self.banner.show_message(text, "warning", "Cancel",
-                                     lambda: self.session and self.session.cancel_auto_retry())
-        elif self.banner.action_button.text() == "Cancel":  # our countdown, now over
-            self.banner.hide()
 
     # -- lifecycle ------------------------------------------------------------------------
 
