@@ -13,12 +13,14 @@ would have sent them: 1568 px long edge). Anything else: `[]` or 404.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import io
 import json
 import sys
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 AGENT_ID = "agent-bench-history"
@@ -26,8 +28,11 @@ AGENT = {"id": AGENT_ID, "name": "Long history", "model": "openai/gpt-4o-mini"}
 
 
 def make_images(quick: bool) -> list[str]:
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
-    from desktop.core.images import prepare_image
+    """Base64 images as a typical client stores them: 1568 px long edge, true-colour PNG for
+    screenshots, JPEG q85 for photos (plain Pillow, independent of this app's pipeline)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from PIL import Image
+
     from tests.unit.image_corpus import photo, screenshot
 
     out = []
@@ -35,9 +40,12 @@ def make_images(quick: bool) -> list[str]:
                                                       ((2880, 1800), (3000, 2000))]
     for shot_size, photo_size in sizes:
         for im, fmt in ((screenshot(shot_size), "PNG"), (photo(photo_size), "JPEG")):
+            scale = min(1.0, 1568 / max(im.size))
+            im = im.resize((round(im.width * scale), round(im.height * scale)),
+                           Image.Resampling.LANCZOS)
             buf = io.BytesIO()
-            im.save(buf, fmt)
-            out.append(prepare_image(buf.getvalue()).base64())
+            im.save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+            out.append(base64.b64encode(buf.getvalue()).decode("ascii"))
     return out
 
 
