@@ -1,0 +1,198 @@
+"""Hostile input through the window: 200 files at once, symlink loops, files that vanish, odd
+Unicode names, a 10,000-frame GIF, and server data the app does not expect."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+
+import httpx
+from PIL import Image
+from PySide6.QtCore import QMimeData, QUrl
+
+from desktop.core.attachments import State
+from desktop.core.images import ImageLimits, prepare_file
+from desktop.core.letta.models import Message
+from desktop.ui.transcript import KindRole, TextRole
+from tests.stall import StallMeter
+
+from . import attachments_support as support
+from .attachments_support import png_bytes, wait_settled, write
+from .test_paste_drop import _drag
+
+workers, server, window = support.workers, support.server, support.window  # fixtures
+
+
+def drop(window, paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    assert _drag(window, mime)
+
+
+def test_200_files_in_one_drop_all_become_chips_and_the_gui_stays_responsive(qtbot, window,
+                                                                            tmp_path):
+    data = png_bytes(320, 200)
+    paths = [write(tmp_path / f"shot {i:03}.png", data) for i in range(200)]
+    with StallMeter() as meter:
+        drop(window, paths)
+        assert len(window.strip.chips()) == 200  # at once
+        wait_settled(qtbot, window.attachments, timeout=60000)
+    items = window.attachments.items
+    assert [a.name for a in items] == [f"shot {i:03}.png" for i in range(200)]
+    # the model takes 100 images per request: the first 100 are ready, the rest say why not
+    assert all(a.state is State.READY for a in items[:100])
+    assert all(a.state is State.PROBLEM and "at most 100" in a.problem for a in items[100:])
+    # Measured here: the drop itself ~0.4 s and one burst of ~0.55 s when the preparations land.
+    # Both come from the vision guard re-checking every pending image on each chip's `added` /
+    # `changed` signal (O(n²) for n chips; `removed` is already coalesced). The bound catches a
+    # regression to worse; bring it to 100 ms once `added`/`changed` are coalesced too.
+    assert meter.max_stall_ms < 1500, f"GUI stalled {meter.max_stall_ms:.0f} ms"
+
+
+def test_symlink_loops_and_dangling_links_are_explained_not_hung_on(qtbot, window, tmp_path):
+    a, b = tmp_path / "loop-a.png", tmp_path / "loop-b.png"
+    os.symlink(b, a)
+    os.symlink(a, b)
+    dangling = tmp_path / "dangling.png"
+    os.symlink(tmp_path / "nowhere.png", dangling)
+    good = write(tmp_path / "good.png", png_bytes(100, 80))
+    drop(window, [a, dangling, good])
+    wait_settled(qtbot, window.attachments)
+    states = {x.name: (x.state, x.problem) for x in window.attachments.items}
+    assert states["good.png"][0] is State.READY
+    for name in ("loop-a.png", "dangling.png"):
+        state, problem = states[name]
+        assert state is State.PROBLEM and problem.startswith(f"{name}: "), problem
+
+
+def test_a_file_deleted_after_the_drop_is_still_sent_as_prepared(qtbot, window, server, tmp_path):
+    path = write(tmp_path / "fleeting.png", png_bytes(200, 100))
+    drop(window, [path])
+    wait_settled(qtbot, window.attachments)
+    os.unlink(path)  # gone before the user presses Enter
+    window.send()
+    qtbot.waitUntil(lambda: not window.session.busy and bool(server.posts), timeout=5000)
+    parts = server.posts[-1]["messages"][0]["content"]
+    assert [p["type"] for p in parts] == ["image"]
+
+
+def test_a_file_deleted_before_preparation_is_a_clear_problem(qtbot, window, tmp_path):
+    path = write(tmp_path / "gone.png", png_bytes(50, 50))
+    os.unlink(path)
+    drop(window, [path])
+    wait_settled(qtbot, window.attachments)
+    [att] = window.attachments.items
+    assert att.state is State.PROBLEM and att.problem.startswith("gone.png: ")
+
+
+ODD_NAMES = [
+    "\u202eevil\u202dgnp.exe.png",  # right-to-left override
+    "cafe\u0301 \u2014 n\u0303o.png",  # combining marks
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467 family.png",  # ZWJ emoji sequence
+    "\u0645\u0631\u062d\u0628\u0627.png",  # Arabic
+    "tab\there & <b>bold<\\b>.png",  # markup and control characters
+    ("very long " * 24).strip() + ".png",
+]
+
+
+def test_odd_unicode_names_attach_prepare_and_show(qtbot, window, tmp_path):
+    paths = [write(tmp_path / name, png_bytes(60, 40)) for name in ODD_NAMES]
+    drop(window, paths)
+    wait_settled(qtbot, window.attachments)
+    items = window.attachments.items
+    assert [a.name for a in items] == ODD_NAMES
+    assert all(a.state is State.READY for a in items)
+    chips = window.strip.chips()
+    assert [c.toolTip().split("\n")[0] for c in chips] == ODD_NAMES
+    window.grab()  # painting them must not warn
+
+
+def test_a_gif_with_10000_frames_takes_its_first_frame_in_bounded_time(tmp_path):
+    frames = [Image.new("P", (8, 8), i % 256) for i in range(10_000)]
+    path = tmp_path / "endless.gif"
+    frames[0].save(path, "GIF", save_all=True, append_images=frames[1:], duration=10)
+    start = time.perf_counter()
+    prepared = prepare_file(str(path), ImageLimits())
+    elapsed = time.perf_counter() - start
+    assert elapsed < 3.0, f"{elapsed:.1f} s"
+    out = Image.open(io.BytesIO(prepared.data))
+    assert getattr(out, "n_frames", 1) == 1 and out.size == (8, 8)
+
+
+# -- server data ----------------------------------------------------------------------------------
+
+
+def test_history_with_unexpected_shapes_shows_what_it_can(qtbot, window, server):
+    raw = [
+        {"id": "m1", "message_type": "user_message", "content": "plain", "brand_new_field": {}},
+        {"id": "m2", "message_type": "hologram_message", "hologram": [1, 2, 3]},
+        {"id": "m3", "message_type": "assistant_message", "content": 42},
+        {"id": "m4", "message_type": "assistant_message",
+         "content": [{"type": "text", "text": "part one"}, {"type": "mystery"}, "stray"]},
+        {"id": "m5", "message_type": "tool_call_message", "tool_call": "not an object"},
+        {"id": "m6", "message_type": "user_message",
+         "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                  "data": "!!! broken base64 !!!"}},
+                     {"type": "image"}, {"type": "image", "source": {"type": "letta"}}]},
+        {"id": "m7", "message_type": None, "content": None},
+    ]
+    messages = [Message.from_json(m) for m in raw]
+    window.transcript_model.set_history(messages)
+    model = window.transcript_model
+    rows = [(model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
+            for r in range(model.rowCount())]
+    assert ("user", "plain") in rows
+    assert ("unknown", "(hologram_message message)") in rows  # says what it cannot show
+    assert any(k == "assistant" and "part one" in t for k, t in rows)
+    window.transcript.viewport().grab()
+    qtbot.wait(50)  # thumbnails of the broken images fail on workers: placeholders, no warnings
+    window.transcript.viewport().grab()
+
+
+def test_a_history_page_that_is_not_json_is_explained(qtbot, workers, server, monkeypatch):
+    original = server.__class__.__call__
+
+    def broken(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/messages"):
+            return httpx.Response(200, headers={"content-type": "application/json"},
+                                  content=b'[{"id": "m1", "message_type": "user_mess')
+        return original(self, request)
+
+    monkeypatch.setattr(server.__class__, "__call__", broken)
+    win = support.make_window(qtbot, workers, server)
+    try:
+        qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
+        assert "not JSON" in win.banner.label.text() or "could not read" in \
+            win.banner.label.text()
+        assert "{" not in win.banner.label.text()
+    finally:
+        win.close()
+        workers.wait()
+        win.connection.client.close()
+
+
+def test_a_stream_of_unknown_events_and_fields_still_gives_the_reply(qtbot, window, server,
+                                                                    monkeypatch):
+    from .attachments_support import sse
+
+    monkeypatch.setattr(support, "REPLY", sse(
+        {"message_type": "ping"},
+        {"message_type": "telepathy_message", "id": "x", "thought": "?"},
+        {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "Hel",
+         "brand_new": {"nested": [1]}},
+        "{malformed json",
+        {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "lo"},
+        json.dumps([1, 2, 3]),
+        {"message_type": "stop_reason", "stop_reason": "end_turn", "extra": True},
+        "[DONE]",
+    ))
+    window.composer.set_text("hi")
+    window.send()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    model = window.transcript_model
+    texts = [model.index(r, 0).data(TextRole) for r in range(model.rowCount())
+             if model.index(r, 0).data(KindRole) == "assistant"]
+    assert texts[-1] == "Hello"
+    assert not window.banner.isVisible()
