@@ -157,7 +157,7 @@ STATUS_CASES = [
     ("409 busy", 409, {}, b'{"detail":"CONFLICT: Another run is in progress"}',
      ["busy", "Wait for it to finish"], "Wait and retry"),
     ("409 approval", 409, {}, b'{"detail":"PENDING_APPROVAL: Approve or deny the pending tool '
-     b'call"}', ["approve or deny a tool call", "approve or deny it above the message box"],
+     b'call"}', ["approve or deny a tool call", "Approve or deny it above the message box"],
      "Wait and retry"),
     ("413", 413, {"Content-Type": "text/html"},
      b"<html><body><h1>413 Request Entity Too Large</h1></body></html>",
