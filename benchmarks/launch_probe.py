@@ -4,14 +4,17 @@
 
 Both modes run the same prelude (this file, same interpreter, offscreen): `bare` shows a plain
 QMainWindow, `app` runs `desktop.app.main()` as `letta-desktop` would. An application-wide event
-filter sees the first Paint of a widget in a QMainWindow; once that paint pass is over it prints
-"shown" and the process exits at once. The parent measures spawn → "shown".
+filter sees the first Paint of a widget in a QMainWindow and prints "shown <time.time()>" at
+that moment (the first frame is being drawn; work the app defers until after its first frame is
+not counted, for either side); the process exits right after. The parent measures spawn → that
+timestamp.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,8 +25,6 @@ def _install_probe():
     from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
     def done() -> None:
-        sys.stdout.write("shown\n")
-        sys.stdout.flush()
         os._exit(0)
 
     class Probe(QObject):
@@ -34,7 +35,9 @@ def _install_probe():
                     and isinstance(watched, QWidget)
                     and isinstance(watched.window(), QMainWindow)):
                 self.seen = True
-                QTimer.singleShot(0, done)  # after this paint pass
+                sys.stdout.write(f"shown {time.time():.6f}\n")
+                sys.stdout.flush()
+                QTimer.singleShot(0, done)
             return False
 
     app = QApplication.instance() or QApplication([sys.argv[0]])

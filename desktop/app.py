@@ -101,7 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop import selftest
 
         return selftest.main()
-    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -125,11 +124,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     # Connect (HTTP client, keyring, history) once the first frame is on screen: the window
     # shows sooner, and none of that work needs to happen before it is visible.
-    QTimer.singleShot(0, lambda: window.start(base_url, env_key, args.agent))
+    _after_first_frame(window, lambda: window.start(base_url, env_key, args.agent))
     code = app.exec()
     crash_hook.uninstall()
     window.workers.shutdown()
     return code
+
+
+def _after_first_frame(window, fn) -> None:
+    """Run `fn` once the window's first frame has been painted (after 1 s at the latest).
+
+    A zero timer is not enough: it can fire before the platform exposes the window, and the
+    connection's work (HTTP client, keyring backend, ~0.1 s) would then delay the first frame."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    state = {"done": False}
+
+    def run() -> None:
+        if not state["done"]:
+            state["done"] = True
+            window.removeEventFilter(watcher)
+            fn()
+
+    class _FirstFrame(QObject):
+        def eventFilter(self, _obj, event) -> bool:
+            if event.type() == QEvent.Type.UpdateRequest:  # the paint happens while it runs
+                QTimer.singleShot(0, run)
+            return False
+
+    watcher = _FirstFrame(window)
+    window.installEventFilter(watcher)
+    QTimer.singleShot(1000, run)
 
 
 def _exit_after_shown(app, window) -> int:
