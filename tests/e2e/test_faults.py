@@ -294,12 +294,18 @@ def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
         row = user_row(window, text)
         assert not window.session.auto_retry_pending
         qtbot.waitUntil(lambda: row["otid"] in unsent_otids(window, agent["id"]), timeout=5000)
+        # the failed send's worker reports its end just after the error: Retry works after it
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     # (the test's own blocking look at the server is not measured)
     assert stored_count(letta_stack, agent["id"], row["otid"]) == 0
     with StallMeter() as second:
         window.transcript.retryRequested.emit(row["otid"])  # the row's Retry
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
-                        timeout=30000)
+        try:
+            qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
+                            timeout=30000)
+        except Exception:  # pytestqt's TimeoutError: say what the window shows
+            raise AssertionError(f"retry did not go through: row={user_row(window, text)} "
+                                 f"banner={banner(window)!r} seen={proxy.seen[-4:]}") from None
         qtbot.waitUntil(lambda: not window.session.busy, timeout=30000)
     assert "broke" in seen
     count = stored_count(letta_stack, agent["id"], row["otid"])
@@ -320,7 +326,7 @@ def test_stall_before_headers_times_out_and_retry_finds_the_stored_message(
         row = user_row(window, text)
         assert not window.session.auto_retry_pending
         # the server finished the run the proxy kept from us (waiting with the event loop on)
-        qtbot.waitUntil(lambda: proxy.idle, timeout=30000)
+        qtbot.waitUntil(lambda: proxy.idle and not window.session.busy, timeout=30000)
         window.transcript.retryRequested.emit(row["otid"])
         qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
                         timeout=30000)
