@@ -143,9 +143,11 @@ class VisionGuard(QObject):
     # -- evaluation -----------------------------------------------------------------------
 
     def _on_attachments_changed(self, *_args: Any) -> None:
+        # Coalesced: a drop of 200 files emits hundreds of changes, and each refresh checks
+        # every pending image (quadratic). allow_send() still refreshes at once before a send.
         if not self._w.attachments.items:
             self._send_anyway = False
-        self.refresh()
+        self.refresh_soon()
 
     def _on_attachments_removed(self, *_args: Any) -> None:
         # A send removes every chip at once: one refresh after them, not one per chip.

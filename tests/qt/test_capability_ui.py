@@ -374,7 +374,7 @@ def test_a_21st_image_over_2000_px_on_claude_gets_a_badge(qtbot, server, open_wi
     window = open_window(server.add_agent(CLAUDE, images_in_history=20))
     qtbot.waitUntil(lambda: window.vision.history_image_count() == 20, timeout=5000)
     att = _oversized(window)
-    assert att.state is State.PROBLEM
+    qtbot.waitUntil(lambda: att.state is State.PROBLEM, timeout=2000)  # next event-loop turn
     assert "2000 px" in att.problem and "more than 20 images" in att.problem
     chip = window.strip.chip_for(att)
     assert chip is not None and chip.has_problem and "2000 px" in chip.toolTip()

@@ -44,11 +44,10 @@ def test_200_files_in_one_drop_all_become_chips_and_the_gui_stays_responsive(qtb
     # the model takes 100 images per request: the first 100 are ready, the rest say why not
     assert all(a.state is State.READY for a in items[:100])
     assert all(a.state is State.PROBLEM and "at most 100" in a.problem for a in items[100:])
-    # Measured here: the drop itself ~0.4 s and one burst of ~0.55 s when the preparations land.
-    # Both come from the vision guard re-checking every pending image on each chip's `added` /
-    # `changed` signal (O(n²) for n chips; `removed` is already coalesced). The bound catches a
-    # regression to worse; bring it to 100 ms once `added`/`changed` are coalesced too.
-    assert meter.max_stall_ms < 1500, f"GUI stalled {meter.max_stall_ms:.0f} ms"
+    # Measured here: ~280 ms, most of it creating 200 chip widgets in one go (the vision guard's
+    # re-check is coalesced into one pass per burst). The bound catches a regression; a strip
+    # that creates chips lazily (or a model/view strip) would bring this under 100 ms.
+    assert meter.max_stall_ms < 600, f"GUI stalled {meter.max_stall_ms:.0f} ms"
 
 
 def test_symlink_loops_and_dangling_links_are_explained_not_hung_on(qtbot, window, tmp_path):
