@@ -122,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("LETTA_DESKTOP_EXIT_AFTER_SHOWN") == "1":
         return _exit_after_shown(app, window)
     window.show()
+    # Ask for keyboard focus explicitly: without a window manager (kiosks, Xvfb, some tiling
+    # setups) a new window is not focused, and typing would go nowhere.
+    window.raise_()
+    window.activateWindow()
     # Connect (HTTP client, keyring, history) once the first frame is on screen: the window
     # shows sooner, and none of that work needs to happen before it is visible.
     _after_first_frame(window, lambda: window.start(base_url, env_key, args.agent))
