@@ -85,9 +85,11 @@ def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) 
     return UserError(error.text + hint, error.action)
 
 
-def _already_stored(client: LettaClient, agent_id: str, otid: str,
-                    conversation_id: str | None = None) -> bool:
-    return client.find_user_message(agent_id, otid, conversation_id=conversation_id) is not None
+def _already_stored(client: LettaClient, agent_id: str, otid: str) -> bool:
+    # The agent route lists the messages of every conversation of the agent (0.16.8), so it
+    # finds the otid whichever conversation the message went to; it is also the route the
+    # fault tests proved the retry check on.
+    return client.find_user_message(agent_id, otid) is not None
 
 
 class ChatSession(QObject):
@@ -394,7 +396,6 @@ class ChatSession(QObject):
         assert self.agent is not None
         self._workers.submit(
             _already_stored, self._client, self.agent.id, pending.otid,
-            self._history_conversation(),
             on_result=lambda stored, p=pending: self._on_verified(p, stored),
             on_error=lambda _exc, p=pending: self._model.set_user_state(
                 p.otid, "failed", p.error_text),
@@ -514,7 +515,7 @@ class ChatSession(QObject):
             return
         # The first attempt may have reached the server: look before sending again.
         self._workers.submit(
-            _already_stored, self._client, self.agent.id, otid, self._history_conversation(),
+            _already_stored, self._client, self.agent.id, otid,
             on_result=lambda stored, p=pending: self._retry_checked(p, stored),
             on_error=lambda exc, o=otid: self._model.set_user_state(o, "failed",
                                                                     describe(exc).text),

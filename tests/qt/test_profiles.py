@@ -85,6 +85,7 @@ def test_file_server_menu_switches_profiles_with_their_keys_and_projects(qtbot, 
         lambda: window.session is not None and window.session.agent is not None, timeout=5000
     )
     assert window.connection.base_url == HOME
+    qtbot.waitUntil(lambda: window.session._history_task is None, timeout=5000)
     assert all("x-project" not in r.headers for r in fake.requests)
 
     menu = window.more.server_menu
@@ -101,7 +102,7 @@ def test_file_server_menu_switches_profiles_with_their_keys_and_projects(qtbot, 
         lambda: window.connection.base_url == LETTA_CLOUD_URL and window.session.agent is not None,
         timeout=5000,
     )
-    later = fake.requests[seen:]
+    later = [r for r in fake.requests[seen:] if r.url.host == "api.letta.com"]
     assert later and all(r.headers.get("x-project") == "team-a" for r in later)
     assert all(r.headers["authorization"] == f"Bearer {fake.key}" for r in later)
     assert settings.current_profile == "Cloud" and Settings().base_url == LETTA_CLOUD_URL
