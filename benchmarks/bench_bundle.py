@@ -59,10 +59,26 @@ def _build(name: str, script: Path | None) -> Path:
     env = dict(os.environ, LETTA_SPEC_NAME=name)
     if script is not None:
         env["LETTA_SPEC_SCRIPT"] = str(script)
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-                    "--log-level", "ERROR", "--distpath", str(OUT / "dist"),
-                    "--workpath", str(OUT / "work" / name), str(ROOT / "app.spec")],
-                   env=env, check=True, cwd=str(ROOT), stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "ERROR",
+            "--distpath",
+            str(OUT / "dist"),
+            "--workpath",
+            str(OUT / "work" / name),
+            str(ROOT / "app.spec"),
+        ],
+        env=env,
+        check=True,
+        cwd=str(ROOT),
+        stdout=subprocess.DEVNULL,
+    )
     return OUT / "dist" / name
 
 
@@ -74,8 +90,9 @@ def _size_mb(path: Path) -> float:
 
 def _launch_ms(cmd: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -114,17 +131,28 @@ def _run(quick: bool) -> list[dict]:
 
         deb_mb = None
         if not quick:
-            deb = subprocess.run(["bash", str(ROOT / "build" / "linux" / "build_deb.sh"),
-                                  str(app_dir)], env=dict(os.environ, DEB_OUT=str(OUT)),
-                                 check=True, capture_output=True, text=True).stdout.split()[-1]
+            deb = subprocess.run(
+                ["bash", str(ROOT / "build" / "linux" / "build_deb.sh"), str(app_dir)],
+                env=dict(os.environ, DEB_OUT=str(OUT)),
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()[-1]
             deb_mb = _size_mb(Path(deb))
 
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("DISPLAY", "WAYLAND_DISPLAY", "LETTA_API_KEY", "LETTA_BASE_URL")}
-        env.update(QT_QPA_PLATFORM="offscreen", LETTA_DESKTOP_EXIT_AFTER_SHOWN="1",
-                   LETTA_DESKTOP_CONFIG_DIR=str(scratch / "config"),
-                   LETTA_DESKTOP_DATA_DIR=str(scratch / "data"),
-                   XDG_CONFIG_HOME=str(scratch / "config"), XDG_RUNTIME_DIR=str(scratch))
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "LETTA_API_KEY", "LETTA_BASE_URL")
+        }
+        env.update(
+            QT_QPA_PLATFORM="offscreen",
+            LETTA_DESKTOP_EXIT_AFTER_SHOWN="1",
+            LETTA_DESKTOP_CONFIG_DIR=str(scratch / "config"),
+            LETTA_DESKTOP_DATA_DIR=str(scratch / "data"),
+            XDG_CONFIG_HOME=str(scratch / "config"),
+            XDG_RUNTIME_DIR=str(scratch),
+        )
         runs = 3 if quick else 9
         app_cmd = [str(app_dir / "letta-desktop")]
         bare_cmd = [str(bare_dir / "bare-qmainwindow")]
@@ -143,19 +171,45 @@ def _run(quick: bool) -> list[dict]:
 
     bundle_mb, bare_mb = _size_mb(app_dir), _size_mb(bare_dir)
     return [
-        row("bundle_size", "one-dir bundle on disk (Linux x86-64, stripped)", bundle_mb, "MB",
-            baseline=bare_mb, note=f"bare QMainWindow bundle {bare_mb:.0f} MB; both bundles "
-            f"built in {build_s:.0f} s"),
-        row("deb_size", "the .deb (xz)", deb_mb, "MB",
-            skipped="--quick: the .deb is not built" if deb_mb is None else ""),
-        row("bundle_launch", "bundle launch → main window painted, vs a bare QMainWindow "
-            "bundle (info: the app's own start-up work)", median(app), "ms",
-            baseline=median(bare), runs=runs, samples=app,
-            note=f"bare QMainWindow bundle: {', '.join(f'{b:.0f}' for b in bare)} ms"),
-        row("bundle_overhead", "bundle launch vs the same app started from source "
-            "(python -m desktop)", median(app), "ms", baseline=median(source),
-            budget="≤ 1.1× from source", limit=1.1, by="ratio", runs=runs, samples=app,
-            note=f"from source: {', '.join(f'{b:.0f}' for b in source)} ms"),
+        row(
+            "bundle_size",
+            "one-dir bundle on disk (Linux x86-64, stripped)",
+            bundle_mb,
+            "MB",
+            baseline=bare_mb,
+            note=f"bare QMainWindow bundle {bare_mb:.0f} MB; both bundles built in {build_s:.0f} s",
+        ),
+        row(
+            "deb_size",
+            "the .deb (xz)",
+            deb_mb,
+            "MB",
+            skipped="--quick: the .deb is not built" if deb_mb is None else "",
+        ),
+        row(
+            "bundle_launch",
+            "bundle launch → main window painted, vs a bare QMainWindow "
+            "bundle (info: the app's own start-up work)",
+            median(app),
+            "ms",
+            baseline=median(bare),
+            runs=runs,
+            samples=app,
+            note=f"bare QMainWindow bundle: {', '.join(f'{b:.0f}' for b in bare)} ms",
+        ),
+        row(
+            "bundle_overhead",
+            "bundle launch vs the same app started from source (python -m desktop)",
+            median(app),
+            "ms",
+            baseline=median(source),
+            budget="≤ 1.1× from source",
+            limit=1.1,
+            by="ratio",
+            runs=runs,
+            samples=app,
+            note=f"from source: {', '.join(f'{b:.0f}' for b in source)} ms",
+        ),
     ]
 
 

@@ -22,8 +22,15 @@ from benchmarks.fake_history_server import AGENT_ID
 
 
 def start_server(messages: int, images: int, quick: bool) -> tuple[subprocess.Popen, str]:
-    cmd = [sys.executable, "-m", "benchmarks.fake_history_server", "--messages", str(messages),
-           "--images", str(images)] + (["--quick"] if quick else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.fake_history_server",
+        "--messages",
+        str(messages),
+        "--images",
+        str(images),
+    ] + (["--quick"] if quick else [])
     proc = subprocess.Popen(cmd, cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline() if proc.stdout else ""
     if not line.startswith("port "):
@@ -42,8 +49,9 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
     proc, base_url = start_server(messages, images, quick)
     marks: dict[str, float] = {}
     try:
-        window, _, _ = create_window(argparse.Namespace(base_url=base_url, agent=AGENT_ID,
-                                                        files=[]), use_keyring=False)
+        window, _, _ = create_window(
+            argparse.Namespace(base_url=base_url, agent=AGENT_ID, files=[]), use_keyring=False
+        )
         window.resize(900, 760)
         window.show()
         spin_until(window.isVisible)
@@ -51,8 +59,11 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
 
         class FirstPaint(QObject):
             def eventFilter(self, watched, event):
-                if (event.type() == QEvent.Type.Paint and "paint_start" not in marks
-                        and model.rowCount() > 0):
+                if (
+                    event.type() == QEvent.Type.Paint
+                    and "paint_start" not in marks
+                    and model.rowCount() > 0
+                ):
                     marks["paint_start"] = time.perf_counter()
                     # The paint is over when the loop next runs a timer.
                     QTimer.singleShot(0, lambda: marks.setdefault("paint", time.perf_counter()))
@@ -61,7 +72,8 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
         probe = FirstPaint()
         view.viewport().installEventFilter(probe)
         model.modelReset.connect(
-            lambda: marks.setdefault("page", time.perf_counter()) if model.rowCount() else None)
+            lambda: marks.setdefault("page", time.perf_counter()) if model.rowCount() else None
+        )
         original_open = window.open_agent
 
         def open_agent(agent_id: str) -> None:
@@ -82,8 +94,15 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
             before = model.rowCount()
             view.verticalScrollBar().setValue(0)
             view.viewport().repaint()
-            spin_until(lambda b=before: model.rowCount() > b or not session._has_more
-                       or session._history_task is not None, 30, "older page request")
+            spin_until(
+                lambda b=before: (
+                    model.rowCount() > b
+                    or not session._has_more
+                    or session._history_task is not None
+                ),
+                30,
+                "older page request",
+            )
             spin_until(lambda: session._history_task is None, 60, "older page")
             pages += 1
         view.verticalScrollBar().setValue(0)
@@ -100,10 +119,15 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
         proc.terminate()
         proc.wait(10)
     del app
-    return {"open_paint": (marks["paint"] - marks["open"]) * 1000,
-            "page_paint": (marks["paint"] - marks["page"]) * 1000,
-            "rss": rss, "rss_before": rss_before, "rows": rows, "pages": pages,
-            "loaded_s": loaded_s}
+    return {
+        "open_paint": (marks["paint"] - marks["open"]) * 1000,
+        "page_paint": (marks["paint"] - marks["page"]) * 1000,
+        "rss": rss,
+        "rss_before": rss_before,
+        "rows": rows,
+        "pages": pages,
+        "loaded_s": loaded_s,
+    }
 
 
 def run(quick: bool) -> list[dict]:
@@ -111,14 +135,29 @@ def run(quick: bool) -> list[dict]:
     messages, images = (300, 10) if quick else (10000, 200)
     m = measure(messages, images, quick)
     what = f"agent with {messages:,} messages ({images} with images)"
-    note = (f"{m['rows']:,} rows in {m['pages']} pages, all loaded in {m['loaded_s']:.1f} s; "
-            f"page arrival → first paint {m['page_paint']:.0f} ms")
+    note = (
+        f"{m['rows']:,} rows in {m['pages']} pages, all loaded in {m['loaded_s']:.1f} s; "
+        f"page arrival → first paint {m['page_paint']:.0f} ms"
+    )
     return [
-        row("history_first_paint", f"open an {what}: open → first paint", m["open_paint"], "ms",
-            budget="≤ 300 ms", limit=300, note=note),
-        row("history_rss", f"RSS after scrolling through all of it ({what})", m["rss"], "MB",
-            budget="≤ 250 MB", limit=250,
-            note=f"RSS with the window open, before connecting: {m['rss_before']:.0f} MB"),
+        row(
+            "history_first_paint",
+            f"open an {what}: open → first paint",
+            m["open_paint"],
+            "ms",
+            budget="≤ 300 ms",
+            limit=300,
+            note=note,
+        ),
+        row(
+            "history_rss",
+            f"RSS after scrolling through all of it ({what})",
+            m["rss"],
+            "MB",
+            budget="≤ 250 MB",
+            limit=250,
+            note=f"RSS with the window open, before connecting: {m['rss_before']:.0f} MB",
+        ),
     ]
 
 

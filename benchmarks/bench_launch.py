@@ -20,8 +20,14 @@ PROBE = ROOT / "benchmarks" / "launch_probe.py"
 
 def launch_ms(mode: str, env: dict[str, str]) -> float:
     started = time.time()
-    out = subprocess.run([sys.executable, str(PROBE), mode], env=env, capture_output=True,
-                         text=True, timeout=60, cwd=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, str(PROBE), mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(ROOT),
+    )
     shown = [line for line in out.stdout.splitlines() if line.startswith("shown ")]
     if not shown:
         raise RuntimeError(f"launch probe ({mode}) failed: {out.returncode}\n{out.stderr[-2000:]}")
@@ -30,8 +36,12 @@ def launch_ms(mode: str, env: dict[str, str]) -> float:
 
 def run(quick: bool) -> list[dict]:
     isolate_app_dirs()
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-               LETTA_BASE_URL="http://127.0.0.1:9", LETTA_API_KEY="bench-key")
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        LETTA_BASE_URL="http://127.0.0.1:9",
+        LETTA_API_KEY="bench-key",
+    )
     runs = 1 if quick else 9
     bare: list[float] = []
     app: list[float] = []
@@ -40,10 +50,21 @@ def run(quick: bool) -> list[dict]:
     for _ in range(runs):
         bare.append(launch_ms("bare", env))
         app.append(launch_ms("app", env))
-    return [row("launch", "launch → main window shown", median(app), "ms",
-                baseline=median(bare), budget="≤ 1.3× bare QMainWindow", limit=1.3, by="ratio",
-                runs=runs, samples=app,
-                note=f"bare QMainWindow: {', '.join(f'{b:.0f}' for b in bare)} ms")]
+    return [
+        row(
+            "launch",
+            "launch → main window shown",
+            median(app),
+            "ms",
+            baseline=median(bare),
+            budget="≤ 1.3× bare QMainWindow",
+            limit=1.3,
+            by="ratio",
+            runs=runs,
+            samples=app,
+            note=f"bare QMainWindow: {', '.join(f'{b:.0f}' for b in bare)} ms",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -122,12 +122,32 @@ def run(quick: bool) -> list[dict]:
     m = measure(runs, size)
     label = f"{size[0]}×{size[1]} PNG"
     return [
-        row("paste_thumb", f"paste a {label} → thumbnail painted", median(m["thumb"]), "ms",
-            budget="≤ 100 ms median", limit=100, runs=runs, samples=m["thumb"]),
-        row("paste_ready", f"paste a {label} → prepared (info)", median(m["ready"]), "ms",
-            runs=runs, samples=m["ready"]),
-        row("paste_stall", f"max GUI stall while a {label} is pasted (info)",
-            median(m["stall"]), "ms", runs=runs, samples=m["stall"]),
+        row(
+            "paste_thumb",
+            f"paste a {label} → thumbnail painted",
+            median(m["thumb"]),
+            "ms",
+            budget="≤ 100 ms median",
+            limit=100,
+            runs=runs,
+            samples=m["thumb"],
+        ),
+        row(
+            "paste_ready",
+            f"paste a {label} → prepared (info)",
+            median(m["ready"]),
+            "ms",
+            runs=runs,
+            samples=m["ready"],
+        ),
+        row(
+            "paste_stall",
+            f"max GUI stall while a {label} is pasted (info)",
+            median(m["stall"]),
+            "ms",
+            runs=runs,
+            samples=m["stall"],
+        ),
     ]
 
 

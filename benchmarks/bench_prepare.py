@@ -42,8 +42,10 @@ def make_inputs(quick: bool = False) -> dict[str, bytes]:
     screenshot(shot_size).save(shot, "PNG")
     pic = io.BytesIO()
     photo(photo_size, seed=11).save(pic, "JPEG", quality=92)
-    return {f"screenshot {shot_size[0]}×{shot_size[1]} PNG": shot.getvalue(),
-            f"photo {photo_size[0]}×{photo_size[1]} JPEG": pic.getvalue()}
+    return {
+        f"screenshot {shot_size[0]}×{shot_size[1]} PNG": shot.getvalue(),
+        f"photo {photo_size[0]}×{photo_size[1]} JPEG": pic.getvalue(),
+    }
 
 
 def baseline(data: bytes) -> str:
@@ -115,14 +117,34 @@ def run(quick: bool) -> list[dict]:
     measured = measure(quick, reps)
     out = []
     for r, kind in zip(measured, ("screenshot", "photo"), strict=True):
-        out.append(row(f"prepare_{kind}", f"prepare one {r['input']}", r["ours_ms"], "ms",
-                       baseline=r["baseline_ms"], budget="≤ 1.2× minimal Pillow script",
-                       limit=1.2, by="ratio", runs=reps, note=r["summary"]))
+        out.append(
+            row(
+                f"prepare_{kind}",
+                f"prepare one {r['input']}",
+                r["ours_ms"],
+                "ms",
+                baseline=r["baseline_ms"],
+                budget="≤ 1.2× minimal Pillow script",
+                limit=1.2,
+                by="ratio",
+                runs=reps,
+                note=r["summary"],
+            )
+        )
     for r, kind in zip(measured, ("screenshot", "photo"), strict=True):
-        out.append(row(f"bytes_{kind}", f"bytes sent for a {r['input']}", r["ours_b64_bytes"],
-                       "B", baseline=r["original_b64_bytes"],
-                       budget="≤ 1/4 of base64(original)", limit=0.25, by="ratio",
-                       note=r["summary"]))
+        out.append(
+            row(
+                f"bytes_{kind}",
+                f"bytes sent for a {r['input']}",
+                r["ours_b64_bytes"],
+                "B",
+                baseline=r["original_b64_bytes"],
+                budget="≤ 1/4 of base64(original)",
+                limit=0.25,
+                by="ratio",
+                note=r["summary"],
+            )
+        )
     return out
 
 

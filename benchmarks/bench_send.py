@@ -64,13 +64,17 @@ def measure(n: int, size: tuple[int, int], rounds: int = 1) -> dict:
     stack = letta_server.start_stack(timeout=180)
     try:
         agent = create_agent(stack)
-        window, base_url, _ = create_window(argparse.Namespace(
-            base_url=stack.base_url, agent=agent, files=[]), use_keyring=False)
+        window, base_url, _ = create_window(
+            argparse.Namespace(base_url=stack.base_url, agent=agent, files=[]), use_keyring=False
+        )
         window.resize(900, 760)
         window.show()
         window.start(base_url, "bench-key", agent)
-        spin_until(lambda: window.session is not None and window.session.agent is not None,
-                   60, "agent opened")
+        spin_until(
+            lambda: window.session is not None and window.session.agent is not None,
+            60,
+            "agent opened",
+        )
         spin_until(lambda: window.session._history_task is None, 60, "history")
         stalls, sent, done = [], [], []
         for _ in range(rounds):
@@ -86,8 +90,9 @@ def measure(n: int, size: tuple[int, int], rounds: int = 1) -> dict:
             QTest.keyClick(window.composer, Qt.Key.Key_Return)
             spin_until(lambda: window.session.busy or not window.attachments.items, 120, "send")
             t_sent = time.perf_counter()
-            spin_until(lambda: not window.session.busy and not window.attachments.items, 300,
-                       "reply")
+            spin_until(
+                lambda: not window.session.busy and not window.attachments.items, 300, "reply"
+            )
             t_done = time.perf_counter()
             stalls.append(meter.stop())
             sent.append(t_sent - t0)
@@ -97,8 +102,14 @@ def measure(n: int, size: tuple[int, int], rounds: int = 1) -> dict:
         for body in (r["body"] for r in stack.requests("/chat/completions")):
             users = [m for m in body.get("messages", []) if m.get("role") == "user"]
             if users and isinstance(users[-1].get("content"), list):
-                images = max(images, sum(1 for p in users[-1]["content"]
-                                         if isinstance(p, dict) and p.get("type") == "image_url"))
+                images = max(
+                    images,
+                    sum(
+                        1
+                        for p in users[-1]["content"]
+                        if isinstance(p, dict) and p.get("type") == "image_url"
+                    ),
+                )
         window.close()
         window.workers.shutdown()
         window.workers.wait()
@@ -113,12 +124,21 @@ def run(quick: bool) -> list[dict]:
     n, size = (2, (1280, 720)) if quick else (10, (5120, 2880))
     rounds = 1 if quick else 5
     m = measure(n, size, rounds)
-    return [row("send_stall", f"max GUI stall: prepare + send {n} pasted {size[0]}×{size[1]} "
-                "PNGs to the real server", median(m["stalls"]), "ms", budget="≤ 30 ms",
-                limit=30, runs=rounds, samples=m["stalls"],
-                note=f"median of {rounds} sends in one session (the first includes first-use "
-                f"costs); {m['images']} images reached the (fake) provider; sending began after "
-                f"{m['sent_s']:.1f} s, reply done after {m['done_s']:.1f} s")]
+    return [
+        row(
+            "send_stall",
+            f"max GUI stall: prepare + send {n} pasted {size[0]}×{size[1]} PNGs to the real server",
+            median(m["stalls"]),
+            "ms",
+            budget="≤ 30 ms",
+            limit=30,
+            runs=rounds,
+            samples=m["stalls"],
+            note=f"median of {rounds} sends in one session (the first includes first-use "
+            f"costs); {m['images']} images reached the (fake) provider; sending began after "
+            f"{m['sent_s']:.1f} s, reply done after {m['done_s']:.1f} s",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -80,8 +80,9 @@ def streamed(window, toks: list[str]) -> float:
     def feed() -> None:
         due = min(len(toks), state["i"] + PER_TICK)
         while state["i"] < due:
-            model.apply_chunk(StreamChunk("k", "assistant", "assistant_message",
-                                          toks[state["i"]], id="m-stream"))
+            model.apply_chunk(
+                StreamChunk("k", "assistant", "assistant_message", toks[state["i"]], id="m-stream")
+            )
             state["i"] += 1
         if state["i"] >= len(toks):
             timer.stop()
@@ -118,11 +119,23 @@ def run(quick: bool) -> list[dict]:
     window.close()
     window.workers.shutdown()
     del app
-    return [row("stream", f"render a {n:,}-token reply streamed {PER_TICK} tokens a delta "
-                "(GUI CPU time)", median(stream), "ms", baseline=median(once),
-                budget="≤ 2× rendering the final text once", limit=2.0, by="ratio", runs=runs,
-                samples=stream, note=f"{len(final):,} characters; render once: "
-                + ", ".join(f"{o:.0f}" for o in once) + " ms")]
+    return [
+        row(
+            "stream",
+            f"render a {n:,}-token reply streamed {PER_TICK} tokens a delta (GUI CPU time)",
+            median(stream),
+            "ms",
+            baseline=median(once),
+            budget="≤ 2× rendering the final text once",
+            limit=2.0,
+            by="ratio",
+            runs=runs,
+            samples=stream,
+            note=f"{len(final):,} characters; render once: "
+            + ", ".join(f"{o:.0f}" for o in once)
+            + " ms",
+        )
+    ]
 
 
 if __name__ == "__main__":

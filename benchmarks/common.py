@@ -26,18 +26,40 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def row(rid: str, what: str, value: float | None, unit: str, *, baseline: float | None = None,
-        budget: str = "", limit: float | None = None, by: str = "value", runs: int = 1,
-        samples: list[float] | None = None, note: str = "", skipped: str = "") -> dict[str, Any]:
+def row(
+    rid: str,
+    what: str,
+    value: float | None,
+    unit: str,
+    *,
+    baseline: float | None = None,
+    budget: str = "",
+    limit: float | None = None,
+    by: str = "value",
+    runs: int = 1,
+    samples: list[float] | None = None,
+    note: str = "",
+    skipped: str = "",
+) -> dict[str, Any]:
     """One line of the table. `by` says what `limit` bounds: the value or the ratio."""
     ratio = (value / baseline) if value is not None and baseline else None
     checked = ratio if by == "ratio" else value
     met = None if limit is None or checked is None else checked <= limit
     return {
-        "id": rid, "what": what, "value": _round(value), "unit": unit,
-        "baseline": _round(baseline), "ratio": _round(ratio, 3), "budget": budget,
-        "limit": limit, "by": by, "met": met, "runs": runs,
-        "samples": [_round(s) for s in samples or []], "note": note, "skipped": skipped,
+        "id": rid,
+        "what": what,
+        "value": _round(value),
+        "unit": unit,
+        "baseline": _round(baseline),
+        "ratio": _round(ratio, 3),
+        "budget": budget,
+        "limit": limit,
+        "by": by,
+        "met": met,
+        "runs": runs,
+        "samples": [_round(s) for s in samples or []],
+        "note": note,
+        "skipped": skipped,
     }
 
 

@@ -36,13 +36,17 @@ def make_images(quick: bool) -> list[str]:
     from tests.unit.image_corpus import photo, screenshot
 
     out = []
-    sizes = [((640, 360), (600, 450))] if quick else [((5120, 2880), (4000, 3000)),
-                                                      ((2880, 1800), (3000, 2000))]
+    sizes = (
+        [((640, 360), (600, 450))]
+        if quick
+        else [((5120, 2880), (4000, 3000)), ((2880, 1800), (3000, 2000))]
+    )
     for shot_size, photo_size in sizes:
         for im, fmt in ((screenshot(shot_size), "PNG"), (photo(photo_size), "JPEG")):
             scale = min(1.0, 1568 / max(im.size))
-            im = im.resize((round(im.width * scale), round(im.height * scale)),
-                           Image.Resampling.LANCZOS)
+            im = im.resize(
+                (round(im.width * scale), round(im.height * scale)), Image.Resampling.LANCZOS
+            )
             buf = io.BytesIO()
             im.save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
             out.append(base64.b64encode(buf.getvalue()).decode("ascii"))
@@ -58,23 +62,42 @@ def make_history(n: int, n_images: int, images: list[str]) -> list[dict]:
         date = (start + timedelta(seconds=30 * i)).isoformat().replace("+00:00", "Z")
         mid = f"message-{i:06d}"
         if i % 2 == 0:
-            content: list[dict] = [{"type": "text", "text": f"Question {i}: what about item {i}? "
-                                    "Please look at the details and tell me what you see."}]
+            content: list[dict] = [
+                {
+                    "type": "text",
+                    "text": f"Question {i}: what about item {i}? "
+                    "Please look at the details and tell me what you see.",
+                }
+            ]
             if img_i < n_images and i % every == 0:
                 data = images[img_i % len(images)]
                 media = "image/png" if data.startswith("iVBOR") else "image/jpeg"
-                content.append({"type": "image", "source": {"type": "base64",
-                                                            "media_type": media, "data": data}})
+                content.append(
+                    {
+                        "type": "image",
+                        "source": {"type": "base64", "media_type": media, "data": data},
+                    }
+                )
                 img_i += 1
-            msgs.append({"id": mid, "message_type": "user_message", "date": date,
-                         "otid": f"otid-{i}", "content": content})
+            msgs.append(
+                {
+                    "id": mid,
+                    "message_type": "user_message",
+                    "date": date,
+                    "otid": f"otid-{i}",
+                    "content": content,
+                }
+            )
         else:
-            text = (f"Answer {i}: here is **what I see** in item {i - 1}.\n\n"
-                    "- the first point, with `code`\n- the second point\n\n"
-                    + "A longer paragraph of the reply follows here, with enough words to wrap "
-                    "over a couple of lines in a normal window width. " * 2)
-            msgs.append({"id": mid, "message_type": "assistant_message", "date": date,
-                         "content": text})
+            text = (
+                f"Answer {i}: here is **what I see** in item {i - 1}.\n\n"
+                "- the first point, with `code`\n- the second point\n\n"
+                + "A longer paragraph of the reply follows here, with enough words to wrap "
+                "over a couple of lines in a normal window width. " * 2
+            )
+            msgs.append(
+                {"id": mid, "message_type": "assistant_message", "date": date, "content": text}
+            )
     return msgs
 
 

@@ -31,9 +31,12 @@ def _install_probe():
         seen = False
 
         def eventFilter(self, watched, event):
-            if (not self.seen and event.type() == QEvent.Type.Paint
-                    and isinstance(watched, QWidget)
-                    and isinstance(watched.window(), QMainWindow)):
+            if (
+                not self.seen
+                and event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget)
+                and isinstance(watched.window(), QMainWindow)
+            ):
                 self.seen = True
                 sys.stdout.write(f"shown {time.time():.6f}\n")
                 sys.stdout.flush()

@@ -35,8 +35,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_launch", ["launch"]),
     ("bench_paste", ["paste_thumb", "paste_ready", "paste_stall"]),
-    ("bench_prepare", ["prepare_screenshot", "prepare_photo", "bytes_screenshot",
-                       "bytes_photo"]),
+    ("bench_prepare", ["prepare_screenshot", "prepare_photo", "bytes_screenshot", "bytes_photo"]),
     ("bench_send", ["send_stall"]),
     ("bench_history", ["history_first_paint", "history_rss"]),
     ("bench_stream", ["stream"]),
@@ -44,8 +43,9 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
 ALL_IDS = [rid for _, ids in BENCHMARKS for rid in ids]
 
 
-def run_module(module: str, quick: bool, netns: str | None = None,
-               timeout: float = 3600) -> list[dict]:
+def run_module(
+    module: str, quick: bool, netns: str | None = None, timeout: float = 3600
+) -> list[dict]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         out = Path(fh.name)
     cmd = [sys.executable, "-m", "benchmarks.run", "--one", module, "--json", str(out)]
@@ -55,8 +55,9 @@ def run_module(module: str, quick: bool, netns: str | None = None,
         cmd = ["ip", "netns", "exec", netns, *cmd]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     try:
-        proc = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=timeout
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{module} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         return json.loads(out.read_text())
@@ -81,8 +82,10 @@ def server_netns() -> tuple[str | None, str]:
     if os.geteuid() != 0 or not shutil.which("ip"):
         return None, "needs root and `ip` for a loopback-only network namespace"
     name = f"lettabench-{uuid.uuid4().hex[:8]}"
-    for cmd in (["ip", "netns", "add", name], ["ip", "netns", "exec", name, "ip", "link", "set",
-                                                 "lo", "up"]):
+    for cmd in (
+        ["ip", "netns", "add", name],
+        ["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"],
+    ):
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
             subprocess.run(["ip", "netns", "delete", name], capture_output=True)
@@ -103,15 +106,26 @@ def table(rows: list[dict], quick: bool) -> str:
     lines = []
     for r in rows:
         met = "skipped" if r.get("skipped") else {True: "yes", False: "NO", None: "–"}[r["met"]]
-        lines.append([r["id"], r["what"], fmt(r["value"], r["unit"]),
-                      fmt(r["baseline"], r["unit"]),
-                      "–" if r["ratio"] is None else f"{r['ratio']:.2f}×",
-                      r["budget"] or "(info)", met])
+        lines.append(
+            [
+                r["id"],
+                r["what"],
+                fmt(r["value"], r["unit"]),
+                fmt(r["baseline"], r["unit"]),
+                "–" if r["ratio"] is None else f"{r['ratio']:.2f}×",
+                r["budget"] or "(info)",
+                met,
+            ]
+        )
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
-    out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
-           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-            for line in lines]
+    out = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    out += [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in lines
+    ]
     for r in rows:
         if r.get("skipped"):
             out.append(f"- {r['id']}: skipped: {r['skipped']}")
@@ -124,8 +138,9 @@ def table(rows: list[dict], quick: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks; print a table, write JSON.")
-    parser.add_argument("--quick", action="store_true",
-                        help="CI smoke: tiny inputs, one run, no real server")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI smoke: tiny inputs, one run, no real server"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--only", help="comma-separated modules or row ids (e.g. launch,stream)")
     parser.add_argument("--no-server", action="store_true", help="skip the real-server row")

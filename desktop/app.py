@@ -23,15 +23,22 @@ def build_parser() -> argparse.ArgumentParser:
         "the stored settings for this run; LETTA_CA_BUNDLE names a custom CA bundle (PEM).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--base-url", metavar="URL",
-                        help="Letta server URL for this run (default: the saved one, or Letta "
-                        "Cloud https://api.letta.com)")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="Letta server URL for this run (default: the saved one, or Letta "
+        "Cloud https://api.letta.com)",
+    )
     parser.add_argument("--agent", metavar="AGENT_ID", help="open this agent straight away")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check this installation (Qt plugins, codecs, TLS, keyring) with "
-                        "the real window, offscreen when there is no display; never connects")
-    parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="image files to attach to the composer")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (Qt plugins, codecs, TLS, keyring) with "
+        "the real window, offscreen when there is no display; never connects",
+    )
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="image files to attach to the composer"
+    )
     return parser
 
 
@@ -59,7 +66,8 @@ def tls_verify() -> bool | str:
     path = os.path.abspath(os.path.expanduser(bundle))
     if not os.path.isfile(path):
         logging.getLogger(__name__).warning(
-            "LETTA_CA_BUNDLE=%s is not a file; using the system's CA certificates", bundle)
+            "LETTA_CA_BUNDLE=%s is not a file; using the system's CA certificates", bundle
+        )
         return True
     return path
 
@@ -86,8 +94,7 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     register_secret(env_key)
     base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
     workers = Workers()
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring),
-                        client_factory)
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring), client_factory)
     files = getattr(args, "files", None)
     if files:  # `letta-desktop a.png b.jpg`: pending attachments, prepared on workers
         window.add_files([os.path.abspath(f) for f in files])

@@ -49,6 +49,7 @@ def prepare_environment() -> None:
 
 # -- the checks: each returns (ok, detail) or raises ------------------------------------------
 
+
 def _check_main_window() -> tuple[bool, str]:
     import argparse
 
@@ -106,8 +107,10 @@ def _qt_roundtrip(fmt: str) -> None:
         raise ValueError(f"Qt could not decode {fmt}")
 
 
-_TINY_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="8">'
-             b'<rect width="10" height="8" fill="#4f46e5"/></svg>')
+_TINY_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="8">'
+    b'<rect width="10" height="8" fill="#4f46e5"/></svg>'
+)
 
 
 def _check_qt_images() -> tuple[bool, str]:
@@ -163,8 +166,11 @@ def _check_tls() -> tuple[bool, str]:
         return False, f"httpx's SSL context holds only {cas} CA certificates"
     paths = ssl.get_default_verify_paths()
     system = paths.cafile or paths.capath or "none"
-    return True, f"httpx SSL context with {cas} CAs (certifi {certifi.__version__}); " \
-                 f"system default {system}"
+    return (
+        True,
+        f"httpx SSL context with {cas} CAs (certifi {certifi.__version__}); "
+        f"system default {system}",
+    )
 
 
 def _pillow_roundtrip(fmt: str) -> None:
@@ -216,10 +222,15 @@ def _check_keyring() -> tuple[bool, str]:
         except Exception:
             pass
     backend = _usable_backend()  # resolves the backend; reads no secrets
-    active = ("none usable in this session (the app keeps the key in memory)" if backend is None
-              else f"{getattr(backend, 'name', type(backend).__name__)}")
-    detail = (f"active: {active}; entry points: {', '.join(discovered) or 'none'}; "
-              f"importable: {', '.join(importable) or 'none'}")
+    active = (
+        "none usable in this session (the app keeps the key in memory)"
+        if backend is None
+        else f"{getattr(backend, 'name', type(backend).__name__)}"
+    )
+    detail = (
+        f"active: {active}; entry points: {', '.join(discovered) or 'none'}; "
+        f"importable: {', '.join(importable) or 'none'}"
+    )
     ok = bool(importable) and bool(discovered)
     return ok, detail
 
@@ -263,8 +274,13 @@ def run_checks() -> list[CheckResult]:
             ok, detail = check()
         except Exception as exc:
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            ok, detail = False, (f"{type(exc).__name__}: {exc} "
-                                 f"({os.path.basename(frame.filename)}:{frame.lineno})")
+            ok, detail = (
+                False,
+                (
+                    f"{type(exc).__name__}: {exc} "
+                    f"({os.path.basename(frame.filename)}:{frame.lineno})"
+                ),
+            )
         results.append(CheckResult(name, ok, detail))
     return results
 

@@ -120,7 +120,7 @@ class Settings:
 
     @property
     def theme(self) -> str:
-        """"system", "light" or "dark"."""
+        """ "system", "light" or "dark"."""
         value = str(self._s.value("appearance/theme", "system"))
         return value if value in ("system", "light", "dark") else "system"
 

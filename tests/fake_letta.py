@@ -31,8 +31,11 @@ class FakeLetta:
         return agent
 
     def client(self, base_url: str = "https://letta.test", key: str | None = None) -> LettaClient:
-        return LettaClient(base_url, key if key is not None else self.key,
-                           transport=httpx.MockTransport(self.handle))
+        return LettaClient(
+            base_url,
+            key if key is not None else self.key,
+            transport=httpx.MockTransport(self.handle),
+        )
 
     def factory(self, base_url: str, key: str | None) -> LettaClient:
         return LettaClient(base_url, key, transport=httpx.MockTransport(self.handle))
@@ -50,7 +53,7 @@ class FakeLetta:
             after = request.url.params.get("after")
             if after:
                 ids = [a["id"] for a in found]
-                found = found[ids.index(after) + 1:] if after in ids else []
+                found = found[ids.index(after) + 1 :] if after in ids else []
             return httpx.Response(200, json=found[: int(request.url.params.get("limit", 50))])
         parts = path.strip("/").split("/")
         if len(parts) >= 3 and parts[:2] == ["v1", "agents"]:
@@ -82,17 +85,38 @@ class FakeLetta:
         text = " ".join(p.get("text", "") for p in message["content"] if p["type"] == "text")
         history = self.messages[agent["id"]]
         stamp = f"2026-01-01T10:{len(history) // 60:02d}:{len(history) % 60:02d}+00:00"
-        history.append({"id": f"message-{uuid.uuid4()}", "message_type": "user_message",
-                        "otid": message["otid"], "date": stamp, "content": message["content"]})
+        history.append(
+            {
+                "id": f"message-{uuid.uuid4()}",
+                "message_type": "user_message",
+                "otid": message["otid"],
+                "date": stamp,
+                "content": message["content"],
+            }
+        )
         reply_id = f"message-{uuid.uuid4()}"
         reply = f"Echo: {text}"
-        history.append({"id": reply_id, "message_type": "assistant_message", "date": stamp,
-                        "otid": str(uuid.uuid4()), "content": reply})
+        history.append(
+            {
+                "id": reply_id,
+                "message_type": "assistant_message",
+                "date": stamp,
+                "otid": str(uuid.uuid4()),
+                "content": reply,
+            }
+        )
         events = [{"message_type": "ping"}]
         for i in range(0, len(reply), 4):
-            events.append({"id": reply_id, "otid": "o1", "message_type": "assistant_message",
-                           "content": reply[i:i + 4]})
+            events.append(
+                {
+                    "id": reply_id,
+                    "otid": "o1",
+                    "message_type": "assistant_message",
+                    "content": reply[i : i + 4],
+                }
+            )
         events.append({"message_type": "stop_reason", "stop_reason": "end_turn"})
         sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-        return httpx.Response(200, headers={"content-type": "text/event-stream"},
-                              content=sse.encode())
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, content=sse.encode()
+        )

@@ -140,6 +140,7 @@ lint_dirs=()
 for d in desktop tests benchmarks; do [[ -d $d ]] && lint_dirs+=("$d"); done
 lint_rc=0
 .venv/bin/ruff check "${lint_dirs[@]}" || lint_rc=$?
+.venv/bin/ruff format --check "${lint_dirs[@]}" || lint_rc=$?
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/letta-run-all.XXXXXX")
 chmod 755 "$tmp"

@@ -68,8 +68,11 @@ class DraftImage:
             return cls(str(name or url), url=url)
         if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha):
             media_type = data.get("media_type")
-            return cls(str(name or "image"), sha256=sha,
-                       media_type=media_type if isinstance(media_type, str) else None)
+            return cls(
+                str(name or "image"),
+                sha256=sha,
+                media_type=media_type if isinstance(media_type, str) else None,
+            )
         return None
 
 
@@ -83,8 +86,12 @@ class UnsentMessage:
     error: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"otid": self.otid, "text": self.text, "error": self.error,
-                "images": [i.to_json() for i in self.images]}
+        return {
+            "otid": self.otid,
+            "text": self.text,
+            "error": self.error,
+            "images": [i.to_json() for i in self.images],
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> UnsentMessage | None:
@@ -105,9 +112,12 @@ class Draft:
         return not self.text and not self.images and not self.unsent
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "text": self.text,
-                "images": [i.to_json() for i in self.images],
-                "unsent": [u.to_json() for u in self.unsent]}
+        return {
+            "format": FORMAT,
+            "text": self.text,
+            "images": [i.to_json() for i in self.images],
+            "unsent": [u.to_json() for u in self.unsent],
+        }
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -35,8 +35,10 @@ def _usable_backend() -> keyring.backend.KeyringBackend | None:
     return backend
 
 
-_NO_KEYRING = ("No system keyring is available, so the API key is kept in memory for this "
-               "session only and must be entered again next time.")
+_NO_KEYRING = (
+    "No system keyring is available, so the API key is kept in memory for this "
+    "session only and must be entered again next time."
+)
 
 
 class SecretStore:
@@ -97,8 +99,10 @@ class SecretStore:
         # Never include the key; the exception text from keyring backends doesn't carry it.
         log.warning("keyring %s failed: %s", action, type(exc).__name__)
         self._backend = None
-        self.problem = ("The system keyring stopped working, so the API key is kept in memory "
-                        "for this session only.")
+        self.problem = (
+            "The system keyring stopped working, so the API key is kept in memory "
+            "for this session only."
+        )
 
     def get(self, server_url: str) -> str | None:
         import keyring.errors

@@ -55,22 +55,32 @@ class _AgentDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(pal.highlightedText().color() if selected else pal.text().color())
         top = QRect(rect.left(), rect.top(), rect.width(), rect.height() // 2)
-        painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         option.fontMetrics.elidedText(agent.name, Qt.TextElideMode.ElideRight,
-                                                       rect.width()))
+        painter.drawText(
+            top,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            option.fontMetrics.elidedText(agent.name, Qt.TextElideMode.ElideRight, rect.width()),
+        )
         painter.setFont(option.font)
-        painter.setPen(pal.highlightedText().color() if selected
-                       else pal.placeholderText().color())
-        bottom = QRect(rect.left(), rect.top() + rect.height() // 2, rect.width(),
-                       rect.height() // 2)
-        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         agent.model or "model unknown")
+        painter.setPen(pal.highlightedText().color() if selected else pal.placeholderText().color())
+        bottom = QRect(
+            rect.left(), rect.top() + rect.height() // 2, rect.width(), rect.height() // 2
+        )
+        painter.drawText(
+            bottom,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            agent.model or "model unknown",
+        )
         painter.restore()
 
 
 class AgentPicker(QDialog):
-    def __init__(self, workers: Workers, list_agents: Callable[..., list[Agent]],
-                 current_agent_id: str | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        workers: Workers,
+        list_agents: Callable[..., list[Agent]],
+        current_agent_id: str | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._workers = workers
         self._list_agents = list_agents
@@ -98,8 +108,9 @@ class AgentPicker(QDialog):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Agent list status")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
+        )
         self._open = buttons.button(QDialogButtonBox.StandardButton.Open)
         self._open.setEnabled(False)
         buttons.accepted.connect(self._accept_current)
@@ -120,7 +131,8 @@ class AgentPicker(QDialog):
         self.list.doubleClicked.connect(lambda _i: self._accept_current())
         self.list.activated.connect(lambda _i: self._accept_current())
         self.list.selectionModel().currentChanged.connect(
-            lambda cur, _prev: self._open.setEnabled(cur.isValid()))
+            lambda cur, _prev: self._open.setEnabled(cur.isValid())
+        )
         self.list.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
         self.search.installEventFilter(self)
         self.list.installEventFilter(self)
@@ -134,14 +146,20 @@ class AgentPicker(QDialog):
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         key = event.key()
-        if obj is self.search and key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp,
-                                          Qt.Key.Key_PageDown):
+        if obj is self.search and key in (
+            Qt.Key.Key_Up,
+            Qt.Key.Key_Down,
+            Qt.Key.Key_PageUp,
+            Qt.Key.Key_PageDown,
+        ):
             # Move the current row; the focus stays in the field.
             QApplication.sendEvent(self.list, QKeyEvent(event.type(), key, event.modifiers()))
             return True
-        plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                         | Qt.KeyboardModifier.AltModifier
-                                         | Qt.KeyboardModifier.MetaModifier)
+        plain = not event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.AltModifier
+            | Qt.KeyboardModifier.MetaModifier
+        )
         if obj is self.list and plain and event.text().isprintable() and event.text().strip():
             self.search.setFocus()
             self.search.insert(event.text())
@@ -167,8 +185,14 @@ class AgentPicker(QDialog):
         self._loading = True
         self.status.setText("Loading agents…")
         self._task = self._workers.submit(
-            self._list_agents, limit=PAGE_SIZE, after=after, query=self._query or None,
-            on_result=self._on_page, on_error=self._on_error, owner=self)
+            self._list_agents,
+            limit=PAGE_SIZE,
+            after=after,
+            query=self._query or None,
+            on_result=self._on_page,
+            on_error=self._on_error,
+            owner=self,
+        )
 
     def _on_page(self, agents: list[Agent]) -> None:
         self._loading = False
@@ -179,8 +203,10 @@ class AgentPicker(QDialog):
                 continue  # servers that ignore query_text still get a filtered list
             item = QStandardItem(agent.name)
             item.setData(agent, AgentRole)
-            item.setData(f"{agent.name}, model {agent.model or 'unknown'}",
-                         Qt.ItemDataRole.AccessibleTextRole)
+            item.setData(
+                f"{agent.name}, model {agent.model or 'unknown'}",
+                Qt.ItemDataRole.AccessibleTextRole,
+            )
             item.setToolTip(agent.id)
             item.setEditable(False)
             self.model.appendRow(item)
@@ -188,12 +214,17 @@ class AgentPicker(QDialog):
                 self.list.setCurrentIndex(item.index())
         count = self.model.rowCount()
         if count == 0:
-            self.status.setText("No agents match." if self._query else
-                                "This account has no agents yet. Create one in Letta's ADE or "
-                                "with the API, then reopen this list.")
+            self.status.setText(
+                "No agents match."
+                if self._query
+                else "This account has no agents yet. Create one in Letta's ADE or "
+                "with the API, then reopen this list."
+            )
         else:
-            self.status.setText(f"{count} agent{'s' if count != 1 else ''}"
-                                + (" — scroll for more" if self._has_more else ""))
+            self.status.setText(
+                f"{count} agent{'s' if count != 1 else ''}"
+                + (" — scroll for more" if self._has_more else "")
+            )
         if not self.list.currentIndex().isValid() and count:
             self.list.setCurrentIndex(self.model.index(0, 0))
         self._maybe_load_more()

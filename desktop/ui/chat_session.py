@@ -70,12 +70,18 @@ def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) 
     is_size = isinstance(exc, letta.PayloadTooLarge) or (
         isinstance(exc, letta.StreamFailed | letta.BadRequest)
         and "image" in f"{exc} {exc.detail or ''}".lower()
-        and any(w in f"{exc} {exc.detail or ''}".lower() for w in size_words))
+        and any(w in f"{exc} {exc.detail or ''}".lower() for w in size_words)
+    )
     if not is_size or not pending.attachments:
         return error
-    sized = [(len(p.get("source", {}).get("data", "")) * 3 // 4, a.name)
-             for p, a in zip([c for c in pending.content if c.get("type") == "image"],
-                             pending.attachments, strict=False)]
+    sized = [
+        (len(p.get("source", {}).get("data", "")) * 3 // 4, a.name)
+        for p, a in zip(
+            [c for c in pending.content if c.get("type") == "image"],
+            pending.attachments,
+            strict=False,
+        )
+    ]
     size, name = max(sized) if sized else (0, pending.attachments[0].name)
     what = f"“{name}”" + (f" ({size / 1_000_000:.1f} MB)" if size >= 100_000 else "")
     if len(pending.attachments) > 1:
@@ -113,8 +119,14 @@ class ChatSession(QObject):
     #: The agent waits for a tool approval (Approval), or no longer does (None).
     approvalPending = Signal(object)
 
-    def __init__(self, workers: Workers, client: LettaClient, model: TranscriptModel,
-                 view: TranscriptView, parent: QObject | None = None):
+    def __init__(
+        self,
+        workers: Workers,
+        client: LettaClient,
+        model: TranscriptModel,
+        view: TranscriptView,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._workers = workers
         self._client = client
@@ -166,17 +178,25 @@ class ChatSession(QObject):
         self.conversation_id = DEFAULT_CONVERSATION
         self.conversations = []
         self._set_approval(None)
-        self._workers.submit(self._client.get_agent, agent_id, on_result=self._on_agent,
-                             on_error=self._on_load_error, owner=self)
+        self._workers.submit(
+            self._client.get_agent,
+            agent_id,
+            on_result=self._on_agent,
+            on_error=self._on_load_error,
+            owner=self,
+        )
 
     def _on_agent(self, agent: Agent) -> None:
         self.agent = agent
         self.agentLoaded.emit(agent)
         # Which conversation to show depends on what the agent has: ask first, then load.
-        self._workers.submit(self._client.list_conversations, agent.id,
-                             on_result=lambda convs, a=agent.id: self._on_conversations(a, convs),
-                             on_error=lambda _exc, a=agent.id: self._on_conversations(a, None),
-                             owner=self)
+        self._workers.submit(
+            self._client.list_conversations,
+            agent.id,
+            on_result=lambda convs, a=agent.id: self._on_conversations(a, convs),
+            on_error=lambda _exc, a=agent.id: self._on_conversations(a, None),
+            owner=self,
+        )
 
     def _on_conversations(self, agent_id: str, found: list[Conversation] | None) -> None:
         if self.agent is None or self.agent.id != agent_id:
@@ -218,9 +238,13 @@ class ChatSession(QObject):
         """Create a conversation on the server and switch to it."""
         if self.agent is None:
             return
-        self._workers.submit(self._client.create_conversation, self.agent.id,
-                             on_result=self._on_created, on_error=self._on_load_error,
-                             owner=self)
+        self._workers.submit(
+            self._client.create_conversation,
+            self.agent.id,
+            on_result=self._on_created,
+            on_error=self._on_load_error,
+            owner=self,
+        )
 
     def _on_created(self, conversation: Conversation) -> None:
         if self.agent is None or conversation.agent_id not in (None, self.agent.id):
@@ -249,13 +273,19 @@ class ChatSession(QObject):
         self._view.set_loading_older(before is not None)
         conv = self.conversation_id
         self._history_task = self._workers.submit(
-            self._client.list_messages, self.agent.id, limit=HISTORY_PAGE, before=before,
+            self._client.list_messages,
+            self.agent.id,
+            limit=HISTORY_PAGE,
+            before=before,
             conversation_id=self._history_conversation(),
             on_result=lambda page, first=before is None, c=conv: self._on_page(page, first, c),
-            on_error=self._on_page_error, owner=self)
+            on_error=self._on_page_error,
+            owner=self,
+        )
 
-    def _on_page(self, page: list[Message], first: bool,
-                 conversation_id: str | None = None) -> None:
+    def _on_page(
+        self, page: list[Message], first: bool, conversation_id: str | None = None
+    ) -> None:
         if conversation_id is not None and conversation_id != self.conversation_id:
             return  # a page of the conversation the user just left
         self._history_task = None
@@ -279,9 +309,13 @@ class ChatSession(QObject):
 
     # -- sending --------------------------------------------------------------------------
 
-    def send(self, text: str, image_parts: list[dict[str, Any]] | None = None,
-             thumbnails: list[QImage] | None = None,
-             attachments: list[Attachment] | None = None) -> bool:
+    def send(
+        self,
+        text: str,
+        image_parts: list[dict[str, Any]] | None = None,
+        thumbnails: list[QImage] | None = None,
+        attachments: list[Attachment] | None = None,
+    ) -> bool:
         """Start sending; returns False (and changes nothing) when it cannot start now."""
         if self.agent is None or self.busy:
             return False
@@ -291,8 +325,13 @@ class ChatSession(QObject):
         content.extend(image_parts or [])
         if not content:
             return False
-        pending = PendingSend(letta.new_otid(), text, content, list(thumbnails or []),
-                              attachments=list(attachments or []))
+        pending = PendingSend(
+            letta.new_otid(),
+            text,
+            content,
+            list(thumbnails or []),
+            attachments=list(attachments or []),
+        )
         self._pending[pending.otid] = pending
         self._model.add_local_user(pending.otid, text, pending.thumbnails)
         self.pendingChanged.emit()
@@ -315,8 +354,9 @@ class ChatSession(QObject):
 
     def _start_stream(self, pending: PendingSend) -> None:
         assert self.agent is not None
-        stream = self._client.stream_message(self.agent.id, pending.content, pending.otid,
-                                             self.conversation_id)
+        stream = self._client.stream_message(
+            self.agent.id, pending.content, pending.otid, self.conversation_id
+        )
         self._run_stream(stream, pending.otid)
 
     def _run_stream(self, stream: MessageStream, otid: str) -> None:
@@ -324,10 +364,14 @@ class ChatSession(QObject):
         self._streamed_approval = StreamedApproval()
         self._stream = stream
         self._stream_task = self._workers.submit_iter(
-            iter, stream, on_item=self._on_event,
+            iter,
+            stream,
+            on_item=self._on_event,
             on_result=lambda _r, o=otid: self._on_stream_done(o),
             on_error=lambda exc, o=otid: self._on_stream_error(o, exc),
-            on_finished=self._on_stream_finished, owner=self)
+            on_finished=self._on_stream_finished,
+            owner=self,
+        )
         self.busyChanged.emit(True)
 
     def _on_event(self, event: object) -> None:
@@ -347,8 +391,7 @@ class ChatSession(QObject):
     def _on_stream_done(self, otid: str) -> None:
         self._confirmed(otid)
         cancelled = self._stop_reason == "cancelled"
-        self._model.finish_stream(incomplete=cancelled,
-                                  note="Stopped." if cancelled else None)
+        self._model.finish_stream(incomplete=cancelled, note="Stopped." if cancelled else None)
         if self._stop_reason == "requires_approval":
             approval = self._streamed_approval.result()
             if approval is None:
@@ -363,8 +406,9 @@ class ChatSession(QObject):
         if accepted and isinstance(exc, letta.NetworkError):
             # The server answered the send with a stream, then the connection broke or went
             # silent: the reply was cut, the message arrived.
-            exc = letta.StreamCut("The connection broke while the reply was streaming; the "
-                                  "reply may be incomplete.")
+            exc = letta.StreamCut(
+                "The connection broke while the reply was streaming; the reply may be incomplete."
+            )
         user_error = describe(exc)
         if pending is not None:
             user_error = _name_the_image(pending, exc, user_error)
@@ -395,11 +439,16 @@ class ChatSession(QObject):
     def _verify_stored(self, pending: PendingSend) -> None:
         assert self.agent is not None
         self._workers.submit(
-            _already_stored, self._client, self.agent.id, pending.otid,
+            _already_stored,
+            self._client,
+            self.agent.id,
+            pending.otid,
             on_result=lambda stored, p=pending: self._on_verified(p, stored),
             on_error=lambda _exc, p=pending: self._model.set_user_state(
-                p.otid, "failed", p.error_text),
-            owner=self)
+                p.otid, "failed", p.error_text
+            ),
+            owner=self,
+        )
 
     def _on_verified(self, pending: PendingSend, stored: bool) -> None:
         if pending.otid not in self._pending:
@@ -423,8 +472,9 @@ class ChatSession(QObject):
             return wait if wait <= AUTO_RETRY_MAX_WAIT else None
         return None
 
-    def _schedule_auto_retry(self, pending: PendingSend, exc: BaseException,
-                             error: UserError) -> bool:
+    def _schedule_auto_retry(
+        self, pending: PendingSend, exc: BaseException, error: UserError
+    ) -> bool:
         delay = self._auto_delay(pending, exc)
         if delay is None or (self._auto is not None and self._auto[0] != pending.otid):
             return False
@@ -441,8 +491,9 @@ class ChatSession(QObject):
         otid, left, text = self._auto
         pending = self._pending.get(otid)
         attempt = pending.auto_attempts if pending else 1
-        self.retryCountdown.emit(f"{text} Retrying in {left} s (attempt {attempt} of "
-                                 f"{AUTO_RETRY_ATTEMPTS}).")
+        self.retryCountdown.emit(
+            f"{text} Retrying in {left} s (attempt {attempt} of {AUTO_RETRY_ATTEMPTS})."
+        )
 
     def _on_tick(self) -> None:
         if self._auto is None:
@@ -509,25 +560,34 @@ class ChatSession(QObject):
                 self.cancel_auto_retry()
             pending.auto_attempts = 0  # the user's Retry may go through the automatic ones again
         self._model.set_user_state(otid, "sending")
-        if pending.error is not None and not getattr(pending.error, "may_have_reached_server",
-                                                     True):
+        if pending.error is not None and not getattr(
+            pending.error, "may_have_reached_server", True
+        ):
             self._start_stream(pending)
             return
         # The first attempt may have reached the server: look before sending again.
         self._workers.submit(
-            _already_stored, self._client, self.agent.id, otid,
+            _already_stored,
+            self._client,
+            self.agent.id,
+            otid,
             on_result=lambda stored, p=pending: self._retry_checked(p, stored),
-            on_error=lambda exc, o=otid: self._model.set_user_state(o, "failed",
-                                                                    describe(exc).text),
-            owner=self)
+            on_error=lambda exc, o=otid: self._model.set_user_state(
+                o, "failed", describe(exc).text
+            ),
+            owner=self,
+        )
 
     def _retry_checked(self, pending: PendingSend, stored: bool) -> None:
         if pending.otid not in self._pending:
             return
         if stored:
             self._confirmed(pending.otid)
-            self._model.add_notice("The server already had this message, so it was not sent "
-                                   "again. Reload to see the agent's reply.", "info")
+            self._model.add_notice(
+                "The server already had this message, so it was not sent "
+                "again. Reload to see the agent's reply.",
+                "info",
+            )
             return
         if self.busy:  # another send started meanwhile: leave this one for the user
             self._model.set_user_state(pending.otid, "failed", pending.error_text)
@@ -567,10 +627,10 @@ class ChatSession(QObject):
         name = approval.tool_name if approval else "the tool call"
         self._set_approval(None)
         word = "approved" if approve else "denied"
-        self._model.add_notice(f"You {word} {name}" + (f": {reason}" if reason else "."),
-                               "info")
-        stream = self._client.stream_approval(self.agent.id, tool_call_id, approve,
-                                              reason or None, self.conversation_id)
+        self._model.add_notice(f"You {word} {name}" + (f": {reason}" if reason else "."), "info")
+        stream = self._client.stream_approval(
+            self.agent.id, tool_call_id, approve, reason or None, self.conversation_id
+        )
         self._run_stream(stream, "")
         return True
 

@@ -21,8 +21,10 @@ class Composer(QPlainTextEdit):
         super().__init__(parent)
         self.setPlaceholderText("Message the agent — Enter to send, Shift+Enter for a new line")
         self.setAccessibleName("Message")
-        self.setAccessibleDescription("Type a message; Enter sends it, Shift+Enter adds a line, "
-                                      "Up in an empty box brings back the last message")
+        self.setAccessibleDescription(
+            "Type a message; Enter sends it, Shift+Enter adds a line, "
+            "Up in an empty box brings back the last message"
+        )
         self.setTabChangesFocus(True)
         #: Pasted/dropped images go elsewhere (the attachment strip): `mime_handler(mime)` returns
         #: True when it took the data; `mime_probe(mime)` says whether it would.

@@ -46,9 +46,16 @@ def _probe(client: LettaClient) -> str:
 
 
 class ConnectDialog(QDialog):
-    def __init__(self, workers: Workers, client_factory: ClientFactory, *, base_url: str | None,
-                 api_key: str | None = None, message: str | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        workers: Workers,
+        client_factory: ClientFactory,
+        *,
+        base_url: str | None,
+        api_key: str | None = None,
+        message: str | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._workers = workers
         self._factory = client_factory
@@ -69,15 +76,18 @@ class ConnectDialog(QDialog):
         self.url_edit.setAccessibleName("Server URL")
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("API key (a self-hosted server without a password "
-                                         "accepts any)")
+        self.key_edit.setPlaceholderText(
+            "API key (a self-hosted server without a password accepts any)"
+        )
         self.key_edit.setAccessibleName("API key")
         show_key = QPushButton("Show")
         show_key.setCheckable(True)
         show_key.setAccessibleName("Show API key")
         show_key.toggled.connect(
             lambda on: self.key_edit.setEchoMode(
-                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(show_key)
@@ -99,8 +109,9 @@ class ConnectDialog(QDialog):
         form.addRow("Server URL", self.url_edit)
         form.addRow("API key", key_row)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -151,8 +162,10 @@ class ConnectDialog(QDialog):
         self._ok.setEnabled(not cloud_needs_key)
         self.test_button.setEnabled(not cloud_needs_key)
         if sends_key_in_clear(self.base_url()) and self.api_key():
-            self.warning_label.setText("This server uses plain http:// over the network: the key "
-                                       "would travel unencrypted. Use https:// if you can.")
+            self.warning_label.setText(
+                "This server uses plain http:// over the network: the key "
+                "would travel unencrypted. Use https:// if you can."
+            )
             self.warning_label.show()
         else:
             self.warning_label.hide()
@@ -164,8 +177,13 @@ class ConnectDialog(QDialog):
         self.result_label.setText("Testing…")
         client = self._factory(self.base_url(), self.api_key())
         self._test_task = self._workers.submit(
-            _probe, client, on_result=self._on_test_ok, on_error=self._on_test_failed,
-            on_finished=lambda: self.test_button.setEnabled(True), owner=self)
+            _probe,
+            client,
+            on_result=self._on_test_ok,
+            on_error=self._on_test_failed,
+            on_finished=lambda: self.test_button.setEnabled(True),
+            owner=self,
+        )
 
     def _on_test_ok(self, text: str) -> None:
         self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'ok').name()};")

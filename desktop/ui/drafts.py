@@ -30,8 +30,10 @@ from .composer import Composer
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 500
-RESTORED_NOTE = ("Not confirmed by the server before the app closed. Retry checks the server "
-                 "first, so it is never sent twice.")
+RESTORED_NOTE = (
+    "Not confirmed by the server before the app closed. Retry checks the server "
+    "first, so it is never sent twice."
+)
 
 
 def data_dir() -> Path:
@@ -59,8 +61,12 @@ def _thumbnail(data: bytes) -> QImage | None:
     image = QImage.fromData(QByteArray(data))
     if image.isNull():
         return None
-    return image.scaled(THUMBNAIL_EDGE, THUMBNAIL_EDGE, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)
+    return image.scaled(
+        THUMBNAIL_EDGE,
+        THUMBNAIL_EDGE,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
 
 
 def load_job(store: DraftStore, agent_id: str) -> _Restored | None:
@@ -81,16 +87,26 @@ def load_job(store: DraftStore, agent_id: str) -> _Restored | None:
                 continue
             if image.data is None:
                 continue
-            content.append({"type": "image", "source": {
-                "type": "base64", "media_type": image.media_type or "image/png",
-                "data": base64.b64encode(image.data).decode("ascii")}})
+            content.append(
+                {
+                    "type": "image",
+                    "source": {
+                        "type": "base64",
+                        "media_type": image.media_type or "image/png",
+                        "data": base64.b64encode(image.data).decode("ascii"),
+                    },
+                }
+            )
             attachments.append(Attachment.from_bytes(image.data, image.name))
             thumb = _thumbnail(image.data)
             if thumb is not None:
                 thumbnails.append(thumb)
         if content:
-            out.unsent.append(PendingSend(message.otid, message.text, content, thumbnails,
-                                          attachments=attachments))
+            out.unsent.append(
+                PendingSend(
+                    message.otid, message.text, content, thumbnails, attachments=attachments
+                )
+            )
     return out
 
 
@@ -98,8 +114,14 @@ class DraftKeeper(QObject):
     saved = Signal(str)  # agent id (tests wait on it)
     restored = Signal(str)  # agent id: its draft is back in the window (or there was none)
 
-    def __init__(self, workers: Workers, store: DraftStore, composer: Composer,
-                 attachments: AttachmentController, parent: QObject | None = None):
+    def __init__(
+        self,
+        workers: Workers,
+        store: DraftStore,
+        composer: Composer,
+        attachments: AttachmentController,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._workers = workers
         self.store = store
@@ -153,10 +175,16 @@ class DraftKeeper(QObject):
         self._saving, self._again = True, False
         self._seq += 1
         agent_id = self._agent_id
-        self._workers.submit(self.store.save, agent_id, self._snapshot(), self._seq,
-                             on_result=lambda _r, a=agent_id: self.saved.emit(a),
-                             on_error=lambda e: log.error("saving the draft failed: %s", e),
-                             on_finished=self._on_saved, owner=self)
+        self._workers.submit(
+            self.store.save,
+            agent_id,
+            self._snapshot(),
+            self._seq,
+            on_result=lambda _r, a=agent_id: self.saved.emit(a),
+            on_error=lambda e: log.error("saving the draft failed: %s", e),
+            on_finished=self._on_saved,
+            owner=self,
+        )
 
     def _on_saved(self) -> None:
         self._saving = False
@@ -190,16 +218,25 @@ class DraftKeeper(QObject):
             parts = [c for c in pending.content if c.get("type") == "image"]
             message_images = []
             for i, part in enumerate(parts):
-                name = pending.attachments[i].name if i < len(pending.attachments) else (
-                    f"image {i + 1}")
+                name = (
+                    pending.attachments[i].name
+                    if i < len(pending.attachments)
+                    else (f"image {i + 1}")
+                )
                 source = part.get("source") or {}
                 if source.get("type") == "url":
                     message_images.append(DraftImage(name, url=str(source.get("url"))))
                 else:
-                    message_images.append(DraftImage(name, b64=str(source.get("data") or ""),
-                                                     media_type=source.get("media_type")))
-            unsent.append(UnsentMessage(pending.otid, pending.text, message_images,
-                                        pending.error_text))
+                    message_images.append(
+                        DraftImage(
+                            name,
+                            b64=str(source.get("data") or ""),
+                            media_type=source.get("media_type"),
+                        )
+                    )
+            unsent.append(
+                UnsentMessage(pending.otid, pending.text, message_images, pending.error_text)
+            )
         return Draft(self._composer.text(), images, unsent)
 
     # -- switching agents and restoring -------------------------------------------------------
@@ -211,9 +248,14 @@ class DraftKeeper(QObject):
         if not self._loading:
             self._timer.stop()
             self._seq += 1
-            self._workers.submit(self.store.save, agent_id, self._snapshot(), self._seq,
-                                 on_error=lambda e: log.error("saving the draft failed: %s", e),
-                                 owner=self)
+            self._workers.submit(
+                self.store.save,
+                agent_id,
+                self._snapshot(),
+                self._seq,
+                on_error=lambda e: log.error("saving the draft failed: %s", e),
+                owner=self,
+            )
         self._agent_id = None
         self._composer.clear()
         self._attachments.clear()
@@ -223,13 +265,18 @@ class DraftKeeper(QObject):
             return  # the same agent again (a model switch, a reload)
         self._agent_id = agent.id
         self._loading = True
-        self._workers.submit(load_job, self.store, agent.id,
-                             on_result=lambda r, a=agent.id: self._restore(a, r),
-                             on_error=lambda e, a=agent.id: self._restore(a, None, e),
-                             owner=self)
+        self._workers.submit(
+            load_job,
+            self.store,
+            agent.id,
+            on_result=lambda r, a=agent.id: self._restore(a, r),
+            on_error=lambda e, a=agent.id: self._restore(a, None, e),
+            owner=self,
+        )
 
-    def _restore(self, agent_id: str, restored: _Restored | None,
-                 error: BaseException | None = None) -> None:
+    def _restore(
+        self, agent_id: str, restored: _Restored | None, error: BaseException | None = None
+    ) -> None:
         if agent_id != self._agent_id:
             return  # the user moved on before the draft was read
         self._loading = False

@@ -30,16 +30,20 @@ def describe(exc: BaseException) -> UserError:
     if isinstance(exc, letta.AuthError):
         return UserError(exc.user_message + " Enter the key again.", Action.REENTER_KEY)
     if isinstance(exc, letta.NotFound):
-        return UserError("This agent no longer exists on the server. Pick another one.",
-                         Action.PICK_AGENT)
+        return UserError(
+            "This agent no longer exists on the server. Pick another one.", Action.PICK_AGENT
+        )
     if isinstance(exc, letta.Conflict):
         if exc.pending_approval:
-            return UserError(exc.user_message + " Approve or deny it above the message box, "
-                             "then retry.", Action.WAIT)
+            return UserError(
+                exc.user_message + " Approve or deny it above the message box, then retry.",
+                Action.WAIT,
+            )
         return UserError(exc.user_message + " Wait for it to finish, then retry.", Action.WAIT)
     if isinstance(exc, letta.StreamCut):
-        return UserError(exc.user_message + " Reload the history to see what the agent kept.",
-                         Action.RELOAD)
+        return UserError(
+            exc.user_message + " Reload the history to see what the agent kept.", Action.RELOAD
+        )
     if isinstance(exc, letta.StreamFailed):
         text = exc.user_message
         return UserError(text, Action.RETRY)
@@ -47,5 +51,7 @@ def describe(exc: BaseException) -> UserError:
         return UserError(exc.user_message, Action.RETRY)
     # Not an expected failure: say so plainly; the details go to the (redacted) log.
     log.error("unexpected error: %s", getattr(exc, "__traceback_text__", repr(exc)))
-    return UserError(f"Something went wrong inside the app ({type(exc).__name__}). "
-                     "Details are in the log.", Action.RETRY)
+    return UserError(
+        f"Something went wrong inside the app ({type(exc).__name__}). Details are in the log.",
+        Action.RETRY,
+    )

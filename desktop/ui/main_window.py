@@ -47,8 +47,10 @@ from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 from .window_extras import WindowExtras
 
 ClientFactory = Callable[[str, str | None], LettaClient]
-IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.heic *.heif *.avif "
-                "*.svg);;All files (*)")
+IMAGE_FILTER = (
+    "Images (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.heic *.heif *.avif "
+    "*.svg);;All files (*)"
+)
 
 
 @dataclass
@@ -59,8 +61,14 @@ class Connection:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, workers: Workers, settings: Settings, secrets: SecretStore,
-                 client_factory: ClientFactory, drafts: DraftStore | None = None):
+    def __init__(
+        self,
+        workers: Workers,
+        settings: Settings,
+        secrets: SecretStore,
+        client_factory: ClientFactory,
+        drafts: DraftStore | None = None,
+    ):
         super().__init__()
         self.workers = workers
         self.settings = settings
@@ -72,8 +80,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setMinimumSize(560, 480)
         self._build()
-        self.drafts = DraftKeeper(workers, drafts or default_store(), self.composer,
-                                  self.attachments, self)
+        self.drafts = DraftKeeper(
+            workers, drafts or default_store(), self.composer, self.attachments, self
+        )
         geometry = settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(900, 760)
@@ -85,8 +94,9 @@ class MainWindow(QMainWindow):
         self.agent_button.setText("Choose an agent…")
         self.agent_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.agent_button.setAccessibleName("Current agent — click to switch")
-        self.agent_button.setStyleSheet("QToolButton { font-size: 15px; font-weight: 600; "
-                                        "padding: 4px 8px; border: none; }")
+        self.agent_button.setStyleSheet(
+            "QToolButton { font-size: 15px; font-weight: 600; padding: 4px 8px; border: none; }"
+        )
         self.agent_button.clicked.connect(self.choose_agent)
         self.model_label = QLabel()
         self.model_label.setAccessibleName("Agent model")
@@ -142,7 +152,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.drop_overlay = DropOverlay(self)
         self.drop_target = DropTarget(
-            self.drop_overlay, lambda mime: self.attachments.handle_mime(mime, drop=True), self)
+            self.drop_overlay, lambda mime: self.attachments.handle_mime(mime, drop=True), self
+        )
         self.drop_target.watch(self, self.composer.viewport())
         self.vision.connect_sources()
         self._build_menus()
@@ -152,8 +163,9 @@ class MainWindow(QMainWindow):
 
     def _build_attachments(self) -> None:
         """The pending strip, its controller, the Attach button, paste routing, the lightbox."""
-        self.attachments = AttachmentController(self.workers, self._image_limits,
-                                                self._model_handle, self)
+        self.attachments = AttachmentController(
+            self.workers, self._image_limits, self._model_handle, self
+        )
         self.attachments.message.connect(lambda text: self.banner.show_message(text, "warning"))
         self.strip = AttachmentStrip(self.attachments)
         self.lightbox = LightboxOpener(self.workers, self)
@@ -209,21 +221,32 @@ class MainWindow(QMainWindow):
         if api_key is not None:
             self.connect_to(url, api_key, remember=False)
             return
-        self.workers.submit(self.secrets.get, url,
-                            on_result=lambda key, u=url: self.connect_to(u, key, remember=False),
-                            on_error=lambda _e, u=url: self.connect_to(u, None, remember=False),
-                            owner=self)
+        self.workers.submit(
+            self.secrets.get,
+            url,
+            on_result=lambda key, u=url: self.connect_to(u, key, remember=False),
+            on_error=lambda _e, u=url: self.connect_to(u, None, remember=False),
+            owner=self,
+        )
 
     def show_connect_dialog(self, message: str | None = None) -> None:
         current = self.connection
-        dialog = ConnectDialog(self.workers, self._client_factory,
-                               base_url=current.base_url if current else self.settings.base_url,
-                               message=message, parent=self)
+        dialog = ConnectDialog(
+            self.workers,
+            self._client_factory,
+            base_url=current.base_url if current else self.settings.base_url,
+            message=message,
+            parent=self,
+        )
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.connect_to(dialog.base_url(), dialog.api_key(), remember=True)
         elif self.connection is None:
-            self.banner.show_message("Not connected to a Letta server.", "info", "Connect…",
-                                     lambda: self.show_connect_dialog())
+            self.banner.show_message(
+                "Not connected to a Letta server.",
+                "info",
+                "Connect…",
+                lambda: self.show_connect_dialog(),
+            )
 
     def connect_to(self, base_url: str, api_key: str | None, *, remember: bool) -> None:
         if self.session is not None:
@@ -248,16 +271,19 @@ class MainWindow(QMainWindow):
         self.drafts.watch(session)
         self.session = session
         self.banner.hide()
-        self.workers.submit(client.check_key,
-                            on_result=lambda _r: self._on_connected(client.base_url, api_key,
-                                                                    remember),
-                            on_error=self._on_connect_failed, owner=self)
+        self.workers.submit(
+            client.check_key,
+            on_result=lambda _r: self._on_connected(client.base_url, api_key, remember),
+            on_error=self._on_connect_failed,
+            owner=self,
+        )
 
     def _on_connected(self, base_url: str, api_key: str | None, remember: bool) -> None:
         self.settings.base_url = base_url
         if remember and api_key:
-            self.workers.submit(self.secrets.set, base_url, api_key,
-                                on_result=self._on_key_stored, owner=self)
+            self.workers.submit(
+                self.secrets.set, base_url, api_key, on_result=self._on_key_stored, owner=self
+            )
         agent = self._wanted_agent or self.settings.last_agent(base_url)
         self._wanted_agent = None
         if agent:
@@ -267,8 +293,9 @@ class MainWindow(QMainWindow):
 
     def _on_key_stored(self, persistent: bool) -> None:
         if not persistent:
-            self.banner.show_message(self.secrets.problem or "The key is kept for this session "
-                                     "only.", "warning")
+            self.banner.show_message(
+                self.secrets.problem or "The key is kept for this session only.", "warning"
+            )
 
     def _on_connect_failed(self, exc: BaseException) -> None:
         error = describe(exc)
@@ -276,8 +303,9 @@ class MainWindow(QMainWindow):
             self.show_connect_dialog(error.text)
         else:
             self.show_error(UserError(error.text, Action.NONE))
-            self.banner.show_message(error.text, "error", "Connection…",
-                                     lambda: self.show_connect_dialog())
+            self.banner.show_message(
+                error.text, "error", "Connection…", lambda: self.show_connect_dialog()
+            )
 
     # -- agents ---------------------------------------------------------------------------
 
@@ -313,8 +341,7 @@ class MainWindow(QMainWindow):
 
     def send(self) -> None:
         if self.session is None or self.session.agent is None:
-            self.banner.show_message("Choose an agent first.", "info", "Choose…",
-                                     self.choose_agent)
+            self.banner.show_message("Choose an agent first.", "info", "Choose…", self.choose_agent)
             return
         if self.session.busy:
             return

@@ -77,8 +77,7 @@ class VisionGuard(QObject):
             signal.connect(self._on_attachments_changed)
         att.removed.connect(self._on_attachments_removed)
         model = self._w.transcript_model
-        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
-                       model.dataChanged):
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.dataChanged):
             signal.connect(self._forget_history_count)
         model.rowsInserted.connect(self.refresh_soon)
         model.rowsRemoved.connect(self.refresh_soon)

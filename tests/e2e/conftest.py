@@ -105,8 +105,9 @@ class E2EStack:
                 self._embedding = local[0] if local else None
         return self._embedding or None
 
-    def create_agent(self, name: str | None = None, model: str = VISION_MODEL,
-                     **fields: Any) -> dict[str, Any]:
+    def create_agent(
+        self, name: str | None = None, model: str = VISION_MODEL, **fields: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"name": name or f"e2e-{uuid.uuid4().hex[:8]}", "model": model}
         if self.embedding_handle:
             body["embedding"] = self.embedding_handle
@@ -130,8 +131,9 @@ def letta_stack():
             pytest.fail(f"LETTA_E2E_REQUIRED=1 but {reason}", pytrace=False)
         pytest.skip(reason)
     try:
-        stack = letta_server.start_stack(timeout=float(os.environ.get("LETTA_START_TIMEOUT",
-                                                                      "120")))
+        stack = letta_server.start_stack(
+            timeout=float(os.environ.get("LETTA_START_TIMEOUT", "120"))
+        )
     except letta_server.StackError as e:
         pytest.fail(f"could not start the Letta test stack: {e}", pytrace=False)
     try:

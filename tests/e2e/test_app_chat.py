@@ -19,8 +19,14 @@ def _rows(window) -> list[tuple[str, str, str | None, str | None]]:
     out = []
     for row in range(model.rowCount()):
         index = model.index(row, 0)
-        out.append((index.data(KindRole), index.data(TextRole) or "", index.data(OtidRole),
-                    index.data(StateRole)))
+        out.append(
+            (
+                index.data(KindRole),
+                index.data(TextRole) or "",
+                index.data(OtidRole),
+                index.data(StateRole),
+            )
+        )
     return out
 
 
@@ -34,8 +40,9 @@ def open_window(qtbot, letta_stack):
         qtbot.addWidget(window)
         window.show()
         window.start(base_url, API_KEY, agent_id)
-        qtbot.waitUntil(lambda: window.session is not None and window.session.agent is not None,
-                        timeout=30000)
+        qtbot.waitUntil(
+            lambda: window.session is not None and window.session.agent is not None, timeout=30000
+        )
         windows.append(window)
         return window
 
@@ -51,8 +58,9 @@ def _send(qtbot, window, text: str) -> None:
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
 
 
-def test_hello_streams_a_reply_and_the_server_stores_the_message_once(qtbot, letta_stack,
-                                                                      open_window):
+def test_hello_streams_a_reply_and_the_server_stores_the_message_once(
+    qtbot, letta_stack, open_window
+):
     agent = letta_stack.create_agent(name="e2e-hello")
     window = open_window(agent["id"])
     assert window.windowTitle().startswith("e2e-hello")
@@ -73,17 +81,18 @@ def test_hello_streams_a_reply_and_the_server_stores_the_message_once(qtbot, let
     # The server has the message exactly once, with the otid the window sent.
     otid = user_rows[-1][2]
     with letta_stack.http() as http:
-        history = http.get(f"/v1/agents/{agent['id']}/messages",
-                           params={"limit": 50, "order": "desc"}).json()
-    stored = [m for m in history if m.get("message_type") == "user_message"
-              and m.get("otid") == otid]
+        history = http.get(
+            f"/v1/agents/{agent['id']}/messages", params={"limit": 50, "order": "desc"}
+        ).json()
+    stored = [
+        m for m in history if m.get("message_type") == "user_message" and m.get("otid") == otid
+    ]
     assert len(stored) == 1
     content = stored[0]["content"]
     text = content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
     assert text == "hello"
     # The fake LLM really received it (the reply was not made up by the client).
-    assert any("hello" in str(body.get("messages", [])[-1]) for body in
-               letta_stack.chat_requests())
+    assert any("hello" in str(body.get("messages", [])[-1]) for body in letta_stack.chat_requests())
 
 
 def test_reopening_the_window_loads_the_history(qtbot, letta_stack, open_window):
@@ -107,8 +116,7 @@ def test_a_reply_can_be_stopped_with_escape(qtbot, letta_stack, open_window):
     agent = letta_stack.create_agent(name="e2e-stop")
     window = open_window(agent["id"])
     _send(qtbot, window, "tell me a long story [[long 400]] [[slow 0.05]]")
-    qtbot.waitUntil(lambda: any(r[0] == "assistant" and r[1] for r in _rows(window)),
-                    timeout=60000)
+    qtbot.waitUntil(lambda: any(r[0] == "assistant" and r[1] for r in _rows(window)), timeout=60000)
     qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=15000)
     reply = [r for r in _rows(window) if r[0] == "assistant"][-1][1]

@@ -30,8 +30,9 @@ def screenshot_png(width: int = 5120, height: int = 2880) -> bytes:
     draw.rectangle((0, 0, width, 120), fill=(32, 36, 48))
     draw.rectangle((0, 120, 900, height), fill=(232, 235, 240))
     for row in range(40):
-        draw.text((960, 200 + row * 60), f"line {row}: the quick brown fox 0123456789",
-                  fill=(20, 20, 20))
+        draw.text(
+            (960, 200 + row * 60), f"line {row}: the quick brown fox 0123456789", fill=(20, 20, 20)
+        )
     draw.rectangle((3000, 600, 4800, 2200), outline=(79, 70, 229), width=12)
     out = io.BytesIO()
     from PIL import PngImagePlugin
@@ -50,8 +51,9 @@ def window(qtbot, letta_stack):
     qtbot.addWidget(win)
     win.show()
     win.start(base_url, API_KEY, agent["id"])
-    qtbot.waitUntil(lambda: win.session is not None and win.session.agent is not None,
-                    timeout=30000)
+    qtbot.waitUntil(
+        lambda: win.session is not None and win.session.agent is not None, timeout=30000
+    )
     win.agent_json = agent
     yield win
     win.close()
@@ -62,26 +64,35 @@ def _last_image_parts(letta_stack) -> list[str]:
     body = letta_stack.chat_requests()[-1]
     last_user = [m for m in body["messages"] if m["role"] == "user"][-1]
     content = last_user["content"]
-    return [p["image_url"]["url"] for p in content if isinstance(p, dict)
-            and p.get("type") == "image_url"]
+    return [
+        p["image_url"]["url"]
+        for p in content
+        if isinstance(p, dict) and p.get("type") == "image_url"
+    ]
 
 
-def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, letta_stack,
-                                                                        window):
+def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, letta_stack, window):
     png = screenshot_png()
     mime = QMimeData()
     mime.setData("image/png", png)
     with StallMeter() as meter:
         window.composer.setFocus()
         window.composer.insertFromMimeData(mime)  # what Ctrl+V does with this clipboard
-        qtbot.waitUntil(lambda: window.attachments.items and
-                        not window.attachments.preparing, timeout=30000)
+        qtbot.waitUntil(
+            lambda: window.attachments.items and not window.attachments.preparing, timeout=30000
+        )
         item = window.attachments.items[0]
         assert item.ready, item.problem
         qtbot.keyClicks(window.composer, "What is on my screen?")
         qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: window.session is not None and not window.session.busy
-                        and not window.attachments.items, timeout=60000)
+        qtbot.waitUntil(
+            lambda: (
+                window.session is not None
+                and not window.session.busy
+                and not window.attachments.items
+            ),
+            timeout=60000,
+        )
     assert meter.max_stall_ms < 250, f"GUI stalled {meter.max_stall_ms:.0f} ms"
 
     urls = _last_image_parts(letta_stack)
@@ -98,32 +109,41 @@ def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, let
     assert b"52.5200" not in received
     # The pixels are the screenshot's, scaled: compare against our own reference downscale.
     reference = Image.open(io.BytesIO(png)).convert("RGB").resize(expected, Image.LANCZOS)
-    diff = sum(abs(a - b) for a, b in zip(got.convert("RGB").tobytes(), reference.tobytes(),
-                                           strict=True)) / (expected[0] * expected[1] * 3)
+    diff = sum(
+        abs(a - b) for a, b in zip(got.convert("RGB").tobytes(), reference.tobytes(), strict=True)
+    ) / (expected[0] * expected[1] * 3)
     assert diff < 3.0, f"mean channel difference {diff:.2f}"
 
     # The transcript shows what the model said it saw, and the server stored the image.
-    replies = [window.transcript_model.index(r, 0).data(TextRole)
-               for r in range(window.transcript_model.rowCount())
-               if window.transcript_model.index(r, 0).data(KindRole) == "assistant"]
+    replies = [
+        window.transcript_model.index(r, 0).data(TextRole)
+        for r in range(window.transcript_model.rowCount())
+        if window.transcript_model.index(r, 0).data(KindRole) == "assistant"
+    ]
     assert f"image 1: image/png {expected[0]}x{expected[1]}" in replies[-1]
     assert hashlib.sha256(received).hexdigest() in replies[-1]
     with letta_stack.http() as http:
-        history = http.get(f"/v1/agents/{window.agent_json['id']}/messages",
-                           params={"limit": 10}).json()
-    stored = [m for m in history if m["message_type"] == "user_message"
-              and isinstance(m["content"], list)]
+        history = http.get(
+            f"/v1/agents/{window.agent_json['id']}/messages", params={"limit": 10}
+        ).json()
+    stored = [
+        m for m in history if m["message_type"] == "user_message" and isinstance(m["content"], list)
+    ]
     parts = [p for p in stored[-1]["content"] if p["type"] == "image"]
     assert parts[0]["source"]["type"] == "letta"
     assert base64.b64decode(parts[0]["source"]["data"]) == received
 
     # Reopening the agent shows the stored image as a thumbnail in the history.
     window.reload_history()
+
     def history_image_rows():
         model = window.transcript_model
-        return [r for r in range(model.rowCount())
-                if model.index(r, 0).data(KindRole) == "user"
-                and model.index(r, 0).data(ImagesRole)]
+        return [
+            r
+            for r in range(model.rowCount())
+            if model.index(r, 0).data(KindRole) == "user" and model.index(r, 0).data(ImagesRole)
+        ]
+
     qtbot.waitUntil(lambda: bool(history_image_rows()), timeout=30000)
 
 
@@ -158,8 +178,9 @@ def test_a_url_image_is_fetched_by_the_server_from_127_0_0_1(qtbot, letta_stack,
         window.attachments.add_url(url)
         qtbot.keyClicks(window.composer, "and this one?")
         qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: not window.session.busy and not window.attachments.items,
-                        timeout=60000)
+        qtbot.waitUntil(
+            lambda: not window.session.busy and not window.attachments.items, timeout=60000
+        )
     finally:
         server.shutdown()
         server.server_close()

@@ -59,9 +59,12 @@ def _table():
 
 
 def _client_factory(url: str, key: str | None) -> LettaClient:
-    return LettaClient(url, key, timeout=httpx.Timeout(15.0, connect=3.0),
-                       stream_timeout=httpx.Timeout(connect=3.0, read=STREAM_READ_TIMEOUT,
-                                                    write=15.0, pool=3.0))
+    return LettaClient(
+        url,
+        key,
+        timeout=httpx.Timeout(15.0, connect=3.0),
+        stream_timeout=httpx.Timeout(connect=3.0, read=STREAM_READ_TIMEOUT, write=15.0, pool=3.0),
+    )
 
 
 @pytest.fixture
@@ -75,8 +78,9 @@ def window(qtbot, proxy, agent):
     win.show()
     with qtbot.waitSignal(win.drafts.restored, timeout=30000):
         win.start(base_url, API_KEY, agent["id"])
-    qtbot.waitUntil(lambda: win.session.agent is not None and win.session._history_task is None,
-                    timeout=30000)
+    qtbot.waitUntil(
+        lambda: win.session.agent is not None and win.session._history_task is None, timeout=30000
+    )
     yield win
     win.close()
     win.workers.shutdown()
@@ -89,10 +93,12 @@ def window(qtbot, proxy, agent):
 
 def stored_count(letta_stack, agent_id: str, otid: str) -> int:
     with letta_stack.http() as http:  # the real server, not the proxy
-        history = http.get(f"/v1/agents/{agent_id}/messages",
-                           params={"limit": 100, "order": "desc"}).json()
-    return sum(1 for m in history if m.get("message_type") == "user_message"
-               and m.get("otid") == otid)
+        history = http.get(
+            f"/v1/agents/{agent_id}/messages", params={"limit": 100, "order": "desc"}
+        ).json()
+    return sum(
+        1 for m in history if m.get("message_type") == "user_message" and m.get("otid") == otid
+    )
 
 
 def rows(window) -> list[dict]:
@@ -100,9 +106,16 @@ def rows(window) -> list[dict]:
     out = []
     for r in range(model.rowCount()):
         i = model.index(r, 0)
-        out.append({"kind": i.data(KindRole), "text": i.data(TextRole) or "",
-                    "otid": i.data(OtidRole), "state": i.data(StateRole),
-                    "error": i.data(ErrorRole), "note": i.data(NoteRole)})
+        out.append(
+            {
+                "kind": i.data(KindRole),
+                "text": i.data(TextRole) or "",
+                "otid": i.data(OtidRole),
+                "state": i.data(StateRole),
+                "error": i.data(ErrorRole),
+                "note": i.data(NoteRole),
+            }
+        )
     return out
 
 
@@ -139,47 +152,103 @@ def noise_png(path, size=(320, 240)) -> None:
 
 
 def record(case: str, seen: str, count: int, stall: float) -> None:
-    RESULTS.append((case, " ".join(seen.split()), "stored 1×" if count == 1 else
-                    ("not stored" if count == 0 else f"stored {count}×"), stall))
+    RESULTS.append(
+        (
+            case,
+            " ".join(seen.split()),
+            "stored 1×" if count == 1 else ("not stored" if count == 0 else f"stored {count}×"),
+            stall,
+        )
+    )
     assert stall < MAX_STALL_MS, f"{case}: GUI stalled {stall:.0f} ms"
 
 
 # -- the server answers with an error: nothing was stored --------------------------------------
 
-_HTML_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
-             b"Gateway</h1></center><hr><center>nginx</center></body></html>")
+_HTML_502 = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+    b"Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
 
 STATUS_CASES = [
     ("401", 401, {}, b'{"detail":"Unauthorized"}', ["did not accept the API key"], "Enter key…"),
     ("403", 403, {}, b'{"detail":"Forbidden"}', ["not allowed"], "Enter key…"),
-    ("404 agent", 404, {}, b'{"detail":"NOT_FOUND: Agent not found"}', ["no longer exists"],
-     "Choose agent…"),
-    ("409 busy", 409, {}, b'{"detail":"CONFLICT: Another run is in progress"}',
-     ["busy", "Wait for it to finish"], "Wait and retry"),
-    ("409 approval", 409, {}, b'{"detail":"PENDING_APPROVAL: Approve or deny the pending tool '
-     b'call"}', ["approve or deny a tool call", "Approve or deny it above the message box"],
-     "Wait and retry"),
-    ("413", 413, {"Content-Type": "text/html"},
-     b"<html><body><h1>413 Request Entity Too Large</h1></body></html>",
-     ["too large", "“holiday ☀ photo.png”"], None),
-    ("422", 422, {}, b'{"detail":[{"loc":["body","messages"],"msg":"Field required",'
-     b'"type":"missing"}]}', ["refused the request: Field required"], None),
-    ("429 quota", 429, {}, b'{"error":"Rate limited","reasons":["exceeded-quota"]}',
-     ["used up its quota"], None),
-    ("402 credits", 402, {}, b'{"error":"Payment required","reasons":["not-enough-credits"]}',
-     ["out of credits"], None),
-    ("500", 500, {}, b'{"detail":"An unknown error occurred"}',
-     ["internal error (HTTP 500)", "An unknown error occurred"], None),
-    ("502 HTML", 502, {"Content-Type": "text/html"}, _HTML_502,
-     ["error page (HTTP 502)"], None),
+    (
+        "404 agent",
+        404,
+        {},
+        b'{"detail":"NOT_FOUND: Agent not found"}',
+        ["no longer exists"],
+        "Choose agent…",
+    ),
+    (
+        "409 busy",
+        409,
+        {},
+        b'{"detail":"CONFLICT: Another run is in progress"}',
+        ["busy", "Wait for it to finish"],
+        "Wait and retry",
+    ),
+    (
+        "409 approval",
+        409,
+        {},
+        b'{"detail":"PENDING_APPROVAL: Approve or deny the pending tool call"}',
+        ["approve or deny a tool call", "Approve or deny it above the message box"],
+        "Wait and retry",
+    ),
+    (
+        "413",
+        413,
+        {"Content-Type": "text/html"},
+        b"<html><body><h1>413 Request Entity Too Large</h1></body></html>",
+        ["too large", "“holiday ☀ photo.png”"],
+        None,
+    ),
+    (
+        "422",
+        422,
+        {},
+        b'{"detail":[{"loc":["body","messages"],"msg":"Field required","type":"missing"}]}',
+        ["refused the request: Field required"],
+        None,
+    ),
+    (
+        "429 quota",
+        429,
+        {},
+        b'{"error":"Rate limited","reasons":["exceeded-quota"]}',
+        ["used up its quota"],
+        None,
+    ),
+    (
+        "402 credits",
+        402,
+        {},
+        b'{"error":"Payment required","reasons":["not-enough-credits"]}',
+        ["out of credits"],
+        None,
+    ),
+    (
+        "500",
+        500,
+        {},
+        b'{"detail":"An unknown error occurred"}',
+        ["internal error (HTTP 500)", "An unknown error occurred"],
+        None,
+    ),
+    ("502 HTML", 502, {"Content-Type": "text/html"}, _HTML_502, ["error page (HTTP 502)"], None),
 ]
 
 
-@pytest.mark.parametrize(("case", "status", "headers", "body", "words", "action"), STATUS_CASES,
-                         ids=[c[0] for c in STATUS_CASES])
-def test_error_answers_say_what_happened_and_store_nothing(qtbot, letta_stack, agent, proxy,
-                                                           window, tmp_path, case, status,
-                                                           headers, body, words, action):
+@pytest.mark.parametrize(
+    ("case", "status", "headers", "body", "words", "action"),
+    STATUS_CASES,
+    ids=[c[0] for c in STATUS_CASES],
+)
+def test_error_answers_say_what_happened_and_store_nothing(
+    qtbot, letta_stack, agent, proxy, window, tmp_path, case, status, headers, body, words, action
+):
     proxy.add(Rule("status", status=status, headers=headers, body=body))
     text = f"fault {case} {uuid.uuid4().hex[:6]}"
     if status == 413:
@@ -188,8 +257,9 @@ def test_error_answers_say_what_happened_and_store_nothing(qtbot, letta_stack, a
         window.add_files([str(image)])
     with StallMeter() as meter:
         send(qtbot, window, text)
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "failed",
-                        timeout=20000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+        )
         qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     seen = banner(window)
     for word in words:
@@ -210,22 +280,28 @@ def test_error_answers_say_what_happened_and_store_nothing(qtbot, letta_stack, a
 # -- 429 / 503 with Retry-After, and a refused connection: retried automatically ---------------
 
 
-@pytest.mark.parametrize(("case", "status", "words"), [
-    ("429 Retry-After", 429, "rate-limiting"),
-    ("503 Retry-After", 503, "temporarily unavailable"),
-])
-def test_retry_after_is_honoured_with_a_countdown_and_sends_once(qtbot, letta_stack, agent, proxy,
-                                                                 window, case, status, words):
-    proxy.add(Rule("status", status=status, headers={"Retry-After": "1"},
-                   body=b'{"detail":"slow down"}'))
+@pytest.mark.parametrize(
+    ("case", "status", "words"),
+    [
+        ("429 Retry-After", 429, "rate-limiting"),
+        ("503 Retry-After", 503, "temporarily unavailable"),
+    ],
+)
+def test_retry_after_is_honoured_with_a_countdown_and_sends_once(
+    qtbot, letta_stack, agent, proxy, window, case, status, words
+):
+    proxy.add(
+        Rule("status", status=status, headers={"Retry-After": "1"}, body=b'{"detail":"slow down"}')
+    )
     text = f"fault {case} {uuid.uuid4().hex[:6]}"
     with StallMeter() as meter:
         send(qtbot, window, text)
         qtbot.waitUntil(lambda: "Retrying in" in banner(window), timeout=20000)
         seen = banner(window)
         assert window.banner.action_button.text() == "Cancel"
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
-                        timeout=30000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+        )
         qtbot.waitUntil(lambda: not window.session.busy, timeout=30000)
     assert words in seen and "attempt 1 of 3" in seen
     assert not banner(window)  # the countdown banner went away
@@ -236,8 +312,9 @@ def test_retry_after_is_honoured_with_a_countdown_and_sends_once(qtbot, letta_st
     record(case, seen, count, meter.max_stall_ms)
 
 
-def test_refused_connection_is_retried_automatically_and_sends_once(qtbot, letta_stack, agent,
-                                                                    proxy, window):
+def test_refused_connection_is_retried_automatically_and_sends_once(
+    qtbot, letta_stack, agent, proxy, window
+):
     text = f"fault refused {uuid.uuid4().hex[:6]}"
     proxy.refuse_connections()
     with StallMeter() as meter:
@@ -245,8 +322,9 @@ def test_refused_connection_is_retried_automatically_and_sends_once(qtbot, letta
         qtbot.waitUntil(lambda: "attempt 2 of 3" in banner(window), timeout=20000)
         seen = banner(window)
         proxy.accept_connections()
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
-                        timeout=30000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+        )
         qtbot.waitUntil(lambda: not window.session.busy, timeout=30000)
     assert "Could not reach the server" in seen and "Retrying in" in seen
     count = stored_count(letta_stack, agent["id"], user_row(window, text)["otid"])
@@ -254,8 +332,9 @@ def test_refused_connection_is_retried_automatically_and_sends_once(qtbot, letta
     record("refused (listening socket closed)", seen, count, meter.max_stall_ms)
 
 
-def test_cancelling_the_countdown_leaves_the_message_failed_and_unsent(qtbot, letta_stack, agent,
-                                                                       proxy, window):
+def test_cancelling_the_countdown_leaves_the_message_failed_and_unsent(
+    qtbot, letta_stack, agent, proxy, window
+):
     text = f"fault cancel {uuid.uuid4().hex[:6]}"
     proxy.refuse_connections()
     with StallMeter() as meter:
@@ -274,12 +353,16 @@ def test_cancelling_the_countdown_leaves_the_message_failed_and_unsent(qtbot, le
 # -- the request may have reached the server: never resent on its own --------------------------
 
 
-@pytest.mark.parametrize(("case", "rule", "with_image"), [
-    ("connection closed after the request head", Rule("close"), False),
-    ("reset during the upload", Rule("reset_upload", upload_bytes=4096), True),
-])
+@pytest.mark.parametrize(
+    ("case", "rule", "with_image"),
+    [
+        ("connection closed after the request head", Rule("close"), False),
+        ("reset during the upload", Rule("reset_upload", upload_bytes=4096), True),
+    ],
+)
 def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
-        qtbot, letta_stack, agent, proxy, window, tmp_path, case, rule, with_image):
+    qtbot, letta_stack, agent, proxy, window, tmp_path, case, rule, with_image
+):
     proxy.add(rule)
     text = f"fault {case} {uuid.uuid4().hex[:6]}"
     if with_image:
@@ -288,8 +371,9 @@ def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
         window.add_files([str(image)])
     with StallMeter() as first:
         send(qtbot, window, text)
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "failed",
-                        timeout=20000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+        )
         seen = banner(window)
         row = user_row(window, text)
         assert not window.session.auto_retry_pending
@@ -301,11 +385,14 @@ def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
     with StallMeter() as second:
         window.transcript.retryRequested.emit(row["otid"])  # the row's Retry
         try:
-            qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
-                            timeout=30000)
+            qtbot.waitUntil(
+                lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+            )
         except Exception:  # pytestqt's TimeoutError: say what the window shows
-            raise AssertionError(f"retry did not go through: row={user_row(window, text)} "
-                                 f"banner={banner(window)!r} seen={proxy.seen[-4:]}") from None
+            raise AssertionError(
+                f"retry did not go through: row={user_row(window, text)} "
+                f"banner={banner(window)!r} seen={proxy.seen[-4:]}"
+            ) from None
         qtbot.waitUntil(lambda: not window.session.busy, timeout=30000)
     assert "broke" in seen
     count = stored_count(letta_stack, agent["id"], row["otid"])
@@ -315,21 +402,24 @@ def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
 
 
 def test_stall_before_headers_times_out_and_retry_finds_the_stored_message(
-        qtbot, letta_stack, agent, proxy, window):
+    qtbot, letta_stack, agent, proxy, window
+):
     proxy.add(Rule("stall_headers", stall=STALL))
     text = f"fault stall-headers {uuid.uuid4().hex[:6]}"
     with StallMeter() as meter:
         send(qtbot, window, text)
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "failed",
-                        timeout=20000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+        )
         seen = banner(window)
         row = user_row(window, text)
         assert not window.session.auto_retry_pending
         # the server finished the run the proxy kept from us (waiting with the event loop on)
         qtbot.waitUntil(lambda: proxy.idle and not window.session.busy, timeout=30000)
         window.transcript.retryRequested.emit(row["otid"])
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
-                        timeout=30000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+        )
     assert "stopped answering" in seen
     notices = [r["text"] for r in rows(window) if r["kind"] == "notice"]
     assert any("already had this message" in n for n in notices)
@@ -341,27 +431,39 @@ def test_stall_before_headers_times_out_and_retry_finds_the_stored_message(
 # -- the reply stream breaks: the message arrived, the reply is what is incomplete ------------
 
 
-@pytest.mark.parametrize(("case", "rule", "words"), [
-    ("stall mid-stream", Rule("stall_stream", events=4, stall=STALL), "connection broke"),
-    ("cut after 4 events", Rule("cut", events=4), "cut off"),
-    ("garbage SSE", Rule("garbage"), "cut off"),
-])
+@pytest.mark.parametrize(
+    ("case", "rule", "words"),
+    [
+        ("stall mid-stream", Rule("stall_stream", events=4, stall=STALL), "connection broke"),
+        ("cut after 4 events", Rule("cut", events=4), "cut off"),
+        ("garbage SSE", Rule("garbage"), "cut off"),
+    ],
+)
 def test_broken_stream_keeps_the_partial_reply_and_offers_reload(
-        qtbot, letta_stack, agent, proxy, window, case, rule, words):
+    qtbot, letta_stack, agent, proxy, window, case, rule, words
+):
     proxy.add(rule)
     text = f"fault {case} {uuid.uuid4().hex[:6]} [[long 40]]"
     with StallMeter() as meter:
         send(qtbot, window, text)
-        qtbot.waitUntil(lambda: not window.session.busy and user_row(window, text) is not None
-                        and user_row(window, text)["state"] != "sending", timeout=30000)
+        qtbot.waitUntil(
+            lambda: (
+                not window.session.busy
+                and user_row(window, text) is not None
+                and user_row(window, text)["state"] != "sending"
+            ),
+            timeout=30000,
+        )
         seen = banner(window)
         assert user_row(window, text)["state"] == "sent"
         assert window.banner.action_button.text() == "Reload history"
         qtbot.waitUntil(lambda: proxy.idle, timeout=30000)
         window.banner.action_button.click()  # Reload history
         qtbot.waitUntil(lambda: window.session._history_task is None, timeout=30000)
-        qtbot.waitUntil(lambda: any(r["kind"] == "assistant" and "w40" in r["text"]
-                                    for r in rows(window)), timeout=30000)
+        qtbot.waitUntil(
+            lambda: any(r["kind"] == "assistant" and "w40" in r["text"] for r in rows(window)),
+            timeout=30000,
+        )
     assert words in seen and "Reload the history" in seen
     otid = user_row(window, text)["otid"]
     count = stored_count(letta_stack, agent["id"], otid)
@@ -370,15 +472,21 @@ def test_broken_stream_keeps_the_partial_reply_and_offers_reload(
 
 
 def test_in_stream_error_event_is_shown_and_the_stored_message_is_confirmed(
-        qtbot, letta_stack, agent, proxy, window):
+    qtbot, letta_stack, agent, proxy, window
+):
     proxy.add(Rule("inject_error", events=3))
     text = f"fault inject-error {uuid.uuid4().hex[:6]}"
     with StallMeter() as meter:
         send(qtbot, window, text)
-        qtbot.waitUntil(lambda: any(r["kind"] == "notice" and "Injected failure" in r["text"]
-                                    for r in rows(window)), timeout=30000)
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "sent",
-                        timeout=30000)
+        qtbot.waitUntil(
+            lambda: any(
+                r["kind"] == "notice" and "Injected failure" in r["text"] for r in rows(window)
+            ),
+            timeout=30000,
+        )
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+        )
     seen = banner(window)
     assert "Injected failure" in seen
     otid = user_row(window, text)["otid"]
@@ -411,8 +519,9 @@ def test_redirect_to_another_origin_is_not_followed(qtbot, letta_stack, agent, p
         text = f"fault redirect {uuid.uuid4().hex[:6]}"
         with StallMeter() as meter:
             send(qtbot, window, text)
-            qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "failed",
-                            timeout=20000)
+            qtbot.waitUntil(
+                lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+            )
         seen = banner(window)
         assert "redirected" in seen and hits == []
         count = stored_count(letta_stack, agent["id"], user_row(window, text)["otid"])
@@ -424,15 +533,23 @@ def test_redirect_to_another_origin_is_not_followed(qtbot, letta_stack, agent, p
         thread.join(5)
 
 
-def test_json_error_body_is_read_even_with_a_wrong_content_type(qtbot, letta_stack, agent, proxy,
-                                                                window):
-    proxy.add(Rule("status", status=400, headers={"Content-Type": "text/plain"},
-                   body=json.dumps({"detail": "INVALID_ARGUMENT: bad image"}).encode()))
+def test_json_error_body_is_read_even_with_a_wrong_content_type(
+    qtbot, letta_stack, agent, proxy, window
+):
+    proxy.add(
+        Rule(
+            "status",
+            status=400,
+            headers={"Content-Type": "text/plain"},
+            body=json.dumps({"detail": "INVALID_ARGUMENT: bad image"}).encode(),
+        )
+    )
     text = f"fault 400 {uuid.uuid4().hex[:6]}"
     with StallMeter() as meter:
         send(qtbot, window, text)
-        qtbot.waitUntil(lambda: (user_row(window, text) or {}).get("state") == "failed",
-                        timeout=20000)
+        qtbot.waitUntil(
+            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+        )
     seen = banner(window)
     assert "INVALID_ARGUMENT: bad image" in seen
     count = stored_count(letta_stack, agent["id"], user_row(window, text)["otid"])

@@ -35,8 +35,9 @@ KEY = f"sk-letta-desktop-{uuid.uuid4().hex}-DISTINCTIVE"
 def secure_stack():
     if not letta_server.is_installed():
         pytest.skip(letta_server.not_installed_reason())
-    stack = letta_server.start_stack(secure=True, password=KEY,
-                                     timeout=float(os.environ.get("LETTA_START_TIMEOUT", "120")))
+    stack = letta_server.start_stack(
+        secure=True, password=KEY, timeout=float(os.environ.get("LETTA_START_TIMEOUT", "120"))
+    )
     try:
         yield stack
     finally:
@@ -45,8 +46,14 @@ def secure_stack():
 
 def _rows(window):
     model = window.transcript_model
-    return [(model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "",
-             model.index(r, 0).data(StateRole)) for r in range(model.rowCount())]
+    return [
+        (
+            model.index(r, 0).data(KindRole),
+            model.index(r, 0).data(TextRole) or "",
+            model.index(r, 0).data(StateRole),
+        )
+        for r in range(model.rowCount())
+    ]
 
 
 def _png() -> bytes:
@@ -69,8 +76,12 @@ def _variants(key: str) -> list[bytes]:
 def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
-    for var, sub in (("HOME", ""), ("XDG_DATA_HOME", ".local/share"),
-                     ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state")):
+    for var, sub in (
+        ("HOME", ""),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("LETTA_DESKTOP_LOG_LEVEL", "DEBUG")  # as much logging as there can be
     config_dir = Path(os.environ["LETTA_DESKTOP_CONFIG_DIR"])
@@ -78,11 +89,16 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
 
     # The wrong key is refused by this server: it really checks the password.
     with httpx.Client(base_url=secure_stack.base_url) as http:
-        assert http.get("/v1/agents/", headers={"Authorization": "Bearer nope"}).status_code \
-            == 401
-        agent = http.post("/v1/agents/", headers={"Authorization": f"Bearer {KEY}"},
-                          json={"name": "secret-session", "model": VISION_MODEL,
-                                "embedding": "openai/text-embedding-3-small"}).json()
+        assert http.get("/v1/agents/", headers={"Authorization": "Bearer nope"}).status_code == 401
+        agent = http.post(
+            "/v1/agents/",
+            headers={"Authorization": f"Bearer {KEY}"},
+            json={
+                "name": "secret-session",
+                "model": VISION_MODEL,
+                "embedding": "openai/text-embedding-3-small",
+            },
+        ).json()
     assert "id" in agent, agent
 
     log_path = diagnostics.setup_file_logging("DEBUG")
@@ -101,9 +117,15 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
         def send(text: str) -> None:
             window.composer.set_text(text)
             qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-            qtbot.waitUntil(lambda: not window.session.busy
-                            and any(k == "user" and t == text and s != "sending"
-                                    for k, t, s in _rows(window)), timeout=60000)
+            qtbot.waitUntil(
+                lambda: (
+                    not window.session.busy
+                    and any(
+                        k == "user" and t == text and s != "sending" for k, t, s in _rows(window)
+                    )
+                ),
+                timeout=60000,
+            )
 
         send("hello from the secret session")  # chat
         window.attachments.add_bytes(_png(), "secret-test.png")  # an image
@@ -142,8 +164,10 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
         hits += [(str(path), v[:12]) for v in _variants(KEY) if v in data]
     assert hits == [], hits
     # the key did travel to the server, where it belongs (the session worked with it)
-    with httpx.Client(base_url=secure_stack.base_url,
-                      headers={"Authorization": f"Bearer {KEY}", **SDK_HEADERS}) as http:
-        history = http.get(f"/v1/agents/{agent['id']}/messages",
-                           params={"limit": 20, "order": "desc"}).json()
+    with httpx.Client(
+        base_url=secure_stack.base_url, headers={"Authorization": f"Bearer {KEY}", **SDK_HEADERS}
+    ) as http:
+        history = http.get(
+            f"/v1/agents/{agent['id']}/messages", params={"limit": 20, "order": "desc"}
+        ).json()
     assert any(m.get("message_type") == "user_message" for m in history)

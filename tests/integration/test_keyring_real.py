@@ -37,10 +37,18 @@ def test_key_round_trips_through_secret_service_and_survives_the_process(store):
     assert "SecretService" in store.backend_name
     assert store.set(url, key) is True
     # A new process (a restart of the app) finds the key in the keyring, not in any file.
-    code = ("from desktop.core.secrets import SecretStore; import sys; "
-            f"sys.stdout.write(SecretStore().get({url!r}) or '')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, timeout=60, check=True)
+    code = (
+        "from desktop.core.secrets import SecretStore; import sys; "
+        f"sys.stdout.write(SecretStore().get({url!r}) or '')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout == key
     store.delete(url)
     assert SecretStore().get(url) is None

@@ -145,8 +145,21 @@ def image_dimensions(data: bytes) -> tuple[int, int] | None:
                     i += 2
                     continue
                 seg_len = struct.unpack(">H", data[i + 2 : i + 4])[0]
-                if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
-                              0xCE, 0xCF):
+                if marker in (
+                    0xC0,
+                    0xC1,
+                    0xC2,
+                    0xC3,
+                    0xC5,
+                    0xC6,
+                    0xC7,
+                    0xC9,
+                    0xCA,
+                    0xCB,
+                    0xCD,
+                    0xCE,
+                    0xCF,
+                ):
                     h, w = struct.unpack(">HH", data[i + 5 : i + 9])
                     return w, h
                 i += 2 + seg_len
@@ -419,8 +432,9 @@ class _Handler(BaseHTTPRequestHandler):
             "ts": time.time(),
             "method": self.command,
             "path": self.path,
-            "headers": {k.lower(): v for k, v in self.headers.items()
-                        if k.lower() != "authorization"},
+            "headers": {
+                k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"
+            },
             "body": body if body is not None else raw.decode("utf-8", "replace"),
         }
         self.server.record(entry)
@@ -436,10 +450,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _error(self, status: int, message: str, typ: str = "invalid_request_error",
-               param: str | None = None, code: str | None = None) -> None:
-        self._send_json(status, {"error": {"message": message, "type": typ, "param": param,
-                                           "code": code}})
+    def _error(
+        self,
+        status: int,
+        message: str,
+        typ: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        self._send_json(
+            status, {"error": {"message": message, "type": typ, "param": param, "code": code}}
+        )
 
     # -- routes ----------------------------------------------------------------------------
 
@@ -448,14 +469,17 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         if path in ("/v1/models", "/models"):
             now = int(time.time())
-            data = [{"id": mid, "object": "model", "created": now, "owned_by": "fake-llm"}
-                    for mid in MODELS]
+            data = [
+                {"id": mid, "object": "model", "created": now, "owned_by": "fake-llm"}
+                for mid in MODELS
+            ]
             self._send_json(200, {"object": "list", "data": data})
         elif path.startswith(("/v1/models/", "/models/")):
             mid = path.rsplit("/", 1)[1]
             if mid in MODELS:
-                self._send_json(200, {"id": mid, "object": "model", "created": 0,
-                                      "owned_by": "fake-llm"})
+                self._send_json(
+                    200, {"id": mid, "object": "model", "created": 0, "owned_by": "fake-llm"}
+                )
             else:
                 self._error(404, f"The model `{mid}` does not exist", code="model_not_found")
         elif path in ("", "/health", "/v1/health"):
@@ -481,8 +505,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _embeddings(self, body: dict[str, Any]) -> None:
         inputs = body.get("input")
-        if isinstance(inputs, str) or (isinstance(inputs, list) and inputs
-                                       and isinstance(inputs[0], int)):
+        if isinstance(inputs, str) or (
+            isinstance(inputs, list) and inputs and isinstance(inputs[0], int)
+        ):
             inputs = [inputs]
         inputs = list(inputs or [])
         dims = int(body.get("dimensions") or DEFAULT_EMBEDDING_DIM)
@@ -497,12 +522,15 @@ class _Handler(BaseHTTPRequestHandler):
             if b64:
                 emb = base64.b64encode(struct.pack(f"<{dims}f", *vec)).decode("ascii")
             data.append({"object": "embedding", "index": i, "embedding": emb})
-        self._send_json(200, {
-            "object": "list",
-            "data": data,
-            "model": body.get("model", "text-embedding-3-small"),
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        })
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", "text-embedding-3-small"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     # -- chat ------------------------------------------------------------------------------
 
@@ -510,8 +538,11 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model") or VISION_MODEL
         messages = body.get("messages") or []
         if model not in MODELS:
-            self._error(404, f"The model `{model}` does not exist or you do not have access to it.",
-                        code="model_not_found")
+            self._error(
+                404,
+                f"The model `{model}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
             return
         if not MODELS[model]:
             pos = first_image_position(messages)
@@ -526,7 +557,8 @@ class _Handler(BaseHTTPRequestHandler):
         status = directives.get("status")
         if status and not directives.get("tool_result"):
             typ = {429: "rate_limit_error", 401: "authentication_error"}.get(
-                status, "server_error" if status >= 500 else "invalid_request_error")
+                status, "server_error" if status >= 500 else "invalid_request_error"
+            )
             self._error(status, f"Scripted error {status} from fake LLM.", typ=typ)
             return
 
@@ -541,30 +573,51 @@ class _Handler(BaseHTTPRequestHandler):
 
         prompt_tokens = max(1, len(json.dumps(messages)) // 4)
         completion_tokens = max(1, len(reply.split()))
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt_tokens + completion_tokens}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         if body.get("stream"):
-            self._stream(cid, created, model, reply, tool_call, directives, usage,
-                         bool((body.get("stream_options") or {}).get("include_usage")))
+            self._stream(
+                cid,
+                created,
+                model,
+                reply,
+                tool_call,
+                directives,
+                usage,
+                bool((body.get("stream_options") or {}).get("include_usage")),
+            )
             return
         message: dict[str, Any] = {"role": "assistant", "content": reply, "refusal": None}
         finish = "stop"
         if tool_call:
             message["content"] = None
-            message["tool_calls"] = [{
-                "id": "call_" + uuid.uuid4().hex[:24],
-                "type": "function",
-                "function": {"name": tool_call[0], "arguments": json.dumps(tool_call[1])},
-            }]
+            message["tool_calls"] = [
+                {
+                    "id": "call_" + uuid.uuid4().hex[:24],
+                    "type": "function",
+                    "function": {"name": tool_call[0], "arguments": json.dumps(tool_call[1])},
+                }
+            ]
             finish = "tool_calls"
-        self._send_json(200, {
-            "id": cid, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": finish}],
-            "usage": usage, "system_fingerprint": "fp_fake",
-        })
+        self._send_json(
+            200,
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+                ],
+                "usage": usage,
+                "system_fingerprint": "fp_fake",
+            },
+        )
 
     @staticmethod
     def _split(text: str, by_word: bool) -> list[str]:
@@ -573,9 +626,17 @@ class _Handler(BaseHTTPRequestHandler):
         size = max(1, min(12, len(text) // 4 or 1))
         return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
-    def _stream(self, cid: str, created: int, model: str, reply: str,
-                tool_call: tuple[str, dict] | None, directives: dict[str, Any],
-                usage: dict[str, int], include_usage: bool) -> None:
+    def _stream(
+        self,
+        cid: str,
+        created: int,
+        model: str,
+        reply: str,
+        tool_call: tuple[str, dict] | None,
+        directives: dict[str, Any],
+        usage: dict[str, int],
+        include_usage: bool,
+    ) -> None:
         self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -585,10 +646,16 @@ class _Handler(BaseHTTPRequestHandler):
         slow = float(directives.get("slow") or 0.0)
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {"id": cid, "object": "chat.completion.chunk", "created": created,
-                    "model": model, "system_fingerprint": "fp_fake",
-                    "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                 "finish_reason": finish}]}
+            return {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_fake",
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+            }
 
         def send(obj: Any) -> None:
             payload = obj if isinstance(obj, str) else json.dumps(obj)
@@ -606,9 +673,22 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 name, args = tool_call
                 call_id = "call_" + uuid.uuid4().hex[:24]
-                send(chunk({"role": "assistant", "content": None, "tool_calls": [{
-                    "index": 0, "id": call_id, "type": "function",
-                    "function": {"name": name, "arguments": ""}}]}))
+                send(
+                    chunk(
+                        {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {
+                                    "index": 0,
+                                    "id": call_id,
+                                    "type": "function",
+                                    "function": {"name": name, "arguments": ""},
+                                }
+                            ],
+                        }
+                    )
+                )
                 arg_text = json.dumps(args)
                 for piece in self._split(arg_text, by_word=False):
                     if slow:
@@ -616,8 +696,16 @@ class _Handler(BaseHTTPRequestHandler):
                     send(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
                 send(chunk({}, "tool_calls"))
             if include_usage:
-                send({"id": cid, "object": "chat.completion.chunk", "created": created,
-                      "model": model, "choices": [], "usage": usage})
+                send(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [],
+                        "usage": usage,
+                    }
+                )
             send("[DONE]")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away (cancel); nothing more to do
@@ -628,13 +716,15 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------------------------
 
 
-def make_server(port: int = 0, record: str | os.PathLike | None = None,
-                host: str = "127.0.0.1") -> FakeLLMServer:
+def make_server(
+    port: int = 0, record: str | os.PathLike | None = None, host: str = "127.0.0.1"
+) -> FakeLLMServer:
     return FakeLLMServer((host, port), record)
 
 
-def start_in_thread(port: int = 0, record: str | os.PathLike | None = None
-                    ) -> tuple[FakeLLMServer, threading.Thread]:
+def start_in_thread(
+    port: int = 0, record: str | os.PathLike | None = None
+) -> tuple[FakeLLMServer, threading.Thread]:
     """Serve in a daemon thread of this process (for quick unit tests); stop with
     ``server.shutdown(); server.server_close()``."""
     server = make_server(port, record)
@@ -643,22 +733,40 @@ def start_in_thread(port: int = 0, record: str | os.PathLike | None = None
     return server, thread
 
 
-def start_subprocess(record: str | os.PathLike, port: int = 0, python: str | None = None,
-                     log: str | os.PathLike | None = None, timeout: float = 15.0
-                     ) -> tuple[subprocess.Popen, str]:
+def start_subprocess(
+    record: str | os.PathLike,
+    port: int = 0,
+    python: str | None = None,
+    log: str | os.PathLike | None = None,
+    timeout: float = 15.0,
+) -> tuple[subprocess.Popen, str]:
     """Start the fake LLM as a child process; returns (process, base URL ending in /v1).
 
     The caller stops it with ``proc.terminate()`` / ``proc.kill()`` (by PID).
     """
     repo_root = Path(__file__).resolve().parents[2]
-    cmd = [python or sys.executable, "-u", "-m", "tests.peers.fake_llm", "--port", str(port),
-           "--record", str(record)]
+    cmd = [
+        python or sys.executable,
+        "-u",
+        "-m",
+        "tests.peers.fake_llm",
+        "--port",
+        str(port),
+        "--record",
+        str(record),
+    ]
     env = dict(os.environ)
     env["PYTHONPATH"] = str(repo_root) + os.pathsep + env.get("PYTHONPATH", "")
     stderr = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     try:
-        proc = subprocess.Popen(cmd, cwd=str(repo_root), env=env, stdout=subprocess.PIPE,
-                                stderr=stderr, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=str(repo_root),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         if log:
             stderr.close()

@@ -72,8 +72,9 @@ class Seen:
 
 
 class _Request:
-    def __init__(self, method: str, target: str, version: str, headers: list[tuple[str, str]],
-                 rest: bytes):
+    def __init__(
+        self, method: str, target: str, version: str, headers: list[tuple[str, str]], rest: bytes
+    ):
         self.method, self.target, self.version = method, target, version
         self.headers, self.rest = headers, rest
 
@@ -110,8 +111,7 @@ class FaultProxy:
 
     def start(self) -> FaultProxy:
         self._listen()
-        thread = threading.Thread(target=self._accept_loop, name="fault-proxy-accept",
-                                  daemon=True)
+        thread = threading.Thread(target=self._accept_loop, name="fault-proxy-accept", daemon=True)
         thread.start()
         self._threads.append(thread)
         return self
@@ -208,8 +208,9 @@ class FaultProxy:
             with self._lock:
                 self._active += 1
                 self._sockets.add(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), name="fault-proxy-conn",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self._serve, args=(conn,), name="fault-proxy-conn", daemon=True
+            )
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
             thread.start()
@@ -282,12 +283,14 @@ class FaultProxy:
             return
         if action == "garbage":
             reader.drain()
-            conn.sendall(b"data: {not json at all\n\n"
-                         b"data: \xff\xfe\x00binary\n\n"
-                         b"event: mystery\ndata: [[[\n\n"
-                         b": a comment line\n\n"
-                         b"data: {\"message_type\": 42}\n\n"
-                         b"garbage without a field name\n\n")
+            conn.sendall(
+                b"data: {not json at all\n\n"
+                b"data: \xff\xfe\x00binary\n\n"
+                b"event: mystery\ndata: [[[\n\n"
+                b": a comment line\n\n"
+                b'data: {"message_type": 42}\n\n'
+                b"garbage without a field name\n\n"
+            )
             return
         sent = 0
         buffer = b""
@@ -298,7 +301,7 @@ class FaultProxy:
                 match = _EVENT_END.search(buffer)
                 if match is None:
                     break
-                event, buffer = buffer[:match.end()], buffer[match.end():]
+                event, buffer = buffer[: match.end()], buffer[match.end() :]
                 conn.sendall(event)
                 sent += 1
             if sent >= rule.events:
@@ -309,11 +312,15 @@ class FaultProxy:
         if action == "stall_stream":
             self._sleep(rule.stall)
         elif action == "inject_error":
-            error = rule.error or {"message_type": "error_message", "error_type": "internal_error",
-                                   "message": "Injected failure from the fault proxy.",
-                                   "detail": "fault_proxy: in-stream error"}
-            conn.sendall(b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n"
-                         b"data: [DONE]\n\n")
+            error = rule.error or {
+                "message_type": "error_message",
+                "error_type": "internal_error",
+                "message": "Injected failure from the fault proxy.",
+                "detail": "fault_proxy: in-stream error",
+            }
+            conn.sendall(
+                b"event: error\ndata: " + json.dumps(error).encode() + b"\n\ndata: [DONE]\n\n"
+            )
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
@@ -373,13 +380,15 @@ def _send_status(conn: socket.socket, rule: Rule) -> None:
     if "content-type" not in {k.lower() for k in rule.headers}:
         headers["Content-Type"] = "application/json"
     headers.update(rule.headers)
-    conn.sendall(_head_bytes(f"HTTP/1.1 {rule.status} {reason}", list(headers.items()))
-                 + rule.body)
+    conn.sendall(_head_bytes(f"HTTP/1.1 {rule.status} {reason}", list(headers.items())) + rule.body)
 
 
 def _forward_request(upstream: socket.socket, request: _Request, body: bytes) -> None:
-    headers = [(k, v) for k, v in request.headers
-               if k.lower() not in _HOP_HEADERS and k.lower() != "content-length"]
+    headers = [
+        (k, v)
+        for k, v in request.headers
+        if k.lower() not in _HOP_HEADERS and k.lower() != "content-length"
+    ]
     headers.append(("Content-Length", str(len(body))))
     upstream.sendall(_head_bytes(f"{request.method} {request.target} HTTP/1.1", headers) + body)
 
@@ -404,8 +413,9 @@ class _ResponseReader:
                 raise OSError("upstream closed before the answer")
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
-        headers = [tuple(x.strip() for x in line.split(":", 1))
-                   for line in lines[1:] if ":" in line]
+        headers = [
+            tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:] if ":" in line
+        ]
         for k, v in headers:
             if k.lower() == "transfer-encoding" and "chunked" in v.lower():
                 self.chunked = True
@@ -428,7 +438,7 @@ class _ResponseReader:
                     if not self._more():
                         yield self.buffer
                         return
-                piece, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+                piece, self.buffer = self.buffer[:size], self.buffer[size + 2 :]
                 yield piece
         remaining = self.length
         while True:

@@ -60,8 +60,10 @@ def is_installed() -> bool:
 
 
 def not_installed_reason() -> str:
-    return (f"the Letta test server is not installed at {cache_root()} "
-            "(run: bash tests/peers/install_server.sh)")
+    return (
+        f"the Letta test server is not installed at {cache_root()} "
+        "(run: bash tests/peers/install_server.sh)"
+    )
 
 
 class StackError(RuntimeError):
@@ -82,8 +84,9 @@ def _tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _stop_process(proc: subprocess.Popen | None, timeout: float = 10.0,
-                  group: bool = False) -> None:
+def _stop_process(
+    proc: subprocess.Popen | None, timeout: float = 10.0, group: bool = False
+) -> None:
     """Terminate, then kill after ``timeout``; ``group`` signals the process group it leads."""
     if proc is None or proc.poll() is not None:
         return
@@ -176,8 +179,13 @@ class LettaStack:
         return [runuser, "-u", "nobody", "--", *cmd]
 
     def _pg_env(self) -> dict[str, str]:
-        return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "LANG": "C",
-                "HOME": str(self.workdir), "TZ": "UTC"}
+        return {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LC_ALL": "C",
+            "LANG": "C",
+            "HOME": str(self.workdir),
+            "TZ": "UTC",
+        }
 
     def stop(self) -> None:
         """Stop everything this stack started; safe to call twice."""
@@ -187,9 +195,14 @@ class LettaStack:
         _stop_process(self._server_proc, timeout=8, group=True)
         if self._pg_started and self._pg_data is not None:
             res = subprocess.run(
-                self._pg_cmd("pg_ctl", "-D", str(self._pg_data), "-m", "fast", "-w", "-t", "30",
-                             "stop"),
-                env=self._pg_env(), capture_output=True, text=True, cwd=str(self.workdir))
+                self._pg_cmd(
+                    "pg_ctl", "-D", str(self._pg_data), "-m", "fast", "-w", "-t", "30", "stop"
+                ),
+                env=self._pg_env(),
+                capture_output=True,
+                text=True,
+                cwd=str(self.workdir),
+            )
             if res.returncode != 0:
                 self._kill_postmaster()
         _stop_process(self._llm_proc, timeout=5)
@@ -213,14 +226,17 @@ def _check(res: subprocess.CompletedProcess, what: str) -> None:
         raise StackError(f"{what} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
 
 
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None, log: Path,
-               what: str) -> None:
+def _wait_http(
+    url: str, timeout: float, proc: subprocess.Popen | None, log: Path, what: str
+) -> None:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise StackError(f"{what} exited with {proc.returncode} before it was ready; "
-                             f"log tail ({log}):\n{_tail(log)}")
+            raise StackError(
+                f"{what} exited with {proc.returncode} before it was ready; "
+                f"log tail ({log}):\n{_tail(log)}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as r:  # loopback only
                 if r.status == 200:
@@ -229,12 +245,18 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None, log: Pat
         except (urllib.error.URLError, OSError) as e:
             last = str(e)
         time.sleep(0.25)
-    raise StackError(f"{what} not ready at {url} after {timeout:.0f} s ({last}); "
-                     f"log tail ({log}):\n{_tail(log)}")
+    raise StackError(
+        f"{what} not ready at {url} after {timeout:.0f} s ({last}); log tail ({log}):\n{_tail(log)}"
+    )
 
 
-def start_stack(*, secure: bool = False, password: str | None = None,
-                timeout: float = 120.0, keep_workdir: bool | None = None) -> LettaStack:
+def start_stack(
+    *,
+    secure: bool = False,
+    password: str | None = None,
+    timeout: float = 120.0,
+    keep_workdir: bool | None = None,
+) -> LettaStack:
     """Start fake LLM, PostgreSQL and the Letta server; returns a ready :class:`LettaStack`.
 
     ``secure=True`` runs the server with ``LETTA_SERVER_SECURE=true`` and ``password`` (default
@@ -247,9 +269,12 @@ def start_stack(*, secure: bool = False, password: str | None = None,
         keep_workdir = os.environ.get("LETTA_KEEP_WORKDIR") == "1"
     workdir = Path(tempfile.mkdtemp(prefix="letta-peers-"))
     os.chmod(workdir, 0o755)  # PostgreSQL (as nobody) must traverse it
-    stack = LettaStack(workdir=workdir, secure=secure,
-                       password=(password or "test-password") if secure else None,
-                       keep_workdir=keep_workdir)
+    stack = LettaStack(
+        workdir=workdir,
+        secure=secure,
+        password=(password or "test-password") if secure else None,
+        keep_workdir=keep_workdir,
+    )
     stack.record_path = workdir / "llm-requests.jsonl"
     stack.server_log = workdir / "letta-server.log"
     stack.llm_log = workdir / "fake-llm.log"
@@ -258,7 +283,8 @@ def start_stack(*, secure: bool = False, password: str | None = None,
     try:
         # 1. fake LLM
         stack._llm_proc, stack.llm_base_url = fake_llm.start_subprocess(
-            stack.record_path, port=0, log=stack.llm_log)
+            stack.record_path, port=0, log=stack.llm_log
+        )
         stack.timings["fake_llm"] = time.monotonic() - t0
 
         # 2. PostgreSQL
@@ -270,9 +296,14 @@ def start_stack(*, secure: bool = False, password: str | None = None,
 
         # 3. schema
         t = time.monotonic()
-        res = subprocess.run([str(server_venv() / "bin" / "alembic"), "upgrade", "head"],
-                             cwd=str(server_sdist()), env=env, capture_output=True, text=True,
-                             timeout=300)
+        res = subprocess.run(
+            [str(server_venv() / "bin" / "alembic"), "upgrade", "head"],
+            cwd=str(server_sdist()),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         _check(res, "alembic upgrade head")
         stack.timings["alembic"] = time.monotonic() - t
 
@@ -282,12 +313,28 @@ def start_stack(*, secure: bool = False, password: str | None = None,
         stack.base_url = f"http://127.0.0.1:{stack.server_port}"
         with open(stack.server_log, "ab") as log:
             stack._server_proc = subprocess.Popen(
-                [str(server_venv() / "bin" / "letta"), "server", "--host", "127.0.0.1",
-                 "--port", str(stack.server_port)],
-                cwd=str(workdir), env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True)
-        _wait_http(f"{stack.base_url}/v1/health/", timeout, stack._server_proc,
-                   stack.server_log, "letta server")
+                [
+                    str(server_venv() / "bin" / "letta"),
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(stack.server_port),
+                ],
+                cwd=str(workdir),
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        _wait_http(
+            f"{stack.base_url}/v1/health/",
+            timeout,
+            stack._server_proc,
+            stack.server_log,
+            "letta server",
+        )
         stack.timings["letta_server"] = time.monotonic() - t
         stack.timings["total"] = time.monotonic() - t0
     except BaseException:
@@ -328,9 +375,23 @@ def _start_postgres(stack: LettaStack) -> None:
     stack._pg_data = data
     env = stack._pg_env()
     res = subprocess.run(
-        stack._pg_cmd("initdb", "-D", str(data), "-U", "letta", "--auth=trust", "-E", "UTF8",
-                      "--locale=C", "-N"),
-        env=env, capture_output=True, text=True, cwd=str(stack.workdir))
+        stack._pg_cmd(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "letta",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "-N",
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(stack.workdir),
+    )
     _check(res, "initdb")
     stack.pg_port = free_port()
     # postgresql.conf belongs to nobody; append as root (we own the tree) or as ourselves.
@@ -344,20 +405,48 @@ def _start_postgres(stack: LettaStack) -> None:
             "max_connections = 200\n"
         )
     res = subprocess.run(
-        stack._pg_cmd("pg_ctl", "-D", str(data), "-l", str(stack.pg_log), "-w", "-t", "60",
-                      "start"),
-        env=env, capture_output=True, text=True, cwd=str(stack.workdir))
+        stack._pg_cmd(
+            "pg_ctl", "-D", str(data), "-l", str(stack.pg_log), "-w", "-t", "60", "start"
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(stack.workdir),
+    )
     stack._pg_started = True  # even on failure: stop() then tries pg_ctl stop / kill
     if res.returncode != 0:
-        raise StackError(f"pg_ctl start failed:\n{res.stdout}\n{res.stderr}\n"
-                         f"{_tail(stack.pg_log)}")
+        raise StackError(f"pg_ctl start failed:\n{res.stdout}\n{res.stderr}\n{_tail(stack.pg_log)}")
     psql = str(stack._pg_bin / "psql")
-    base = [psql, "-h", "127.0.0.1", "-p", str(stack.pg_port), "-U", "letta", "-v",
-            "ON_ERROR_STOP=1", "-q"]
-    _check(subprocess.run([*base, "-d", "postgres", "-c", "CREATE DATABASE letta"], env=env,
-                          capture_output=True, text=True), "CREATE DATABASE letta")
-    _check(subprocess.run([*base, "-d", "letta", "-c", "CREATE EXTENSION IF NOT EXISTS vector"],
-                          env=env, capture_output=True, text=True), "CREATE EXTENSION vector")
+    base = [
+        psql,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(stack.pg_port),
+        "-U",
+        "letta",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-q",
+    ]
+    _check(
+        subprocess.run(
+            [*base, "-d", "postgres", "-c", "CREATE DATABASE letta"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ),
+        "CREATE DATABASE letta",
+    )
+    _check(
+        subprocess.run(
+            [*base, "-d", "letta", "-c", "CREATE EXTENSION IF NOT EXISTS vector"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ),
+        "CREATE EXTENSION vector",
+    )
 
 
 def _group_exists(name: str) -> bool:
@@ -375,16 +464,18 @@ def _server_env(stack: LettaStack) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     keep = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update({
-        "HOME": str(home),
-        "LETTA_PG_URI": f"postgresql://letta@127.0.0.1:{stack.pg_port}/letta",
-        "OPENAI_API_KEY": "sk-fake-test-key",
-        "OPENAI_BASE_URL": stack.llm_base_url,
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-        "PYTHONUNBUFFERED": "1",
-        "NLTK_DATA": str(home / "nltk_data"),
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "LETTA_PG_URI": f"postgresql://letta@127.0.0.1:{stack.pg_port}/letta",
+            "OPENAI_API_KEY": "sk-fake-test-key",
+            "OPENAI_BASE_URL": stack.llm_base_url,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+            "NLTK_DATA": str(home / "nltk_data"),
+        }
+    )
     env["PATH"] = f"{server_venv() / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
     if stack.secure:
         env["LETTA_SERVER_SECURE"] = "true"
@@ -401,10 +492,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stack = start_stack(secure=args.secure, password=args.password)
     try:
-        print(f"letta server: {stack.base_url}\nfake LLM:     {stack.llm_base_url}\n"
-              f"records:      {stack.record_path}\nserver log:   {stack.server_log}\n"
-              f"timings:      {json.dumps({k: round(v, 1) for k, v in stack.timings.items()})}",
-              flush=True)
+        print(
+            f"letta server: {stack.base_url}\nfake LLM:     {stack.llm_base_url}\n"
+            f"records:      {stack.record_path}\nserver log:   {stack.server_log}\n"
+            f"timings:      {json.dumps({k: round(v, 1) for k, v in stack.timings.items()})}",
+            flush=True,
+        )
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     except KeyboardInterrupt:
         pass

@@ -25,21 +25,29 @@ def dashboard_png(width: int = 2880, height: int = 1800, accent=(79, 70, 229)) -
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, 420, height), fill=(30, 33, 45))
     for i in range(8):
-        draw.rounded_rectangle((40, 160 + i * 110, 380, 230 + i * 110), 18,
-                               fill=(52, 56, 72) if i else accent)
+        draw.rounded_rectangle(
+            (40, 160 + i * 110, 380, 230 + i * 110), 18, fill=(52, 56, 72) if i else accent
+        )
     for i in range(3):
         x = 500 + i * 780
-        draw.rounded_rectangle((x, 80, x + 720, 380), 28, fill=(255, 255, 255),
-                               outline=(226, 228, 236), width=4)
+        draw.rounded_rectangle(
+            (x, 80, x + 720, 380), 28, fill=(255, 255, 255), outline=(226, 228, 236), width=4
+        )
         draw.rectangle((x + 50, 150, x + 420, 190), fill=(200, 204, 214))
         draw.rectangle((x + 50, 240, x + 300, 320), fill=accent)
-    draw.rounded_rectangle((500, 460, width - 80, height - 80), 28, fill=(255, 255, 255),
-                           outline=(226, 228, 236), width=4)
+    draw.rounded_rectangle(
+        (500, 460, width - 80, height - 80),
+        28,
+        fill=(255, 255, 255),
+        outline=(226, 228, 236),
+        width=4,
+    )
     for i in range(14):
         h = 200 + (i * 137) % 900
         x = 600 + i * 150
-        draw.rectangle((x, height - 180 - h, x + 90, height - 180), fill=accent if i % 3 else
-                       (14, 165, 233))
+        draw.rectangle(
+            (x, height - 180 - h, x + 90, height - 180), fill=accent if i % 3 else (14, 165, 233)
+        )
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
@@ -81,14 +89,24 @@ def main() -> int:
     try:
         import httpx
 
-        with httpx.Client(base_url=stack.base_url, timeout=120,
-                          headers=dict(stack.auth_headers)) as http:
-            agent = http.post("/v1/agents/", json={"name": "Design reviewer",
-                                                  "model": "openai-proxy/gpt-4o-mini"}).json()
-            http.post(f"/v1/agents/{agent['id']}/messages",
-                      headers={"X-Stainless-Package-Version": "1.0"},
-                      json={"messages": [{"role": "user", "content":
-                                          "Hi! I'll paste screenshots of our dashboard today."}]})
+        with httpx.Client(
+            base_url=stack.base_url, timeout=120, headers=dict(stack.auth_headers)
+        ) as http:
+            agent = http.post(
+                "/v1/agents/", json={"name": "Design reviewer", "model": "openai-proxy/gpt-4o-mini"}
+            ).json()
+            http.post(
+                f"/v1/agents/{agent['id']}/messages",
+                headers={"X-Stainless-Package-Version": "1.0"},
+                json={
+                    "messages": [
+                        {
+                            "role": "user",
+                            "content": "Hi! I'll paste screenshots of our dashboard today.",
+                        }
+                    ]
+                },
+            )
         ns = argparse.Namespace(base_url=stack.base_url, agent=agent["id"], files=[])
         window, base_url, _ = create_window(ns, use_keyring=False)
         window.resize(1080, 860)

@@ -17,8 +17,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.mark.parametrize("flag", ["--version", "--help"])
 def test_version_and_help_work_without_a_display(flag):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
-    out = subprocess.run([sys.executable, "-m", "desktop", flag], capture_output=True, text=True,
-                         cwd=ROOT, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "desktop", flag],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert (__version__ in out.stdout) if flag == "--version" else ("--agent" in out.stdout)
 
@@ -35,15 +41,22 @@ def _start(qtbot, monkeypatch, argv, env):
 
 
 def test_environment_overrides_the_stored_connection(qtbot, monkeypatch):
-    base_url, key = _start(qtbot, monkeypatch, [], {"LETTA_BASE_URL": "http://localhost:8283",
-                                                    "LETTA_API_KEY": "sk-env-123456"})
+    base_url, key = _start(
+        qtbot,
+        monkeypatch,
+        [],
+        {"LETTA_BASE_URL": "http://localhost:8283", "LETTA_API_KEY": "sk-env-123456"},
+    )
     assert (base_url, key) == ("http://localhost:8283", "sk-env-123456")
 
 
 def test_command_line_base_url_wins_over_the_environment(qtbot, monkeypatch):
-    base_url, key = _start(qtbot, monkeypatch, ["--base-url", "https://letta.example.org",
-                                                "--agent", "agent-1"],
-                           {"LETTA_BASE_URL": "http://localhost:8283"})
+    base_url, key = _start(
+        qtbot,
+        monkeypatch,
+        ["--base-url", "https://letta.example.org", "--agent", "agent-1"],
+        {"LETTA_BASE_URL": "http://localhost:8283"},
+    )
     assert base_url == "https://letta.example.org" and key is None
 
 

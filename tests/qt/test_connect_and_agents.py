@@ -111,8 +111,10 @@ def test_window_opens_the_agent_and_chats(qtbot, workers, fake):
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     model = window.transcript_model
-    rows = [(model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole))
-            for r in range(model.rowCount())]
+    rows = [
+        (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole))
+        for r in range(model.rowCount())
+    ]
     assert ("user", "first line\nsecond line") in rows
     assert ("assistant", "Echo: first line\nsecond line") in rows
     sent = fake.posts[-1]["messages"][0]

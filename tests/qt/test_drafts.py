@@ -41,8 +41,9 @@ def png(color=(200, 30, 30)) -> bytes:
 
 
 def open_window(qtbot, workers, fake, agent_id, factory=None):
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False),
-                        factory or fake.factory)
+    window = MainWindow(
+        workers, Settings(), SecretStore(use_keyring=False), factory or fake.factory
+    )
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.drafts.restored, timeout=5000):
@@ -75,8 +76,10 @@ def test_typing_and_images_are_saved_and_restored_per_agent(qtbot, workers, fake
     window.add_files([str(photo)])
     with qtbot.waitSignal(window.drafts.saved, timeout=3000):
         pass  # debounced (~500 ms), written on a worker
-    qtbot.waitUntil(lambda: (d := window.drafts.store.load(alpha["id"])) is not None
-                    and len(d.images) == 2, timeout=3000)
+    qtbot.waitUntil(
+        lambda: (d := window.drafts.store.load(alpha["id"])) is not None and len(d.images) == 2,
+        timeout=3000,
+    )
     photo.unlink()  # the draft has its own copy
     # switching agents keeps Alpha's draft and gives Beta an empty composer
     with qtbot.waitSignal(window.drafts.restored, timeout=5000):
@@ -109,8 +112,9 @@ def test_sending_removes_the_draft_once_the_server_has_the_message(qtbot, worker
 
 
 @pytest.mark.parametrize("server_has_it", [False, True])
-def test_an_unsent_message_survives_a_restart_and_retry_checks_history(qtbot, workers, fake,
-                                                                      server_has_it):
+def test_an_unsent_message_survives_a_restart_and_retry_checks_history(
+    qtbot, workers, fake, server_has_it
+):
     alpha = fake.agents[0]
     window = open_window(qtbot, workers, fake, alpha["id"])
     window.attachments.add_bytes(png(), "chart.png")
@@ -121,14 +125,25 @@ def test_an_unsent_message_survives_a_restart_and_retry_checks_history(qtbot, wo
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     [(_, state, otid, _)] = user_rows(window)
     assert state == "failed"
-    qtbot.waitUntil(lambda: (d := window.drafts.store.load(alpha["id"])) is not None
-                    and [u.otid for u in d.unsent] == [otid], timeout=3000)
+    qtbot.waitUntil(
+        lambda: (
+            (d := window.drafts.store.load(alpha["id"])) is not None
+            and [u.otid for u in d.unsent] == [otid]
+        ),
+        timeout=3000,
+    )
     sent_image = fake.posts[-1]["messages"][0]["content"][1]
     close(qtbot, window)  # the app is gone (a crash would leave the same files)
     if server_has_it:  # it did arrive after all (the answer was what got lost)
-        fake.messages[alpha["id"]].append({"id": "message-x", "message_type": "user_message",
-                                           "otid": otid, "date": "2026-01-01T09:00:00+00:00",
-                                           "content": "important question"})
+        fake.messages[alpha["id"]].append(
+            {
+                "id": "message-x",
+                "message_type": "user_message",
+                "otid": otid,
+                "date": "2026-01-01T09:00:00+00:00",
+                "content": "important question",
+            }
+        )
 
     again = open_window(qtbot, workers, fake, alpha["id"])
     qtbot.waitUntil(lambda: any(r[2] == otid for r in user_rows(again)), timeout=5000)
@@ -136,16 +151,19 @@ def test_an_unsent_message_survives_a_restart_and_retry_checks_history(qtbot, wo
     assert row[0] == "important question" and "Retry checks the server" in row[3]
     posts_before = len(fake.posts)
     again.transcript.retryRequested.emit(otid)
-    qtbot.waitUntil(lambda: not again.session.busy and again.session.pending_messages() == [],
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: not again.session.busy and again.session.pending_messages() == [], timeout=5000
+    )
     stored = [m for m in fake.messages[alpha["id"]] if m.get("otid") == otid]
     assert len(stored) == 1  # never twice
     if server_has_it:
         assert len(fake.posts) == posts_before  # nothing sent again
     else:
         resent = fake.posts[-1]["messages"][0]
-        assert resent["otid"] == otid and resent["content"][0] == {"type": "text",
-                                                                   "text": "important question"}
+        assert resent["otid"] == otid and resent["content"][0] == {
+            "type": "text",
+            "text": "important question",
+        }
         assert resent["content"][1] == sent_image  # the same prepared image, byte for byte
         base64.b64decode(resent["content"][1]["source"]["data"], validate=True)
     qtbot.waitUntil(lambda: again.drafts.store.load(alpha["id"]) is None, timeout=3000)
@@ -183,8 +201,11 @@ class _Refusing:
         import httpx
 
         def handle(request):
-            if request.method == "POST" and request.url.path.endswith("/messages") \
-                    and self.refusals > 0:
+            if (
+                request.method == "POST"
+                and request.url.path.endswith("/messages")
+                and self.refusals > 0
+            ):
                 self.refusals -= 1
                 raise httpx.ConnectError("connection refused", request=request)
             return self.fake.handle(request)
@@ -198,8 +219,9 @@ def test_refused_connection_retries_automatically_with_a_countdown(qtbot, worker
     window = open_window(qtbot, workers, fake, alpha["id"], refusing.factory)
     qtbot.keyClicks(window.composer, "try again for me")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "Retrying in 1 s (attempt 1 of 3)" in window.banner.label.text(),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: "Retrying in 1 s (attempt 1 of 3)" in window.banner.label.text(), timeout=5000
+    )
     assert window.banner.action_button.text() == "Cancel"
     qtbot.waitUntil(lambda: user_rows(window)[0][1] == "sent", timeout=5000)
     assert not window.banner.isVisible()
@@ -216,8 +238,14 @@ def test_automatic_retries_stop_after_three(qtbot, workers, fake, monkeypatch):
     window = open_window(qtbot, workers, fake, alpha["id"], refusing.factory)
     qtbot.keyClicks(window.composer, "server down")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: refusing.refusals == 6 and not window.session.busy
-                    and not window.session.auto_retry_pending, timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            refusing.refusals == 6
+            and not window.session.busy
+            and not window.session.auto_retry_pending
+        ),
+        timeout=10000,
+    )
     assert user_rows(window)[0][1] == "failed"
     assert "Could not reach" in window.banner.label.text()
     assert window.banner.action_button.text() != "Cancel"

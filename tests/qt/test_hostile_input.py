@@ -31,8 +31,9 @@ def drop(window, paths) -> None:
     assert _drag(window, mime)
 
 
-def test_200_files_in_one_drop_all_become_chips_and_the_gui_stays_responsive(qtbot, window,
-                                                                            tmp_path):
+def test_200_files_in_one_drop_all_become_chips_and_the_gui_stays_responsive(
+    qtbot, window, tmp_path
+):
     data = png_bytes(320, 200)
     paths = [write(tmp_path / f"shot {i:03}.png", data) for i in range(200)]
     with StallMeter() as meter:
@@ -128,20 +129,37 @@ def test_history_with_unexpected_shapes_shows_what_it_can(qtbot, window, server)
         {"id": "m1", "message_type": "user_message", "content": "plain", "brand_new_field": {}},
         {"id": "m2", "message_type": "hologram_message", "hologram": [1, 2, 3]},
         {"id": "m3", "message_type": "assistant_message", "content": 42},
-        {"id": "m4", "message_type": "assistant_message",
-         "content": [{"type": "text", "text": "part one"}, {"type": "mystery"}, "stray"]},
+        {
+            "id": "m4",
+            "message_type": "assistant_message",
+            "content": [{"type": "text", "text": "part one"}, {"type": "mystery"}, "stray"],
+        },
         {"id": "m5", "message_type": "tool_call_message", "tool_call": "not an object"},
-        {"id": "m6", "message_type": "user_message",
-         "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                                  "data": "!!! broken base64 !!!"}},
-                     {"type": "image"}, {"type": "image", "source": {"type": "letta"}}]},
+        {
+            "id": "m6",
+            "message_type": "user_message",
+            "content": [
+                {
+                    "type": "image",
+                    "source": {
+                        "type": "base64",
+                        "media_type": "image/png",
+                        "data": "!!! broken base64 !!!",
+                    },
+                },
+                {"type": "image"},
+                {"type": "image", "source": {"type": "letta"}},
+            ],
+        },
         {"id": "m7", "message_type": None, "content": None},
     ]
     messages = [Message.from_json(m) for m in raw]
     window.transcript_model.set_history(messages)
     model = window.transcript_model
-    rows = [(model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
-            for r in range(model.rowCount())]
+    rows = [
+        (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
+        for r in range(model.rowCount())
+    ]
     assert ("user", "plain") in rows
     assert ("unknown", "(hologram_message message)") in rows  # says what it cannot show
     assert any(k == "assistant" and "part one" in t for k, t in rows)
@@ -155,16 +173,18 @@ def test_a_history_page_that_is_not_json_is_explained(qtbot, workers, server, mo
 
     def broken(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path.endswith("/messages"):
-            return httpx.Response(200, headers={"content-type": "application/json"},
-                                  content=b'[{"id": "m1", "message_type": "user_mess')
+            return httpx.Response(
+                200,
+                headers={"content-type": "application/json"},
+                content=b'[{"id": "m1", "message_type": "user_mess',
+            )
         return original(self, request)
 
     monkeypatch.setattr(server.__class__, "__call__", broken)
     win = support.make_window(qtbot, workers, server)
     try:
         qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
-        assert "not JSON" in win.banner.label.text() or "could not read" in \
-            win.banner.label.text()
+        assert "not JSON" in win.banner.label.text() or "could not read" in win.banner.label.text()
         assert "{" not in win.banner.label.text()
     finally:
         win.close()
@@ -172,26 +192,39 @@ def test_a_history_page_that_is_not_json_is_explained(qtbot, workers, server, mo
         win.connection.client.close()
 
 
-def test_a_stream_of_unknown_events_and_fields_still_gives_the_reply(qtbot, window, server,
-                                                                    monkeypatch):
+def test_a_stream_of_unknown_events_and_fields_still_gives_the_reply(
+    qtbot, window, server, monkeypatch
+):
     from .attachments_support import sse
 
-    monkeypatch.setattr(support, "REPLY", sse(
-        {"message_type": "ping"},
-        {"message_type": "telepathy_message", "id": "x", "thought": "?"},
-        {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "Hel",
-         "brand_new": {"nested": [1]}},
-        "{malformed json",
-        {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "lo"},
-        json.dumps([1, 2, 3]),
-        {"message_type": "stop_reason", "stop_reason": "end_turn", "extra": True},
-        "[DONE]",
-    ))
+    monkeypatch.setattr(
+        support,
+        "REPLY",
+        sse(
+            {"message_type": "ping"},
+            {"message_type": "telepathy_message", "id": "x", "thought": "?"},
+            {
+                "message_type": "assistant_message",
+                "id": "r1",
+                "otid": "o1",
+                "content": "Hel",
+                "brand_new": {"nested": [1]},
+            },
+            "{malformed json",
+            {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "lo"},
+            json.dumps([1, 2, 3]),
+            {"message_type": "stop_reason", "stop_reason": "end_turn", "extra": True},
+            "[DONE]",
+        ),
+    )
     window.composer.set_text("hi")
     window.send()
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     model = window.transcript_model
-    texts = [model.index(r, 0).data(TextRole) for r in range(model.rowCount())
-             if model.index(r, 0).data(KindRole) == "assistant"]
+    texts = [
+        model.index(r, 0).data(TextRole)
+        for r in range(model.rowCount())
+        if model.index(r, 0).data(KindRole) == "assistant"
+    ]
     assert texts[-1] == "Hello"
     assert not window.banner.isVisible()

@@ -26,12 +26,23 @@ def test_round_trip_text_images_and_unsent(tmp_path):
     photo.write_bytes(b"\x89PNG file bytes")
     draft = Draft(
         text="half a thought…",
-        images=[DraftImage("pasted.png", data=b"pasted bytes"),
-                DraftImage(photo.name, path=str(photo)),
-                DraftImage("cat.png", url="https://example.org/cat.png")],
-        unsent=[UnsentMessage("otid-1", "did it arrive?",
-                              [DraftImage("a.jpg", b64=base64.b64encode(b"jpeg").decode(),
-                                          media_type="image/jpeg")], "broke")],
+        images=[
+            DraftImage("pasted.png", data=b"pasted bytes"),
+            DraftImage(photo.name, path=str(photo)),
+            DraftImage("cat.png", url="https://example.org/cat.png"),
+        ],
+        unsent=[
+            UnsentMessage(
+                "otid-1",
+                "did it arrive?",
+                [
+                    DraftImage(
+                        "a.jpg", b64=base64.b64encode(b"jpeg").decode(), media_type="image/jpeg"
+                    )
+                ],
+                "broke",
+            )
+        ],
     )
     assert store.save("agent-1", draft)
     loaded = store.load("agent-1")
@@ -144,7 +155,9 @@ def test_kill_9_at_any_moment_leaves_a_whole_draft(tmp_path):
     for round_ in range(6):
         proc = subprocess.Popen(
             [sys.executable, "-c", _WRITER.format(root=str(ROOT), folder=str(folder))],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert proc.stdout.readline().strip() == "ready"
             time.sleep(0.15 + 0.05 * round_)

@@ -402,10 +402,18 @@ def test_list_models_parses_handles():
 
 
 def _m(kind: str, date: str, run: str | None = None, mid: str = "") -> Message:
-    mtype = {"user": "user_message", "assistant": "assistant_message",
-             "system": "system_message"}[kind]
-    return Message.from_json({"id": mid or f"{kind}-{date}-{run}", "message_type": mtype,
-                              "date": date, "run_id": run, "content": kind})
+    mtype = {"user": "user_message", "assistant": "assistant_message", "system": "system_message"}[
+        kind
+    ]
+    return Message.from_json(
+        {
+            "id": mid or f"{kind}-{date}-{run}",
+            "message_type": mtype,
+            "date": date,
+            "run_id": run,
+            "content": kind,
+        }
+    )
 
 
 def test_history_pages_come_out_newest_first_whatever_order_the_server_used():
@@ -417,8 +425,12 @@ def test_history_pages_come_out_newest_first_whatever_order_the_server_used():
     assert newest_first(asc[::-1]) == asc[::-1]
     # The legacy server's one-second dates tie: the run's user message comes first.
     same = "2026-01-01T10:00:00+00:00"
-    chrono = [_m("user", same, "r1"), _m("assistant", same, "r1"), _m("user", same, "r2"),
-              _m("assistant", same, "r2")]
+    chrono = [
+        _m("user", same, "r1"),
+        _m("assistant", same, "r1"),
+        _m("user", same, "r2"),
+        _m("assistant", same, "r2"),
+    ]
     assert [m.id for m in newest_first(chrono)] == [m.id for m in chrono[::-1]]
     assert [m.id for m in newest_first(chrono[::-1])] == [m.id for m in chrono[::-1]]
     # Only the system message tells: it is the oldest.

@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_python_package_under_desktop_is_listed_in_pyproject():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts)
-             for p in (ROOT / "desktop").rglob("__init__.py")}
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "desktop").rglob("__init__.py")
+    }
     missing = found - listed
     assert not missing, f"add these to [tool.setuptools] packages: {sorted(missing)}"
     assert "desktop.resources" in listed

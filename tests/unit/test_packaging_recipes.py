@@ -44,16 +44,28 @@ def test_desktop_entry_mime_types_are_images_the_pipeline_decodes():
     assert len(types) == len(set(types))
     decodable = set(PILLOW_FORMATS) | {"image/svg+xml"}
     assert set(types) <= decodable
-    for wanted in ("image/png", "image/jpeg", "image/webp", "image/gif", "image/heic",
-                   "image/heif", "image/bmp", "image/tiff", "image/svg+xml"):
+    for wanted in (
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/gif",
+        "image/heic",
+        "image/heif",
+        "image/bmp",
+        "image/tiff",
+        "image/svg+xml",
+    ):
         assert wanted in types
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
-                    reason="desktop-file-validate (desktop-file-utils) not installed")
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None,
+    reason="desktop-file-validate (desktop-file-utils) not installed",
+)
 def test_desktop_entry_passes_desktop_file_validate():
-    result = subprocess.run(["desktop-file-validate", str(DESKTOP_ENTRY)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["desktop-file-validate", str(DESKTOP_ENTRY)], capture_output=True, text=True
+    )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
@@ -63,8 +75,16 @@ def test_spec_takes_the_version_from_the_package_and_stays_one_dir():
     assert "COLLECT(" in spec and "exclude_binaries=True" in spec  # one-dir
     assert "console=False" in spec
     assert '(str(ROOT / "resources"), "resources")' in spec  # desktop/paths.py finds it
-    for plugin in ('"qxcb"', '"qwayland"', '"qoffscreen"', '"qsvg"', '"qjpeg"', '"qgif"',
-                   '"qico"', '"qsvgicon"'):
+    for plugin in (
+        '"qxcb"',
+        '"qwayland"',
+        '"qoffscreen"',
+        '"qsvg"',
+        '"qjpeg"',
+        '"qgif"',
+        '"qico"',
+        '"qsvgicon"',
+    ):
         assert plugin in spec
 
 

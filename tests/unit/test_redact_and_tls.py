@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import ssl
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,14 +31,17 @@ def logger():
     log.removeHandler(handler)
 
 
-@pytest.mark.parametrize("line", [
-    f"Authorization: Bearer {KEY}",
-    "authorization: bearer some-other-token-I-never-registered",
-    f"{{'authorization': 'Bearer {KEY}'}}",
-    f"url https://x/?key={KEY}",
-    "sk-abcdefghijklmnopqrstuvwx looks like a key",
-    "a" * 20 + "B" * 25,  # long token-shaped strings
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"Authorization: Bearer {KEY}",
+        "authorization: bearer some-other-token-I-never-registered",
+        f"{{'authorization': 'Bearer {KEY}'}}",
+        f"url https://x/?key={KEY}",
+        "sk-abcdefghijklmnopqrstuvwx looks like a key",
+        "a" * 20 + "B" * 25,  # long token-shaped strings
+    ],
+)
 def test_redact_masks_keys_and_bearer_tokens(line):
     register_secret(KEY)
     out = redact(line)
@@ -92,7 +96,7 @@ def test_custom_ca_bundle_from_the_environment(monkeypatch, tmp_path):
     import certifi
 
     bundle = tmp_path / "company-ca.pem"
-    bundle.write_bytes(open(certifi.where(), "rb").read())
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
     monkeypatch.setenv("LETTA_CA_BUNDLE", str(bundle))
     assert tls_verify() == str(bundle)
     client = LettaClient("https://letta.test", KEY, verify=tls_verify())

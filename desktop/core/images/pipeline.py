@@ -97,8 +97,9 @@ def _decode_raster(data: bytes, media_type: str, limits: ImageLimits) -> Decoded
     im, original = decode_image(data, media_type, limits.max_input_pixels, draft_size)
     icc = im.info.get("icc_profile")
     orientation = read_orientation(im)
-    return DecodedImage(to_resizable(im), original, media_type, icc, orientation, media_type,
-                        len(data))
+    return DecodedImage(
+        to_resizable(im), original, media_type, icc, orientation, media_type, len(data)
+    )
 
 
 def prepare_decoded(decoded: DecodedImage, limits: ImageLimits | None = None) -> PreparedImage:

@@ -89,8 +89,14 @@ def json_body(body: Any) -> bytes:
             return {k: swap(v) for k, v in value.items()}
         if isinstance(value, list):
             return [swap(v) for v in value]
-        if (isinstance(value, str) and len(value) >= _SPLICE_MIN and value.isascii()
-                and value.isprintable() and '"' not in value and "\\" not in value):
+        if (
+            isinstance(value, str)
+            and len(value) >= _SPLICE_MIN
+            and value.isascii()
+            and value.isprintable()
+            and '"' not in value
+            and "\\" not in value
+        ):
             big.append(value)
             return f"@@splice-{len(big) - 1}-{nonce}@@"
         return value
@@ -103,8 +109,12 @@ def json_body(body: Any) -> bytes:
     for m in _SPLICE.finditer(skeleton):
         if m.group(2) != nonce:
             continue
-        out += [skeleton[pos:m.start()].encode("utf-8"), b'"',
-                big[int(m.group(1))].encode("ascii"), b'"']
+        out += [
+            skeleton[pos : m.start()].encode("utf-8"),
+            b'"',
+            big[int(m.group(1))].encode("ascii"),
+            b'"',
+        ]
         pos = m.end()
     out.append(skeleton[pos:].encode("utf-8"))
     return b"".join(out)
@@ -183,8 +193,11 @@ class MessageStream:
             "POST",
             self._path,
             content=json_body(self._body),
-            headers={"Accept": "text/event-stream", "Content-Type": "application/json",
-                     **_V1_WIRE_HEADERS},
+            headers={
+                "Accept": "text/event-stream",
+                "Content-Type": "application/json",
+                **_V1_WIRE_HEADERS,
+            },
             timeout=self._client.stream_timeout,
         )
         with self._client._translate_errors(sending=True):

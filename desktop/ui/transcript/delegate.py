@@ -334,7 +334,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         if callable(viewport):  # a row taller than the view: draw only its visible part
             top_left = option.rect.topLeft()
             clip = clip.intersected(
-                QRectF(viewport().rect()).translated(-top_left.x(), -top_left.y()))
+                QRectF(viewport().rect()).translated(-top_left.x(), -top_left.y())
+            )
         if option.state & QStyle.StateFlag.State_Selected:
             sel = layout.column.adjusted(-8, 2, 8, -2)
             painter.setPen(Qt.PenStyle.NoPen)

@@ -269,9 +269,12 @@ class TranscriptModel(QAbstractListModel):
         sent (they type fast), and losing their message from view would look like data loss.
         """
         streaming = dict(self._stream)
-        live = [e for e in self._entries
-                if (e.kind == "user" and e.state in ("sending", "failed"))
-                or any(e is s for s in streaming.values())]
+        live = [
+            e
+            for e in self._entries
+            if (e.kind == "user" and e.state in ("sending", "failed"))
+            or any(e is s for s in streaming.values())
+        ]
         self.beginResetModel()
         self._reset_state()
         self._entries = self._new_entries(messages)
