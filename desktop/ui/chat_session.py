@@ -137,6 +137,8 @@ class ChatSession(QObject):
         self._stream: MessageStream | None = None
         self._stream_task: Task | None = None
         self._history_task: Task | None = None
+        self._agent_task: Task | None = None
+        self._generation = 0  # bumped when another agent opens
         self._oldest_id: str | None = None
         self._has_more = False
         self._stop_reason: str | None = None
@@ -167,6 +169,13 @@ class ChatSession(QObject):
         if self.agent is not None and self.agent.id != agent_id:
             self.agentClosing.emit(self.agent.id)  # its unsent messages live on in its draft
         self.stop()
+        # Results still on their way belong to the agent being left: drop them, or a late
+        # history page or stream chunk would land in the new agent's transcript.
+        for task in (self._stream_task, self._history_task, self._agent_task):
+            if task is not None:
+                task.cancel()
+        self._history_task = None
+        self._generation += 1  # callbacks of the agent being left see a stale generation
         self.cancel_auto_retry()
         self._model.clear()
         had_pending = bool(self._pending)
@@ -178,10 +187,12 @@ class ChatSession(QObject):
         self.conversation_id = DEFAULT_CONVERSATION
         self.conversations = []
         self._set_approval(None)
-        self._workers.submit(
+        self._agent_task = self._workers.submit(
             self._client.get_agent,
             agent_id,
-            on_result=self._on_agent,
+            on_result=lambda agent, g=self._generation: (
+                self._on_agent(agent) if g == self._generation else None
+            ),
             on_error=self._on_load_error,
             owner=self,
         )
@@ -193,14 +204,22 @@ class ChatSession(QObject):
         self._workers.submit(
             self._client.list_conversations,
             agent.id,
-            on_result=lambda convs, a=agent.id: self._on_conversations(a, convs),
-            on_error=lambda _exc, a=agent.id: self._on_conversations(a, None),
+            on_result=lambda convs, a=agent.id, g=self._generation: self._on_conversations(
+                a, convs, g
+            ),
+            on_error=lambda _exc, a=agent.id, g=self._generation: self._on_conversations(
+                a, None, g
+            ),
             owner=self,
         )
 
-    def _on_conversations(self, agent_id: str, found: list[Conversation] | None) -> None:
+    def _on_conversations(
+        self, agent_id: str, found: list[Conversation] | None, generation: int | None = None
+    ) -> None:
         if self.agent is None or self.agent.id != agent_id:
             return
+        if generation is not None and generation != self._generation:
+            return  # answered for an agent the user has since left
         # No conversations route (older servers): the agent route is the only history there is.
         self.conversations_supported = found is not None
         self.conversations = list(found or [])
@@ -272,22 +291,31 @@ class ChatSession(QObject):
         assert self.agent is not None
         self._view.set_loading_older(before is not None)
         conv = self.conversation_id
+        gen = self._generation
         self._history_task = self._workers.submit(
             self._client.list_messages,
             self.agent.id,
             limit=HISTORY_PAGE,
             before=before,
             conversation_id=self._history_conversation(),
-            on_result=lambda page, first=before is None, c=conv: self._on_page(page, first, c),
+            on_result=lambda page, first=before is None, c=conv, g=gen: self._on_page(
+                page, first, c, g
+            ),
             on_error=self._on_page_error,
             owner=self,
         )
 
     def _on_page(
-        self, page: list[Message], first: bool, conversation_id: str | None = None
+        self,
+        page: list[Message],
+        first: bool,
+        conversation_id: str | None = None,
+        generation: int | None = None,
     ) -> None:
         if conversation_id is not None and conversation_id != self.conversation_id:
             return  # a page of the conversation the user just left
+        if generation is not None and generation != self._generation:
+            return  # a page of the agent the user just left
         self._history_task = None
         if first and not self.busy:
             self._set_approval(pending_in(page))

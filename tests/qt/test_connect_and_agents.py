@@ -166,3 +166,45 @@ def test_geometry_is_restored_on_the_next_start(qtbot, workers, fake):
     first.close()
     second = _window(qtbot, workers, fake)
     assert (second.width(), second.height()) == (700, 610)
+
+
+def test_switching_agents_quickly_never_mixes_their_histories(qtbot, workers, fake):
+    import time
+
+    slow, quick = fake.agents[0], fake.agents[1]
+    fake.messages[slow["id"]].append(
+        {
+            "id": "message-slow",
+            "message_type": "assistant_message",
+            "content": "from the slow one",
+            "date": "2026-01-01T10:00:00+00:00",
+        }
+    )
+    fake.messages[quick["id"]].append(
+        {
+            "id": "message-quick",
+            "message_type": "assistant_message",
+            "content": "from the quick one",
+            "date": "2026-01-01T10:00:00+00:00",
+        }
+    )
+    handle = fake.handle
+
+    def slow_history(request):
+        if request.url.path.endswith(f"{slow['id']}/messages"):
+            time.sleep(0.4)  # the first agent's page arrives after the user moved on
+        return handle(request)
+
+    fake.handle = slow_history
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", "good-key", slow["id"])
+    qtbot.waitUntil(lambda: window.session.agent is not None, timeout=5000)
+    window.open_agent(quick["id"])
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("Screenshot critic"), timeout=5000)
+    qtbot.wait(700)  # longer than the slow page takes
+    texts = [
+        window.transcript_model.index(r, 0).data(TextRole)
+        for r in range(window.transcript_model.rowCount())
+    ]
+    assert "from the quick one" in texts
+    assert "from the slow one" not in texts
