@@ -16,17 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from desktop.core.images import (
-    ImageLimits,
-    ImageRejected,
-    PreparedImage,
-    decode_for_prepare,
-    make_thumbnail,
-    prepare_decoded,
-    prepare_file,
-    prepare_image,
-    thumbnail_from_decoded,
-)
+# The pipeline (Pillow) is imported where it is used: start-up does not pay for it.
+from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
 
 THUMBNAIL_EDGE = 240
 """Long edge of the early preview (chips paint it at 64–72 px, sharp on 2× screens)."""
@@ -126,6 +117,8 @@ class Attachment:
 
     def prepare(self, limits: ImageLimits) -> PreparedImage:
         """Run the image pipeline on the source; raises ImageRejected with the user message."""
+        from desktop.core.images import prepare_file, prepare_image
+
         if self.kind is Kind.FILE:
             assert self.path is not None
             return prepare_file(self.path, limits)
@@ -146,6 +139,8 @@ class Attachment:
         2-core machine that competes with the preparation, so both would finish late."""
         if self.data is None:
             raise ImageRejected("empty", f"{self.name}: there is no image data.")
+        from desktop.core.images import decode_for_prepare, prepare_decoded, thumbnail_from_decoded
+
         try:
             decoded = decode_for_prepare(self.data, limits)
             yield "preview", thumbnail_from_decoded(decoded, max_edge)
@@ -155,6 +150,8 @@ class Attachment:
 
     def thumbnail_bytes(self, max_edge: int = THUMBNAIL_EDGE) -> bytes:
         """A small PNG/JPEG preview of the source; raises ImageRejected."""
+        from desktop.core.images import make_thumbnail
+
         if self.kind is Kind.FILE:
             assert self.path is not None
             data = read_file(self.path)

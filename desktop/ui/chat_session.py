@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
@@ -22,9 +22,7 @@ from desktop.core.letta import (
     DEFAULT_CONVERSATION,
     Agent,
     Conversation,
-    LettaClient,
     Message,
-    MessageStream,
     StreamChunk,
     StreamStop,
 )
@@ -33,6 +31,9 @@ from desktop.workers import Task, Workers
 from .approvals import Approval, StreamedApproval, pending_in
 from .errors import Action, UserError, describe
 from .transcript import TranscriptModel, TranscriptView
+
+if TYPE_CHECKING:
+    from desktop.core.letta import LettaClient, MessageStream
 
 log = logging.getLogger(__name__)
 

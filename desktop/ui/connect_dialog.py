@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
 from desktop.core.letta import (
     DEFAULT_SELF_HOSTED_URL,
     LETTA_CLOUD_URL,
-    LettaClient,
     normalize_base_url,
     sends_key_in_clear,
 )
@@ -32,7 +32,10 @@ from .accessibility import fill_accessible_names
 from .errors import describe
 from .tones import tone
 
-ClientFactory = Callable[[str, str | None], LettaClient]
+if TYPE_CHECKING:
+    from desktop.core.letta import LettaClient
+
+ClientFactory = Callable[[str, str | None], "LettaClient"]
 
 
 def _probe(client: LettaClient) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop.core.drafts import DraftStore
 from desktop.core.images import ImageLimits
-from desktop.core.letta import Agent, LettaClient
+from desktop.core.letta import Agent
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.workers import Workers
@@ -46,11 +47,14 @@ from .session_extras import SessionExtras
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 from .window_extras import WindowExtras
 
-ClientFactory = Callable[[str, str | None], LettaClient]
+ClientFactory = Callable[[str, str | None], "LettaClient"]
 IMAGE_FILTER = (
     "Images (*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.heic *.heif *.avif "
     "*.svg);;All files (*)"
 )
+
+if TYPE_CHECKING:
+    from desktop.core.letta import LettaClient
 
 
 @dataclass

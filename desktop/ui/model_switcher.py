@@ -7,6 +7,7 @@ worker after the user confirms. `switched(Agent)` carries the agent as the serve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,11 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.capabilities import ModelCapability, capability_for, short_status
-from desktop.core.letta import Agent, LettaClient, ModelInfo
+from desktop.core.letta import Agent, ModelInfo
 from desktop.core.send_guard import vision_mark
 from desktop.workers import Task, Workers
 
 from .errors import describe
+
+if TYPE_CHECKING:
+    from desktop.core.letta import LettaClient
 
 HandleRole = Qt.ItemDataRole.UserRole + 1
 _ORDER = {True: 0, None: 1, False: 2}

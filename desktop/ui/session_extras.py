@@ -19,13 +19,15 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QMenu, QToolButton, QWidget
 
-from desktop.core.letta import DEFAULT_CONVERSATION, Conversation, LettaClient
+from desktop.core.letta import DEFAULT_CONVERSATION, Conversation
 
 from .approvals import ApprovalPanel
 from .profiles import Profiles, ProfilesDialog
 from .transcript.model import format_date
 
 if TYPE_CHECKING:
+    from desktop.core.letta import LettaClient
+
     from .chat_session import ChatSession
     from .main_window import MainWindow
 

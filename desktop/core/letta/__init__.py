@@ -1,16 +1,13 @@
-"""The Letta REST API: client, typed errors, message and stream types."""
+"""The Letta REST API: client, typed errors, message and stream types.
 
-from .client import (
-    DEFAULT_CONVERSATION,
-    DEFAULT_SELF_HOSTED_URL,
-    LETTA_CLOUD_URL,
-    LettaClient,
-    MessageStream,
-    is_loopback_url,
-    new_otid,
-    normalize_base_url,
-    sends_key_in_clear,
-)
+The client (and with it httpx, ~70 ms to import) loads on first use of ``LettaClient`` or
+``MessageStream`` (module ``__getattr__``), so importing the types for the UI stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AuthError,
     BadRequest,
@@ -37,6 +34,29 @@ from .models import (
     StreamStop,
     StreamUsage,
 )
+from .urls import (
+    DEFAULT_CONVERSATION,
+    DEFAULT_SELF_HOSTED_URL,
+    LETTA_CLOUD_URL,
+    is_loopback_url,
+    new_otid,
+    normalize_base_url,
+    sends_key_in_clear,
+)
+
+if TYPE_CHECKING:
+    from .client import LettaClient, MessageStream
+
+_LAZY = {"LettaClient", "MessageStream"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_CONVERSATION",

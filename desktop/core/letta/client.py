@@ -8,7 +8,6 @@ concurrent requests.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import itertools
 import json
 import re
@@ -35,40 +34,19 @@ from .errors import (
 )
 from .models import Agent, Conversation, Message, ModelInfo, StreamEvent, StreamStop
 from .stream import parse_stream
-
-LETTA_CLOUD_URL = "https://api.letta.com"
-DEFAULT_SELF_HOSTED_URL = "http://localhost:8283"
-DEFAULT_CONVERSATION = "default"
+from .urls import (  # noqa: F401 - re-exported
+    DEFAULT_CONVERSATION,
+    DEFAULT_SELF_HOSTED_URL,
+    LETTA_CLOUD_URL,
+    is_loopback_url,
+    new_otid,
+    normalize_base_url,
+    sends_key_in_clear,
+)
 
 # The legacy server only streams `POST /v1/agents/{id}/messages` for clients that declare the v1
 # wire format (which is what this client speaks); the official SDKs declare it with this header.
 _V1_WIRE_HEADERS = {"X-Stainless-Package-Version": "1.0.0"}
-
-
-def normalize_base_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    if url.endswith("/v1"):
-        url = url[:-3]
-    if url and "://" not in url:
-        # A bare local address is a self-hosted server, which speaks plain http (TLS to it
-        # would fail with a confusing "could not reach"); anything else gets https.
-        url = ("http://" if is_loopback_url("http://" + url) else "https://") + url
-    return url
-
-
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def sends_key_in_clear(url: str) -> bool:
-    """True when the key would cross a network unencrypted (http:// to a non-loopback host)."""
-    return urlsplit(url).scheme == "http" and not is_loopback_url(url)
 
 
 _SPLICE_MIN = 32 * 1024
@@ -118,10 +96,6 @@ def json_body(body: Any) -> bytes:
         pos = m.end()
     out.append(skeleton[pos:].encode("utf-8"))
     return b"".join(out)
-
-
-def new_otid() -> str:
-    return str(uuid.uuid4())
 
 
 class MessageStream:
