@@ -32,12 +32,10 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.workers import Workers
 
-from .agent_picker import AgentPicker
 from .attachments import AttachmentController, AttachmentStrip
 from .banner import Banner
 from .chat_session import ChatSession
 from .composer import Composer
-from .connect_dialog import ConnectDialog
 from .drafts import DraftKeeper, default_store
 from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
@@ -234,6 +232,8 @@ class MainWindow(QMainWindow):
         )
 
     def show_connect_dialog(self, message: str | None = None) -> None:
+        from .connect_dialog import ConnectDialog  # imported when first opened: a lean start
+
         current = self.connection
         dialog = ConnectDialog(
             self.workers,
@@ -318,6 +318,8 @@ class MainWindow(QMainWindow):
             self.show_connect_dialog()
             return
         current = self.session.agent.id if self.session and self.session.agent else None
+        from .agent_picker import AgentPicker  # imported when first opened: a lean start
+
         picker = AgentPicker(self.workers, self.connection.client.list_agents, current, self)
         if picker.exec() == QDialog.DialogCode.Accepted and picker.selected_agent is not None:
             self.open_agent(picker.selected_agent.id)

@@ -31,13 +31,13 @@ from desktop.core.send_guard import (
 
 from .capability_badge import CapabilityBadge
 from .errors import UserError
-from .model_switcher import ModelSwitcher
 from .transcript import ImagesRole, KindRole, StateRole
 from .vision_banner import VisionBanner
 
 if TYPE_CHECKING:
     from .chat_session import ChatSession
     from .main_window import MainWindow
+    from .model_switcher import ModelSwitcher
 
 
 class VisionGuard(QObject):
@@ -298,6 +298,8 @@ class VisionGuard(QObject):
         agent, conn = self.agent(), self._w.connection
         if agent is None or conn is None:
             return
+        from .model_switcher import ModelSwitcher  # loads when first opened
+
         dialog = ModelSwitcher(
             self._w.workers, conn.client, agent, self._w.settings.vision_overrides(), self._w
         )

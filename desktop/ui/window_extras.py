@@ -21,16 +21,15 @@ from desktop import APP_NAME, __version__, diagnostics
 
 from .accessibility import fill_accessible_names
 from .capture import ScreenCapture, capture_name
-from .crash_dialog import CrashDialog
 from .notifier import ReplyNotifier
-from .settings_dialog import SettingsDialog
-from .shortcuts_dialog import ShortcutsDialog
 from .theme import apply_theme
 from .transcript import KindRole, TextRole
 
 if TYPE_CHECKING:
     from .chat_session import ChatSession
+    from .crash_dialog import CrashDialog
     from .main_window import MainWindow
+    from .settings_dialog import SettingsDialog
 
 
 def _shortcuts(*keys: QKeySequence.StandardKey | str) -> list[QKeySequence]:
@@ -163,6 +162,8 @@ class WindowExtras(QObject):
             if window.connection
             else "Not connected"
         )
+        from .settings_dialog import SettingsDialog  # dialogs load when first opened
+
         dialog = SettingsDialog(
             window.settings,
             server=server,
@@ -180,6 +181,8 @@ class WindowExtras(QObject):
         self._window.transcript_model.reasoning_expanded = on
 
     def open_shortcuts(self) -> None:
+        from .shortcuts_dialog import ShortcutsDialog
+
         dialog = ShortcutsDialog(self._window)
         fill_accessible_names(dialog)
         dialog.exec()
@@ -236,6 +239,8 @@ class WindowExtras(QObject):
             dialog.add_report(report)
             return
         path = diagnostics.log_file()
+        from .crash_dialog import CrashDialog
+
         dialog = CrashDialog(
             report,
             self._guarded_debug_info,
