@@ -133,13 +133,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     # setups) a new window is not focused, and typing would go nowhere.
     window.raise_()
     window.activateWindow()
+
     # Connect (HTTP client, keyring, history) once the first frame is on screen: the window
     # shows sooner, and none of that work needs to happen before it is visible.
-    _after_first_frame(window, lambda: window.start(base_url, env_key, args.agent))
+    def after_first_frame() -> None:
+        window.start(base_url, env_key, args.agent)
+        # Pillow (the image pipeline) is imported lazily so start-up skips it; load it now on a
+        # worker so the first paste does not pay for it.
+        window.workers.submit(_warm_image_pipeline, owner=window)
+
+    _after_first_frame(window, after_first_frame)
     code = app.exec()
     crash_hook.uninstall()
     window.workers.shutdown()
     return code
+
+
+def _warm_image_pipeline() -> None:
+    import importlib
+
+    for name in ("desktop.core.images.pipeline", "desktop.core.images.thumbnails"):
+        importlib.import_module(name)
 
 
 def _after_first_frame(window, fn) -> None:
