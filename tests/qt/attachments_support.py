@@ -89,15 +89,6 @@ import pytest  # noqa: E402
 
 from desktop.core.secrets import SecretStore  # noqa: E402
 from desktop.settings import Settings  # noqa: E402
-from desktop.workers import Workers  # noqa: E402
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
-    w.wait()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from desktop.ui.attachments import AttachmentController, AttachmentStrip
 from . import attachments_support as support
 from .attachments_support import jpeg_bytes, png_bytes, wait_settled
 
-workers, server, window = support.workers, support.server, support.window  # fixtures
+server, window = support.server, support.window  # fixtures (workers: tests/qt/conftest.py)
 
 
 def png_mime(data: bytes) -> QMimeData:

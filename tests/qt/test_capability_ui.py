@@ -22,7 +22,6 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
-from desktop.workers import Workers
 from tests.qt.attachments_support import png_bytes, sse, wait_settled
 
 VISION = "openai-proxy/gpt-4o-mini"
@@ -135,14 +134,6 @@ class ModelServer:
 
     def factory(self, base_url: str, key: str | None) -> LettaClient:
         return LettaClient(base_url, key, transport=httpx.MockTransport(self))
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
-    w.wait()
 
 
 @pytest.fixture

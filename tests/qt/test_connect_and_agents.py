@@ -13,15 +13,7 @@ from desktop.ui.agent_picker import AgentPicker
 from desktop.ui.connect_dialog import ConnectDialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
-from desktop.workers import Workers
 from tests.fake_letta import FakeLetta
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
 
 
 @pytest.fixture

@@ -10,18 +10,10 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
-from desktop.workers import Workers
 from tests.fake_letta import FakeLetta
 from tests.qt.threads_support import FakeThreads
 
 URL = "https://letta.test"
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
 
 
 @pytest.fixture

@@ -27,17 +27,9 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.shortcuts_dialog import ShortcutsDialog, shortcut_rows, window_actions
 from desktop.ui.theme import apply_theme
-from desktop.workers import Workers
 from tests.fake_letta import FakeLetta
 
 SECRET = "sk-letta-DISTINCTIVE-0123456789abcdef"
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
 
 
 @pytest.fixture

@@ -15,15 +15,7 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import ErrorRole, KindRole, OtidRole, StateRole, TextRole
-from desktop.workers import Workers
 from tests.fake_letta import FakeLetta
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from . import attachments_support as support
 from .attachments_support import png_bytes, wait_settled, write
 from .test_paste_drop import _drag
 
-workers, server, window = support.workers, support.server, support.window  # fixtures
+server, window = support.server, support.window  # fixtures (workers: tests/qt/conftest.py)
 
 
 def drop(window, paths) -> None:

@@ -16,7 +16,7 @@ from desktop.core.letta.models import ImageRef
 from . import attachments_support as support
 from .attachments_support import jpeg_bytes, png_bytes, wait_settled, write
 
-workers, server, window = support.workers, support.server, support.window  # fixtures
+server, window = support.server, support.window  # fixtures (workers: tests/qt/conftest.py)
 
 
 def paste(window, mime: QMimeData) -> None:

@@ -10,17 +10,9 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.profiles import Profile, Profiles, ProfilesDialog
-from desktop.workers import Workers
 from tests.qt.threads_support import FakeThreads
 
 HOME = "http://letta.home.test:8283"
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.shutdown()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from desktop.ui.transcript import (
     TranscriptView,
 )
 from desktop.ui.transcript.richtext import SafeTextDocument
-from desktop.workers import Workers
 
 
 def msg(mid: str, kind: str, text: str, **kw) -> Message:
@@ -45,13 +44,6 @@ def chat(n: int) -> list[Message]:
         out.append(msg(f"u{i}", "user", f"question {i}"))
         out.append(msg(f"a{i}", "assistant", f"answer {i}\n\nwith **some** more words " * 3))
     return out
-
-
-@pytest.fixture
-def workers():
-    w = Workers()
-    yield w
-    w.wait()  # also ends the pool's threads
 
 
 @pytest.fixture
