@@ -145,3 +145,45 @@ def letta_stack():
 @pytest.fixture(scope="session")
 def letta_agent(letta_stack: E2EStack) -> dict[str, Any]:
     return letta_stack.create_agent(name="e2e-shared")
+
+
+APP_KEY = "e2e-any-key"  # the test server runs without a password: any key works
+
+
+@pytest.fixture
+def open_window(qtbot, letta_stack: E2EStack):
+    """Opens the real main window on an agent of the real server, like `letta-desktop --agent`.
+
+    `open_window(agent_id, ready=None)` waits until the agent is loaded (and `ready(window)`,
+    when given); every window is closed and its workers shut down after the test.
+    """
+    import argparse
+
+    from desktop.app import create_window
+
+    windows = []
+
+    def make(agent_id: str, ready=None):
+        args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent_id, files=[])
+        window, base_url, _ = create_window(args, use_keyring=False)
+        qtbot.addWidget(window)
+        window.show()
+        window.start(base_url, APP_KEY, agent_id)
+        qtbot.waitUntil(
+            lambda: (
+                window.session is not None
+                and window.session.agent is not None
+                and (ready is None or ready(window))
+            ),
+            timeout=30000,
+        )
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        switcher = getattr(getattr(window, "vision", None), "switcher", None)
+        if switcher is not None:
+            switcher.reject()
+        window.close()
+        window.workers.shutdown()

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
-import pytest
 from PySide6.QtCore import Qt
 
-from desktop.app import create_window
 from desktop.ui.transcript import KindRole, OtidRole, StateRole, TextRole
 from tests.stall import StallMeter
-
-API_KEY = "e2e-any-key"  # the test server runs without a password: any key works
 
 
 def _rows(window) -> list[tuple[str, str, str | None, str | None]]:
@@ -28,28 +22,6 @@ def _rows(window) -> list[tuple[str, str, str | None, str | None]]:
             )
         )
     return out
-
-
-@pytest.fixture
-def open_window(qtbot, letta_stack):
-    windows = []
-
-    def make(agent_id: str):
-        args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent_id, files=[])
-        window, base_url, _ = create_window(args, use_keyring=False)
-        qtbot.addWidget(window)
-        window.show()
-        window.start(base_url, API_KEY, agent_id)
-        qtbot.waitUntil(
-            lambda: window.session is not None and window.session.agent is not None, timeout=30000
-        )
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        window.workers.shutdown()
 
 
 def _send(qtbot, window, text: str) -> None:

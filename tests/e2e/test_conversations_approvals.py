@@ -20,14 +20,12 @@ What the server did (probed with curl in a loopback-only netns, then pinned here
 
 from __future__ import annotations
 
-import argparse
 import json
 import uuid
 
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.app import create_window
 from desktop.ui.transcript import KindRole, TextRole
 
 API_KEY = "e2e-any-key"
@@ -57,32 +55,9 @@ def said(window) -> list[str]:
     return [t for k, t in rows(window) if k in ("user", "assistant")]
 
 
-@pytest.fixture
-def open_window(qtbot, letta_stack):
-    windows = []
-
-    def make(agent_id: str):
-        args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent_id, files=[])
-        window, base_url, _ = create_window(args, use_keyring=False)
-        qtbot.addWidget(window)
-        window.show()
-        window.start(base_url, API_KEY, agent_id)
-        qtbot.waitUntil(
-            lambda: (
-                window.session is not None
-                and window.session.agent is not None
-                and window.session._history_task is None
-                and window.more.conversations.isVisible()
-            ),
-            timeout=30000,
-        )
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        window.workers.shutdown()
+def _settled(window) -> bool:
+    """History loaded and the conversation picker shown (the server has conversations)."""
+    return window.session._history_task is None and window.more.conversations.isVisible()
 
 
 def send(qtbot, window, text: str) -> None:
@@ -95,7 +70,7 @@ def send(qtbot, window, text: str) -> None:
 
 def test_conversations_new_send_list_and_switch_back(qtbot, letta_stack, open_window):
     agent = letta_stack.create_agent(name="e2e-threads")
-    window = open_window(agent["id"])
+    window = open_window(agent["id"], ready=_settled)
     combo = window.more.conversations.combo
     assert combo.count() == 1 and combo.itemText(0) == "Default conversation"
     send(qtbot, window, "hello default")
@@ -158,7 +133,7 @@ def last_tool_message(letta_stack) -> str:
 
 def test_approve_and_deny_a_gated_tool(qtbot, letta_stack, gated_agent, open_window):
     agent, tool = gated_agent
-    window = open_window(agent["id"])
+    window = open_window(agent["id"], ready=_settled)
     panel = window.more.approval
 
     send(qtbot, window, "water the ferns [[approval]]")
@@ -210,7 +185,7 @@ def test_a_pending_approval_is_found_when_the_window_opens(
     qtbot, letta_stack, gated_agent, open_window
 ):
     agent, _tool = gated_agent
-    conv_window = open_window(agent["id"])
+    conv_window = open_window(agent["id"], ready=_settled)
     conv_window.more.conversations.new_button.click()
     qtbot.waitUntil(lambda: conv_window.session.conversation_id.startswith("conv-"), timeout=30000)
     conv_id = conv_window.session.conversation_id
@@ -218,7 +193,9 @@ def test_a_pending_approval_is_found_when_the_window_opens(
     qtbot.waitUntil(conv_window.more.approval.isVisible, timeout=30000)
     conv_window.close()
 
-    window = open_window(agent["id"])  # remembered: the conversation, with its pending call
+    window = open_window(
+        agent["id"], ready=_settled
+    )  # remembered: the conversation, with its pending call
     assert window.session.conversation_id == conv_id
     qtbot.waitUntil(window.more.approval.isVisible, timeout=30000)
     window.more.approval.approve_button.click()

@@ -2,42 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-import pytest
-
-from desktop.app import create_window
 from tests.e2e.conftest import TEXT_MODEL, VISION_MODEL
 from tests.qt.attachments_support import png_bytes, wait_settled
-
-API_KEY = "e2e-any-key"
-
-
-@pytest.fixture
-def open_window(qtbot, letta_stack):
-    windows = []
-
-    def make(agent_id: str):
-        args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent_id, files=[])
-        window, base_url, _ = create_window(args, use_keyring=False)
-        qtbot.addWidget(window)
-        window.resize(900, 700)
-        window.show()
-        window.start(base_url, API_KEY, agent_id)
-        qtbot.waitUntil(
-            lambda: window.session is not None and window.session.agent is not None,
-            timeout=30000,
-        )
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        if window.vision.switcher is not None:
-            window.vision.switcher.reject()
-        window.close()
-        window.workers.shutdown()
 
 
 def test_text_only_agent_warns_then_switches_and_the_image_reaches_the_llm(
@@ -45,6 +13,7 @@ def test_text_only_agent_warns_then_switches_and_the_image_reaches_the_llm(
 ):
     agent = letta_stack.create_agent(name="e2e-switch", model=TEXT_MODEL)
     window = open_window(agent["id"])
+    window.resize(900, 700)
     assert window.vision.badge.text().startswith("✗")
 
     window.attachments.add_bytes(png_bytes(640, 400), "chart.png")
