@@ -7,8 +7,6 @@ they are (on a worker) instead of re-encoding.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, Signal
@@ -81,12 +79,9 @@ def load_attachment(att: Attachment) -> tuple[QImage, bytes, str | None]:
 
 def load_ref(ref: ImageRef) -> tuple[QImage, bytes, str | None]:
     """Worker: an inline base64 history image, decoded."""
-    text = (ref.data or "").strip()
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
     try:
-        data = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
+        data = ref.inline_bytes()
+    except ValueError:
         raise ImageRejected("bad_base64", "The image data is damaged.") from None
     return decode_full(data), data, ref.media_type or sniff_media_type(data)
 
@@ -298,7 +293,7 @@ class LightboxOpener(QObject):
         """For the transcript's imageActivated: an ImageRef or an already-decoded QImage."""
         if isinstance(image, QImage):
             self._show((image, None, None), "Image", f"{image.width()}×{image.height()}")
-        elif isinstance(image, ImageRef) and image.source_type == "base64" and image.data:
+        elif isinstance(image, ImageRef) and image.source_type == "base64" and image.has_data:
             self._workers.submit(
                 load_ref,
                 image,

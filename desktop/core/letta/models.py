@@ -6,6 +6,8 @@ Parsing is tolerant on purpose: unknown fields are kept in `raw`, unknown messag
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -68,15 +70,96 @@ class ModelInfo:
         )
 
 
-@dataclass(frozen=True)
 class ImageRef:
-    """An image part of a message: inline base64 data or a URL."""
+    """An image part of a message: inline base64 data or a URL.
+
+    Inline data that is canonical base64 is kept as its decoded bytes (`blob`): 3/4 of the memory
+    of the text, which matters for a long history full of screenshots. `data` still gives the
+    base64 text (encoded again on access: do not call it on the GUI thread; use `has_data` to
+    test and `inline_bytes()` on a worker to decode). Immutable, compared by value.
+    """
+
+    __slots__ = ("_blob", "_text", "file_id", "media_type", "source_type", "url")
 
     source_type: str  # "base64", "letta" or "url"
-    media_type: str | None = None
-    data: str | None = None  # base64 text, never decoded on the GUI thread
-    url: str | None = None
-    file_id: str | None = None
+    media_type: str | None
+    url: str | None
+    file_id: str | None
+
+    def __init__(
+        self,
+        source_type: str,
+        media_type: str | None = None,
+        data: str | None = None,
+        url: str | None = None,
+        file_id: str | None = None,
+    ) -> None:
+        blob = _canonical_base64_bytes(data) if data else None
+        for name, value in (
+            ("source_type", source_type),
+            ("media_type", media_type),
+            ("url", url),
+            ("file_id", file_id),
+            ("_text", None if blob is not None else data),
+            ("_blob", blob),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ImageRef is immutable (cannot set {name!r})")
+
+    @property
+    def data(self) -> str | None:
+        """The inline image as base64 text (as the server sent it), or None."""
+        if self._blob is not None:
+            return base64.b64encode(self._blob).decode("ascii")
+        return self._text
+
+    @property
+    def has_data(self) -> bool:
+        """True when the part carries inline data (cheap: nothing is encoded)."""
+        return bool(self._blob) or bool(self._text)
+
+    def inline_bytes(self) -> bytes:
+        """The inline image's bytes; raises ValueError when the base64 is damaged."""
+        if self._blob is not None:
+            return self._blob
+        text = (self._text or "").strip()
+        if text.startswith("data:"):  # tolerate a data: URL where bare base64 was expected
+            text = text.partition(",")[2]
+        try:
+            return base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"not base64: {exc}") from exc
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.source_type, self.media_type, self._blob, self._text, self.url, self.file_id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImageRef):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        size = len(self._blob) if self._blob is not None else len(self._text or "")
+        return (
+            f"ImageRef(source_type={self.source_type!r}, media_type={self.media_type!r}, "
+            f"data=<{size} bytes>, url={self.url!r}, file_id={self.file_id!r})"
+        )
+
+
+def _canonical_base64_bytes(text: str) -> bytes | None:
+    """The bytes of `text` if it is base64 that encodes back to exactly `text`, else None."""
+    if not isinstance(text, str) or not text.isascii():
+        return None
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return blob if base64.b64encode(blob) == text.encode("ascii") else None
 
 
 @dataclass
@@ -110,6 +193,9 @@ class Message:
         )
         if kind in ("user", "assistant", "system"):
             msg.text, msg.images = content_text_and_images(data.get("content"))
+            if any(i.has_data for i in msg.images):
+                # The images hold their (decoded) data; `raw` must not keep the base64 text alive.
+                msg.raw = {k: v for k, v in data.items() if k != "content"}
         elif kind == "reasoning":
             msg.text = str(data.get("reasoning") or data.get("hidden_reasoning") or "")
         elif kind in ("tool_call", "approval"):

@@ -36,14 +36,18 @@ class Thumb:
         return self.image.sizeInBytes() if self.image is not None else 0
 
 
-def decode_thumbnail(data: str, max_edge: int = MAX_EDGE) -> QImage:
-    """Base64 text → QImage scaled to `max_edge`. Runs on a worker; raises ValueError if broken."""
-    if data.startswith("data:"):  # tolerate a data: URL where bare base64 was expected
-        data = data.partition(",")[2]
-    try:
-        raw = base64.b64decode("".join(data.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"not base64: {exc}") from exc
+def decode_thumbnail(data: str | ImageRef, max_edge: int = MAX_EDGE) -> QImage:
+    """Base64 text (or an ImageRef's inline data) → QImage scaled to `max_edge`. Runs on a
+    worker; raises ValueError if broken."""
+    if isinstance(data, ImageRef):
+        raw = data.inline_bytes()
+    else:
+        if data.startswith("data:"):  # tolerate a data: URL where bare base64 was expected
+            data = data.partition(",")[2]
+        try:
+            raw = base64.b64decode("".join(data.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"not base64: {exc}") from exc
     buffer = QBuffer()
     buffer.setData(QByteArray(raw))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -110,16 +114,16 @@ class ThumbnailCache(QObject):
         if thumb is not None:
             self._lru.move_to_end(key)
             return thumb
-        if ref.source_type == "url" or (ref.url and not ref.data):
+        if ref.source_type == "url" or (ref.url and not ref.has_data):
             return url_placeholder(ref.url)
-        if not ref.data:
+        if not ref.has_data:
             return Thumb(None, "Image not available", failed=True)
         if key not in self._pending:
             self._pending.add(key)
             gen = self._generation
             self._workers.submit(
                 decode_thumbnail,
-                ref.data,
+                ref,
                 MAX_EDGE,
                 on_result=partial(self._decoded, key, gen),
                 on_error=partial(self._failed, key, gen),
