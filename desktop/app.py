@@ -11,8 +11,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from desktop import APP_ID, APP_NAME, ORG_NAME, __version__
+
+if TYPE_CHECKING:
+    from desktop.core.letta import LettaClient
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +79,6 @@ def tls_verify() -> bool | str:
 def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     """Build services and the main window (no event loop). Used by main() and by tests."""
     from desktop.core.images import set_svg_rasterizer
-    from desktop.core.letta import LettaClient
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
@@ -86,6 +89,9 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     verify = tls_verify()
 
     def client_factory(base_url: str, api_key: str | None) -> LettaClient:
+        # httpx loads with the first client (after the first frame), not at start-up.
+        from desktop.core.letta import LettaClient
+
         register_secret(api_key)
         return LettaClient(base_url, api_key, verify=verify)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,15 +25,32 @@ LAZY = [
 ]
 
 
-def test_importing_the_app_and_main_window_skips_the_heavy_modules():
+def test_building_the_main_window_skips_the_heavy_modules(tmp_path):
+    """What runs before the first frame (create_window) imports none of LAZY."""
     code = (
         "import json, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
         "import desktop.app\n"
-        "from desktop.ui.main_window import MainWindow\n"
+        "args = desktop.app.build_parser().parse_args([])\n"
+        "window, _, _ = desktop.app.create_window(args, use_keyring=False)\n"
         f"print(json.dumps([m for m in {LAZY!r} if m in sys.modules]))\n"
     )
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=str(ROOT), capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
