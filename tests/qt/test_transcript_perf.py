@@ -7,24 +7,9 @@ the cost linear — one model update per flush, not per token.
 
 from __future__ import annotations
 
-import random
-
+from benchmarks.bench_stream import tokens as _tokens  # the benchmark's reply, same mix
 from desktop.core.letta.models import StreamChunk
 from desktop.ui.transcript import TextRole, TranscriptModel, TranscriptView
-
-
-def _tokens(n: int) -> list[str]:
-    rng = random.Random(7)
-    words = ["the", "agent", "streams", "**bold**", "and", "`code`", "while", "a", "list"]
-    out = []
-    for i in range(n):
-        tok = rng.choice(words) + " "
-        if i % 60 == 59:
-            tok += "\n\n"
-        if i % 900 == 0:
-            tok += "\n\n```python\nx = 1\nprint(x)\n```\n\n- item a\n- item b\n\n"
-        out.append(tok)
-    return out
 
 
 def _shown(qtbot, model: TranscriptModel) -> TranscriptView:
