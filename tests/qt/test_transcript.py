@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QTe
 from desktop.core.letta.models import ImageRef, Message, StreamChunk
 from desktop.ui.transcript import (
     CollapsedRole,
+    EntryRole,
     KindRole,
     StateRole,
     TextRole,
@@ -326,3 +327,71 @@ def test_notice_and_clear(qtbot, transcript):
     view.grab()
     model.clear()
     assert model.rowCount() == 0 and model.message_ids() == []
+
+
+CODE_REPLY = (
+    "Here is the fix:\n\n"
+    "```python\n"
+    "def greet(name):\n"
+    '    return "hello " + name  # say hi\n'
+    "```\n\n"
+    "And in the shell:\n\n"
+    "```sh\n"
+    "echo 42\n"
+    "```\n"
+)
+
+
+def _foreground_at(doc: QTextDocument, word: str) -> QColor:
+    cursor = doc.find(word)
+    assert not cursor.isNull(), word
+    cursor.setPosition(cursor.selectionStart() + 1)  # the format of the character just before
+    return cursor.charFormat().foreground().color()
+
+
+def test_code_block_is_syntax_coloured(qtbot, transcript):
+    from desktop.ui.transcript.highlight import SyntaxColors, tokens
+
+    view, model, _ = transcript
+    model.set_history([msg("a1", "assistant", CODE_REPLY)])
+    settle(qtbot, view)
+    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
+    doc = next(d for d in layout.rich.documents if "def greet" in d.toPlainText())
+    theme_code = view.itemDelegate().theme(_option(view, 0)).code
+    colors = SyntaxColors.for_background(theme_code)
+    assert _foreground_at(doc, "def") == colors.keyword
+    assert _foreground_at(doc, '"hello "') == colors.string
+    assert _foreground_at(doc, "# say hi") == colors.comment
+    plain = _foreground_at(doc, "greet(")
+    assert plain not in (colors.keyword, colors.string)
+    # generic rules: URLs are not comments, numbers and strings are found
+    spans = tokens('fetch("https://x.org") // go\nn = 0x1F', "")
+    kinds = {kind for *_, kind in spans}
+    assert kinds == {"string", "comment", "number"}
+    assert [k for *_, k in tokens('{"a": true, "b": 1.5}', "json")] == [
+        "string",
+        "keyword",
+        "string",
+        "number",
+    ]
+
+
+def test_code_block_copy_button_copies_that_block(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history([msg("u1", "user", "how?"), msg("a1", "assistant", CODE_REPLY)])
+    settle(qtbot, view)
+    QGuiApplication.clipboard().setText("before")
+    layout = view.itemDelegate().row_layout(_option(view, 1), model.index(1, 0))
+    assert [code for _, code in layout.code_buttons] == [
+        'def greet(name):\n    return "hello " + name  # say hi',
+        "echo 42",
+    ]
+    view.grab()  # painting the buttons must not warn
+    for number, expected in ((1, "echo 42"), (0, layout.code_buttons[0][1])):
+        rect = layout.code_buttons[number][0]
+        spot = rect.center().toPoint() + row_rect(view, 1).topLeft()
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+        assert QGuiApplication.clipboard().text() == expected
+        assert view.itemDelegate()._copied == (model.index(1, 0).data(EntryRole).uid, number)
+    view.grab()  # "Copied" painted
+    qtbot.waitUntil(lambda: view.itemDelegate()._copied is None, timeout=3000)

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QAbstractScrollArea, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from . import style as S
+from .highlight import SyntaxColors
 from .model import COLLAPSIBLE, EntryRole, ThumbnailsRole, ToolNameRole
 from .model import Entry as _Entry
 from .richtext import DocStyle, RichText
@@ -46,6 +47,8 @@ class RowLayout:
     # small text lines: (rect, text, tone, alignment flags)
     lines: list[tuple[QRectF, str, str, int]] = field(default_factory=list)
     actions: list[tuple[str, QRectF]] = field(default_factory=list)
+    # copy buttons of code blocks: (button rect, code text)
+    code_buttons: list[tuple[QRectF, str]] = field(default_factory=list)
     column: QRectF = field(default_factory=QRectF)
 
 
@@ -58,7 +61,8 @@ class _RowCache:
 
 @dataclass(frozen=True)
 class Hit:
-    """What is under the mouse: action is toggle/retry/edit/discard/image/link."""
+    """What is under the mouse: action is toggle/retry/edit/discard/image/link/copy_code
+    (payload: (code block number, code text))."""
 
     action: str
     payload: object = None
@@ -95,6 +99,11 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._heights: dict[int, tuple[int, int, float]] = {}
         self._theme: Theme | None = None
         self._theme_key: tuple[int, str] | None = None
+        # (entry uid, code block number) whose button says "Copied" for a moment
+        self._copied: tuple[int, int] | None = None
+
+    def set_copied(self, key: tuple[int, int] | None) -> None:
+        self._copied = key
 
     # -- cache -----------------------------------------------------------------------------------
 
@@ -162,7 +171,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         key = f"{font.key()}|{markdown}"
         if cache.rich is None or cache.style_key != key:
             gap = QFontMetricsF(font).height() * 0.6
-            cache.rich = RichText(DocStyle(font, theme.code, theme.link, markdown), gap)
+            syntax = SyntaxColors.for_background(theme.code) if markdown else None
+            cache.rich = RichText(DocStyle(font, theme.code, theme.link, markdown, syntax), gap)
             cache.style_key = key
         cache.rich.set_text(display_text(e))
         return cache.rich
@@ -266,6 +276,14 @@ class TranscriptDelegate(QStyledItemDelegate):
         layout.rich, layout.text_width = rich, column.width()
         layout.text_pos = QPointF(column.left(), top)
         h = rich.height() if e.text else QFontMetricsF(theme.font).height()
+        if e.kind == "assistant" and e.text:
+            fm = QFontMetricsF(theme.small)
+            bw, bh = math.ceil(fm.horizontalAdvance("Copied")) + 14, math.ceil(fm.height()) + 4
+            for box, code in rich.code_blocks():
+                box = box.translated(layout.text_pos)
+                # the box includes the frame's 4 px top margin
+                button = QRectF(box.right() - bw - 4, box.top() + 7, bw, bh)
+                layout.code_buttons.append((button, code))
         y = top + h
         if e.note:
             y = self._small_lines(layout, y + 6, column, f"⚠ {e.note}", "warning", theme)
@@ -361,6 +379,8 @@ class TranscriptDelegate(QStyledItemDelegate):
                 painter.setFont(theme.font)
                 painter.setPen(theme.muted)
                 painter.drawText(layout.text_pos + QPointF(0, theme_ascent(theme)), "…")
+            if layout.code_buttons:
+                self._paint_code_buttons(painter, entry, layout, theme, clip)
         self._paint_lines(painter, layout, theme)
         painter.restore()
 
@@ -395,6 +415,20 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.setFont(theme.small)
             painter.setPen(theme.accent if name == "retry" else theme.text)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, name.capitalize())
+
+    def _paint_code_buttons(
+        self, painter: QPainter, e: _Entry, layout: RowLayout, theme: Theme, clip: QRectF
+    ) -> None:
+        painter.setFont(theme.small)
+        for i, (rect, _code) in enumerate(layout.code_buttons):
+            if not rect.intersects(clip):
+                continue
+            copied = self._copied == (e.uid, i)
+            painter.setPen(QPen(theme.accent if copied else theme.muted, 1))
+            painter.setBrush(theme.base)
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+            painter.setPen(theme.accent if copied else theme.text)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Copied" if copied else "Copy")
 
     def _paint_thumb(self, painter: QPainter, rect: QRectF, thumb: Thumb | None, theme: Theme):
         path = QPainterPath()
@@ -496,6 +530,9 @@ class TranscriptDelegate(QStyledItemDelegate):
         for i, rect in enumerate(layout.thumbs):
             if rect.contains(p):
                 return Hit("image", i)
+        for i, (rect, code) in enumerate(layout.code_buttons):
+            if rect.contains(p):
+                return Hit("copy_code", (i, code))
         if layout.header is not None and layout.header.contains(p):
             return Hit("toggle")
         if layout.rich is not None and (entry.kind != "user" or layout.bubble is not None):

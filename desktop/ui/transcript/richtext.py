@@ -25,9 +25,14 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextDocumentFragment,
     QTextFormat,
+    QTextFrame,
     QTextFrameFormat,
 )
+
+from . import highlight
+from .highlight import SyntaxColors
 
 #: A line that continues the previous block even after a blank line (list item, indented text).
 _CONTINUATION = re.compile(r"(\s|[-*+]\s|\d{1,9}[.)](\s|$))")
@@ -49,6 +54,8 @@ class SafeTextDocument(QTextDocument):
     def __init__(self) -> None:
         super().__init__()
         self.refused: list[str] = []
+        #: Code blocks in order: the frame that boxes each and its code text (no fences).
+        self.code_blocks: list[tuple[QTextFrame, str]] = []
 
     def loadResource(self, type: int, name: QUrl) -> object:
         self.refused.append(name.toString())
@@ -63,6 +70,8 @@ class DocStyle:
     code_background: QColor
     link: QColor
     markdown: bool = True
+    #: Colours for code blocks; None leaves code plain.
+    syntax: SyntaxColors | None = None
 
 
 def make_document(text: str, style: DocStyle) -> SafeTextDocument:
@@ -79,25 +88,36 @@ def make_document(text: str, style: DocStyle) -> SafeTextDocument:
     return doc
 
 
-def _polish_markdown(doc: QTextDocument, style: DocStyle) -> None:
-    """Code blocks in a padded box, inline code on a soft background, calmer headings, and
-    Markdown images replaced by a link: nothing is ever loaded, the user may open it."""
+def _polish_markdown(doc: SafeTextDocument, style: DocStyle) -> None:
+    """Code blocks in a padded, syntax-coloured box, inline code on a soft background, calmer
+    headings, and Markdown images replaced by a link: nothing is ever loaded, the user may open
+    it."""
     cursor = QTextCursor(doc)
-    code_runs: list[tuple[int, int]] = []
+    code_runs: list[tuple[int, int, str]] = []  # start, end, language
     block = doc.begin()
     while block.isValid():
         fmt = block.blockFormat()
         if fmt.hasProperty(QTextFormat.Property.BlockCodeFence) or fmt.nonBreakableLines():
             end = block.position() + block.length() - 1
             if code_runs and code_runs[-1][1] == block.position() - 1:
-                code_runs[-1] = (code_runs[-1][0], end)
+                code_runs[-1] = (code_runs[-1][0], end, code_runs[-1][2])
             else:
-                code_runs.append((block.position(), end))
+                lang = fmt.stringProperty(QTextFormat.Property.BlockCodeLanguage)
+                code_runs.append((block.position(), end, lang))
         else:
             _polish_fragments(cursor, block, fmt.headingLevel(), style)
         block = block.next()
+    codes: list[str] = []
+    for start, end, lang in code_runs:
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        code = QTextDocumentFragment(cursor).toPlainText()
+        codes.append(code)
+        if style.syntax is not None:
+            highlight.apply(cursor, start, code, lang, style.syntax)
     # Wrap from the end so earlier positions stay valid.
-    for start, end in reversed(code_runs):
+    frames: list[QTextFrame] = []
+    for start, end, _lang in reversed(code_runs):
         frame = QTextFrameFormat()
         frame.setBackground(style.code_background)
         frame.setPadding(8)
@@ -107,9 +127,11 @@ def _polish_markdown(doc: QTextDocument, style: DocStyle) -> None:
         cursor.setPosition(start)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         inserted = cursor.insertFrame(frame)
+        frames.append(inserted)
         # A frame always sits between two blocks; empty ones would show as blank lines.
         _flatten_if_empty(cursor, inserted.firstCursorPosition().block().previous())
         _flatten_if_empty(cursor, inserted.lastCursorPosition().block().next())
+    doc.code_blocks = list(zip(reversed(frames), codes, strict=True))
 
 
 def _flatten_if_empty(cursor: QTextCursor, block: QTextBlock) -> None:
@@ -315,6 +337,15 @@ class RichText:
             ctx.clip = clip.translated(-origin.x(), -top)
             doc.documentLayout().draw(painter, ctx)
             painter.restore()
+
+    def code_blocks(self) -> list[tuple[QRectF, str]]:
+        """Each code block's box (relative to the text origin) and its code, in order."""
+        out = []
+        for doc, y, _h in self._placed():
+            layout = doc.documentLayout()
+            for frame, code in doc.code_blocks:
+                out.append((layout.frameBoundingRect(frame).translated(0, y), code))
+        return out
 
     def anchor_at(self, pos: QPointF) -> str:
         """The link target under `pos` (relative to the text origin), or ""."""

@@ -35,6 +35,7 @@ from .style import Theme
 
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
 BOTTOM_SLACK = 8  # px from the bottom that still counts as "at the bottom"
+COPIED_MS = 1500  # how long a code block's button says "Copied"
 _SAFE_SCHEMES = frozenset({"http", "https"})
 #: Changes to these roles never change a row's height, so they need no relayout.
 _PAINT_ONLY_ROLES = frozenset({ThumbnailsRole})
@@ -59,6 +60,11 @@ class TranscriptView(QListView):
         self._older_asked = False
         self._placeholder = "No messages yet"
         self._press: QPoint | None = None
+        # A code block's copy button says "Copied" for a moment after a click.
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(self._clear_copied)
         self._delegate = TranscriptDelegate(self)
         self.setItemDelegate(self._delegate)
         self.setUniformItemSizes(False)
@@ -262,11 +268,21 @@ class TranscriptView(QListView):
             images = index.data(ImagesRole) or []
             if isinstance(hit.payload, int) and hit.payload < len(images):
                 self.imageActivated.emit(images[hit.payload])
+        elif hit.action == "copy_code":
+            number, code = hit.payload  # type: ignore[misc]
+            QGuiApplication.clipboard().setText(str(code))
+            self._delegate.set_copied((index.data(EntryRole).uid, int(number)))
+            self._copied_timer.start()
+            self.viewport().update()
         elif hit.action == "link":
             url = QUrl(str(hit.payload))
             if url.scheme().lower() in _SAFE_SCHEMES and url.host():
                 QDesktopServices.openUrl(url)
                 self.linkActivated.emit(url.toString())
+
+    def _clear_copied(self) -> None:
+        self._delegate.set_copied(None)
+        self.viewport().update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         super().mouseMoveEvent(event)
