@@ -395,3 +395,87 @@ def test_code_block_copy_button_copies_that_block(qtbot, transcript):
         assert view.itemDelegate()._copied == (model.index(1, 0).data(EntryRole).uid, number)
     view.grab()  # "Copied" painted
     qtbot.waitUntil(lambda: view.itemDelegate()._copied is None, timeout=3000)
+
+
+def test_keyboard_up_down_move_the_current_row(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(3))
+    settle(qtbot, view)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Up)  # nothing current yet: the newest row
+    assert view.currentIndex().row() == 5
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    assert view.currentIndex().row() == 3
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.currentIndex().row() == 4
+    view.setCurrentIndex(model.index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Up)  # stays on the first row
+    assert view.currentIndex().row() == 0
+    view.setCurrentIndex(model.index(5, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Down)  # and on the last
+    assert view.currentIndex().row() == 5
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter])
+def test_keyboard_space_and_enter_fold_thinking_and_tool_rows(qtbot, transcript, key):
+    view, model, _ = transcript
+    model.set_history(
+        [
+            msg("u1", "user", "hi"),
+            msg("r1", "reasoning", "a thought"),
+            msg("s1", "tool_call", '{"x": 1}', tool_name="lookup", tool_call_id="c1"),
+            msg("a1", "assistant", "hello"),
+        ]
+    )
+    settle(qtbot, view)
+    view.setFocus()
+    for row in (1, 2):
+        view.setCurrentIndex(model.index(row, 0))
+        assert model.index(row, 0).data(CollapsedRole) is True
+        qtbot.keyClick(view, key)
+        assert model.index(row, 0).data(CollapsedRole) is False
+        qtbot.keyClick(view, key)
+        assert model.index(row, 0).data(CollapsedRole) is True
+    view.setCurrentIndex(model.index(3, 0))
+    qtbot.keyClick(view, key)  # a reply does not fold; nothing breaks
+    assert model.index(3, 0).data(CollapsedRole) is False
+
+
+def test_keyboard_retry_edit_discard_on_a_failed_message(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history(chat(1))
+    model.add_local_user("otid-9", "please look", [])
+    model.set_user_state("otid-9", "failed", "offline")
+    settle(qtbot, view)
+    view.setFocus()
+    emitted: list[tuple[str, str]] = []
+    view.retryRequested.connect(lambda otid: emitted.append(("retry", otid)))
+    view.editRequested.connect(lambda otid: emitted.append(("edit", otid)))
+    view.discardRequested.connect(lambda otid: emitted.append(("discard", otid)))
+    view.setCurrentIndex(model.index(0, 0))  # a sent message: the keys do nothing
+    for key in (Qt.Key.Key_R, Qt.Key.Key_E, Qt.Key.Key_Delete):
+        qtbot.keyClick(view, key)
+    assert emitted == []
+    view.setCurrentIndex(model.index(2, 0))
+    qtbot.keyClick(view, Qt.Key.Key_R)
+    qtbot.keyClick(view, Qt.Key.Key_E)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert emitted == [("retry", "otid-9"), ("edit", "otid-9"), ("discard", "otid-9")]
+    qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # not plain R
+    assert len(emitted) == 3
+
+
+def test_keyboard_ctrl_c_copies_the_current_row(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history([msg("u1", "user", "first"), msg("a1", "assistant", "second")])
+    settle(qtbot, view)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    assert view.currentIndex().row() == 0
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "first"
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "second"

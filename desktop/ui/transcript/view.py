@@ -22,10 +22,12 @@ from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QMenu, QStyl
 
 from .delegate import Hit, TranscriptDelegate
 from .model import (
+    COLLAPSIBLE,
     CollapsedRole,
     EntryRole,
     ImagesRole,
     KindRole,
+    OtidRole,
     StateRole,
     TextRole,
     ThumbnailsRole,
@@ -36,6 +38,7 @@ from .style import Theme
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
 BOTTOM_SLACK = 8  # px from the bottom that still counts as "at the bottom"
 COPIED_MS = 1500  # how long a code block's button says "Copied"
+FOLDABLE = COLLAPSIBLE | {"approval"}  # rows with a header that folds
 _SAFE_SCHEMES = frozenset({"http", "https"})
 #: Changes to these roles never change a row's height, so they need no relayout.
 _PAINT_ONLY_ROLES = frozenset({ThumbnailsRole})
@@ -297,10 +300,52 @@ class TranscriptView(QListView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_text()
+            current = self.currentIndex()
+            self.copy_text([current.row()] if current.isValid() else None)
+            event.accept()
+            return
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if mods == Qt.KeyboardModifier.NoModifier and self._key_action(event.key()):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def _key_action(self, key: int | Qt.Key) -> bool:
+        """Up/Down move the current row; Space/Enter fold a thinking/tool row; R/E/Delete
+        retry, edit or discard a failed message. True if the key was used."""
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return False
+        current = self.currentIndex()
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            step = -1 if key == Qt.Key.Key_Up else 1
+            if current.isValid():
+                row = min(max(current.row() + step, 0), model.rowCount() - 1)
+            else:  # nothing current yet: start from the newest row
+                row = model.rowCount() - 1
+            index = model.index(row, 0)
+            self.setCurrentIndex(index)
+            self.scrollTo(index)
+            self._follow = self.is_at_bottom()
+            return True
+        if not current.isValid():
+            return False
+        kind = current.data(KindRole)
+        if key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if kind in FOLDABLE:
+                self._activate(current, Hit("toggle"))
+                return True
+            return False
+        if kind == "user" and current.data(StateRole) == "failed":
+            action = {
+                Qt.Key.Key_R: "retry",
+                Qt.Key.Key_E: "edit",
+                Qt.Key.Key_Delete: "discard",
+            }.get(key)
+            if action is not None:
+                self._activate(current, Hit(action, current.data(OtidRole)))
+                return True
+        return False
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         index, hit = self._hit(event.pos())
