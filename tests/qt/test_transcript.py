@@ -364,6 +364,16 @@ def test_code_block_is_syntax_coloured(qtbot, transcript):
     assert _foreground_at(doc, "# say hi") == colors.comment
     plain = _foreground_at(doc, "greet(")
     assert plain not in (colors.keyword, colors.string)
+    # a dark palette gets its own, lighter colours
+    dark = SyntaxColors.for_background(QColor("#1e1e1e"))
+    assert dark.keyword != colors.keyword and dark.string.lightnessF() > colors.string.lightnessF()
+    # positions stay right after an emoji (two UTF-16 units in the document)
+    model.set_history([msg("a2", "assistant", '```py\nx = "😀" + "ok"  # done\nreturn 1\n```')])
+    settle(qtbot, view)
+    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
+    (doc,) = layout.rich.documents
+    assert _foreground_at(doc, '"ok"') == colors.string
+    assert _foreground_at(doc, "return") == colors.keyword
     # generic rules: URLs are not comments, numbers and strings are found
     spans = tokens('fetch("https://x.org") // go\nn = 0x1F', "")
     kinds = {kind for *_, kind in spans}
