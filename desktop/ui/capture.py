@@ -6,18 +6,26 @@ pixels is shown); releasing the mouse or Enter accepts (Enter with no rectangle 
 screen), Esc cancels. The region, cut from the grab at full device resolution, is handed on as a
 QImage and the window comes back.
 
-Where the platform cannot capture — Wayland (Qt cannot read the screen there), the offscreen or
+Under Wayland Qt cannot read the screen, so the capture goes through the desktop's screenshot
+portal (portal_capture.py): the window hides, the portal shows its own UI where the user picks
+the region, and the PNG file it writes is handed on as a path (`captured_file`), read and
+prepared off the GUI thread like any attached file. The portal is also tried when a real grab
+comes back blank but a portal is there (an X11 app under XWayland sees only black).
+
+Where the platform cannot capture — Wayland without a screenshot portal, the offscreen or
 minimal platforms, or a grab that comes back null or all black (macOS without the Screen
 Recording permission) — `message` says so and points to the system screenshot tool and paste.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QMetaMethod, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -33,6 +41,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+if TYPE_CHECKING:
+    from PySide6.QtDBus import QDBusConnection
+
+    from .portal_capture import PortalProbe, PortalRequest
+
 HIDE_DELAY_MS = 250  # time for the compositor to take the hidden window off the screen
 MIN_SIZE = 4  # logical px: a smaller drag is taken as a click, not a selection
 PASTE_HINT = "use your system's screenshot tool, then paste it here with Ctrl+V"
@@ -41,14 +54,51 @@ if sys.platform == "darwin":
 elif sys.platform == "win32":
     PASTE_HINT = "use Win+Shift+S, then paste it here with Ctrl+V"
 
+BLANK_MESSAGE = (
+    "The screen could not be captured (the system returned an empty image; on "
+    f"macOS allow Screen Recording for this app): {PASTE_HINT}."
+)
+
+NO_PORTAL = "the desktop's screenshot portal cannot be reached"
+
 Grab = Callable[[QScreen], QPixmap]
 
 
-def unsupported_reason(platform_name: str | None = None) -> str | None:
+def current_platform() -> str:
+    """The Qt platform plugin's name (a seam: tests pretend to be under Wayland)."""
+    return QGuiApplication.platformName()
+
+
+def in_wayland_session() -> bool:
+    return os.environ.get("XDG_SESSION_TYPE") == "wayland" or bool(
+        os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def portal_reachable(bus: QDBusConnection | None = None) -> bool:
+    """Cheap check (no D-Bus round trip): may the screenshot portal work on `bus`?
+
+    False when QtDBus is missing (a trimmed bundle), there is no session bus, or a probe or call
+    already found no portal on that bus. The capture itself probes asynchronously first."""
+    try:
+        from . import portal_capture
+    except ImportError:
+        return False
+    return portal_capture.reachable(bus)
+
+
+def unsupported_reason(
+    platform_name: str | None = None, bus: QDBusConnection | None = None
+) -> str | None:
     """Why screen capture cannot work on this Qt platform, or None when it may."""
-    name = (platform_name or QGuiApplication.platformName()).lower()
+    name = (platform_name or current_platform()).lower()
     if name.startswith("wayland"):
-        return f"Capturing the screen is not possible under Wayland from this app: {PASTE_HINT}."
+        if portal_reachable(bus):
+            return None
+        return (
+            "Capturing the screen under Wayland needs the desktop's screenshot portal, which is "
+            f"not available here: {PASTE_HINT}."
+        )
     if name in ("offscreen", "minimal", "minimalegl", "vnc", "linuxfb"):
         return f"There is no screen to capture here ({name} display): {PASTE_HINT}."
     return None
@@ -243,29 +293,72 @@ class ScreenCapture(QObject):
     """Runs one capture at a time for `window`: hide, grab, select, show the window again.
 
     `grab` replaces QScreen.grabWindow (tests inject a pixmap); with an injected grab the
-    platform check is skipped."""
+    platform check is skipped. Under Wayland (or with `use_portal` True) the desktop's screenshot
+    portal on `bus` (default: the session bus) takes the screenshot instead; `use_portal` False
+    never asks the portal."""
 
     captured = Signal(QImage)
+    captured_file = Signal(str)  # a PNG the portal wrote (see _deliver_file when unconnected)
     message = Signal(str)  # why it could not capture (for the banner)
     finished = Signal()
 
-    def __init__(self, window: QWidget, grab: Grab | None = None, parent: QObject | None = None):
+    def __init__(
+        self,
+        window: QWidget,
+        grab: Grab | None = None,
+        parent: QObject | None = None,
+        *,
+        bus: QDBusConnection | None = None,
+        use_portal: bool | None = None,
+    ):
         super().__init__(parent or window)
         self._window = window
         self.grab = grab
+        self.bus = bus
+        self.use_portal = use_portal
+        self.portal_timeout_ms: int | None = None  # None: portal_capture.RESPONSE_TIMEOUT_MS
         self.overlay: CaptureOverlay | None = None
         self._point = QPoint()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(HIDE_DELAY_MS)
         self._timer.timeout.connect(self._grab_now)
+        self._probe: PortalProbe | None = None
+        self._request: PortalRequest | None = None
+        self._hidden = False  # the window is hidden by this capture
+        self._blank_fallback = False  # the portal stands in for a blank grab
+        self._portal_timer = QTimer(self)
+        self._portal_timer.setSingleShot(True)
+        self._portal_timer.setInterval(HIDE_DELAY_MS)
+        self._portal_timer.timeout.connect(self._request_portal)
 
     @property
     def active(self) -> bool:
-        return self._timer.isActive() or self.overlay is not None
+        return (
+            self._timer.isActive()
+            or self.overlay is not None
+            or self._probe is not None
+            or self._portal_timer.isActive()
+            or self._request is not None
+        )
+
+    def wants_portal(self) -> bool:
+        """Wayland: always (Qt cannot grab). An X11 app in a Wayland session (XWayland) grabs
+        only black where Wayland windows are: the portal, when one may be there."""
+        if self.use_portal is not None:
+            return self.use_portal
+        if self.grab is not None:
+            return False
+        name = current_platform().lower()
+        if name.startswith("wayland"):
+            return True
+        return name == "xcb" and in_wayland_session() and portal_reachable(self.bus)
 
     def start(self) -> None:
         if self.active:
+            return
+        if self.wants_portal():
+            self._start_portal()
             return
         if self.grab is None:
             reason = unsupported_reason()
@@ -274,19 +367,18 @@ class ScreenCapture(QObject):
                 return
         # Remember where, not which QScreen: a wrapper from QWidget.screen() dies with the widget.
         self._point = QCursor.pos()
-        self._window.hide()
+        self._hide()
         self._timer.start()
 
     def _grab_now(self) -> None:
         screen = QGuiApplication.screenAt(self._point) or QGuiApplication.primaryScreen()
         pixmap = (self.grab or default_grab)(screen)
         if pixmap.isNull() or looks_blank(pixmap.toImage()):
-            self._restore()
-            self.message.emit(
-                "The screen could not be captured (the system returned an empty image; on "
-                f"macOS allow Screen Recording for this app): {PASTE_HINT}."
-            )
-            self.finished.emit()
+            if self.grab is None and self.use_portal is not False and portal_reachable(self.bus):
+                self._blank_fallback = True  # e.g. XWayland: Qt sees black, the portal can see
+                self._start_portal()
+                return
+            self._fail(BLANK_MESSAGE)
             return
         geometry = screen.geometry()
         if abs(pixmap.deviceIndependentSize().width() - geometry.width()) > 1:
@@ -319,11 +411,124 @@ class ScreenCapture(QObject):
         self._restore()
         self.finished.emit()
 
+    def _fail(self, text: str) -> None:
+        self._restore()
+        self.message.emit(text)
+        self.finished.emit()
+
+    def _hide(self) -> None:
+        self._hidden = True
+        self._window.hide()
+
     def _restore(self) -> None:
+        self._blank_fallback = False
+        if not self._hidden:
+            return
+        self._hidden = False
         self._window.show()
         bring_to_front(self._window)
 
+    # -- the screenshot portal (Wayland) ----------------------------------------------------
+    #
+    # The window hides while the portal's UI is up, as it does for the grab: the user nearly
+    # always wants what is behind it (the other app the question is about), and GNOME's UI
+    # freezes the screen as it is when it opens, so a visible window would cover that part.
+    # Hiding also means there is no parent window to pass, which under Wayland would need an
+    # xdg-foreign handle Qt does not expose. The cost: a compositor may map the window again
+    # at another place. The probe runs first, so without a portal the window never flickers.
+
+    def _portal_bus(self) -> QDBusConnection | None:
+        if self.bus is not None:
+            return self.bus
+        try:
+            from .portal_capture import session_bus
+        except ImportError:
+            return None
+        return session_bus()
+
+    def _start_portal(self) -> None:
+        bus = self._portal_bus()
+        if bus is None:  # no QtDBus in this build, or no session bus
+            self._portal_failed(NO_PORTAL)
+            return
+        from .portal_capture import probe_portal
+
+        self._probe = probe_portal(bus, self._on_probed, parent=self)
+
+    def _on_probed(self, reason: str | None) -> None:
+        self._probe = None
+        if reason is not None:
+            self._portal_failed(reason)
+        elif self._hidden:  # the blank-grab fallback: hidden already
+            self._request_portal()
+        else:
+            self._hide()
+            self._portal_timer.start()  # let the compositor take the window off the screen
+
+    def _request_portal(self) -> None:
+        bus = self._portal_bus()
+        if bus is None:
+            self._portal_failed(NO_PORTAL)
+            return
+        from .portal_capture import RESPONSE_TIMEOUT_MS, portal_capture
+
+        self._request = portal_capture(
+            bus,
+            self._on_portal_file,
+            self._portal_failed,
+            self._on_portal_cancelled,
+            timeout_ms=self.portal_timeout_ms or RESPONSE_TIMEOUT_MS,
+            parent=self,
+        )
+
+    def _on_portal_file(self, path: str) -> None:
+        self._request = None
+        self._restore()
+        self._deliver_file(path)
+        self.finished.emit()
+
+    def _on_portal_cancelled(self) -> None:
+        self._request = None
+        self._restore()  # the user cancelled in the portal's UI: nothing to say
+        self.finished.emit()
+
+    def _portal_failed(self, reason: str) -> None:
+        self._request = None
+        blank = self._blank_fallback
+        was_hidden = self._hidden
+        if blank:
+            text = BLANK_MESSAGE
+        else:
+            text = f"The screen could not be captured ({reason}): {PASTE_HINT}."
+        self._restore()
+        self.message.emit(text)
+        if was_hidden:
+            self.finished.emit()
+
+    def _deliver_file(self, path: str) -> None:
+        """To whoever listens to `captured_file`; else straight to the window's attachments (a
+        file: read and prepared on workers, never decoded here)."""
+        if self.isSignalConnected(QMetaMethod.fromSignal(self.captured_file)):
+            self.captured_file.emit(path)
+            return
+        attachments = getattr(self._window, "attachments", None)
+        if attachments is not None:
+            attachments.add_file(path)
+            composer = getattr(self._window, "composer", None)
+            if composer is not None:
+                composer.setFocus()
+
     def cancel(self) -> None:
+        """Stop whatever is under way (no message); the window comes back if it was hidden."""
         self._timer.stop()
+        self._portal_timer.stop()
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+        if self._request is not None:
+            self._request.close()
+            self._request = None
         if self.overlay is not None:
             self.overlay.cancel()
+        else:
+            self._restore()
