@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMetaMethod, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -506,17 +506,8 @@ class ScreenCapture(QObject):
             self.finished.emit()
 
     def _deliver_file(self, path: str) -> None:
-        """To whoever listens to `captured_file`; else straight to the window's attachments (a
-        file: read and prepared on workers, never decoded here)."""
-        if self.isSignalConnected(QMetaMethod.fromSignal(self.captured_file)):
-            self.captured_file.emit(path)
-            return
-        attachments = getattr(self._window, "attachments", None)
-        if attachments is not None:
-            attachments.add_file(path)
-            composer = getattr(self._window, "composer", None)
-            if composer is not None:
-                composer.setFocus()
+        """The window (WindowExtras) attaches it: read and prepared on workers, never here."""
+        self.captured_file.emit(path)
 
     def cancel(self) -> None:
         """Stop whatever is under way (no message); the window comes back if it was hidden."""

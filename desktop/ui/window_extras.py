@@ -61,6 +61,7 @@ class WindowExtras(QObject):
 
         self.capture = ScreenCapture(window, parent=self)
         self.capture.captured.connect(self._attach_capture)
+        self.capture.captured_file.connect(self._attach_capture_file)  # the Wayland portal's PNG
         self.capture.message.connect(lambda text: window.banner.show_message(text, "info"))
         self.capture_action = QAction("Capture screen &region…", window)
         self.capture_action.setShortcuts(_shortcuts("Ctrl+Shift+S"))
@@ -151,6 +152,10 @@ class WindowExtras(QObject):
 
     def _attach_capture(self, image: QImage) -> None:
         self._window.attachments.add_qimage(image, capture_name())
+        self._window.composer.setFocus()
+
+    def _attach_capture_file(self, path: str) -> None:
+        self._window.attachments.add_file(path)  # read and prepared on a worker
         self._window.composer.setFocus()
 
     # -- dialogs --------------------------------------------------------------------------
