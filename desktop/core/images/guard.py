@@ -11,7 +11,10 @@ from PIL import Image
 
 from . import errors
 from .errors import ImageRejected
+from .memory import pin_mmap_threshold
 from .sniff import describe_non_image, short_name
+
+pin_mmap_threshold()  # decoded pixels must not be zeroed under the GIL (see memory.py)
 
 PILLOW_FORMATS: dict[str, tuple[str, ...]] = {
     "image/png": ("PNG",),
