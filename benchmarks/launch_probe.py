@@ -1,9 +1,13 @@
 """Start a window and report when its first frame is painted (the launch benchmark's child).
 
-    python benchmarks/launch_probe.py bare|app
+    python benchmarks/launch_probe.py bare|widgets|app
 
-Both modes run the same prelude (this file, same interpreter, offscreen): `bare` shows a plain
-QMainWindow, `app` runs `desktop.app.main()` as `letta-desktop` would. An application-wide event
+Every mode runs the same prelude (this file, same interpreter, offscreen): `bare` shows a plain
+QMainWindow (the issue's baseline; it paints no text at all), `widgets` shows the same kinds of
+Qt widgets as the app's first frame — menu bar, a header with a tool button and labels, a list
+view, a text box with placeholder text, two buttons — and no app code (what Qt alone needs to
+draw such a window: fonts, styles, text), and `app` runs `desktop.app.main()` as `letta-desktop`
+would. An application-wide event
 filter sees the first Paint of a widget in a QMainWindow and prints "shown <time.time()>" at
 that moment (the first frame is being drawn; work the app defers until after its first frame is
 not counted, for either side); the process exits right after. The parent measures spawn → that
@@ -49,6 +53,46 @@ def _install_probe():
     return app
 
 
+def _widgets_window():
+    from PySide6.QtWidgets import (
+        QHBoxLayout,
+        QLabel,
+        QListView,
+        QMainWindow,
+        QPlainTextEdit,
+        QPushButton,
+        QToolButton,
+        QVBoxLayout,
+        QWidget,
+    )
+
+    window = QMainWindow()
+    window.setWindowTitle("Letta Desktop")
+    for title in ("&File", "&Edit", "&Help"):
+        window.menuBar().addMenu(title)
+    central = QWidget()
+    column = QVBoxLayout(central)
+    header = QHBoxLayout()
+    agent = QToolButton()
+    agent.setText("Choose an agent…")
+    header.addWidget(agent)
+    header.addWidget(QLabel("openai/gpt-4o-mini"))
+    header.addStretch(1)
+    header.addWidget(QLabel("api.letta.com"))
+    column.addLayout(header)
+    column.addWidget(QListView(), 1)
+    row = QHBoxLayout()
+    composer = QPlainTextEdit()
+    composer.setPlaceholderText("Message — paste or drop images")
+    row.addWidget(composer, 1)
+    row.addWidget(QPushButton("Attach…"))
+    row.addWidget(QPushButton("Send"))
+    column.addLayout(row)
+    window.setCentralWidget(central)
+    window.resize(900, 760)
+    return window
+
+
 def main() -> int:
     mode = sys.argv[1] if len(sys.argv) > 1 else "bare"
     app = _install_probe()
@@ -57,6 +101,10 @@ def main() -> int:
 
         window = QMainWindow()
         window.resize(900, 760)
+        window.show()
+        return app.exec()
+    if mode == "widgets":
+        window = _widgets_window()
         window.show()
         return app.exec()
     if ROOT not in sys.path:

@@ -33,7 +33,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 #: (module, the row ids it gives) in table order.
 BENCHMARKS: list[tuple[str, list[str]]] = [
-    ("bench_launch", ["launch"]),
+    ("bench_launch", ["launch", "launch_floor"]),
     ("bench_paste", ["paste_thumb", "paste_ready", "paste_stall"]),
     ("bench_prepare", ["prepare_screenshot", "prepare_photo", "bytes_screenshot", "bytes_photo"]),
     ("bench_send", ["send_stall"]),
