@@ -3,6 +3,10 @@
 Layout of a row (text documents, bubble, thumbnails, action links) is computed once per
 (row, width, revision) and cached; paint and hit-testing reuse the same `RowLayout`, so what is
 clickable is exactly what is drawn.
+
+The delegate is also the item editor's factory: the one row whose text the user is selecting gets
+a `SelectableText` (see selection.py) placed over its text, and the row then paints everything
+but that text (the editor paints it, with the code blocks' Copy buttons above it).
 """
 
 from __future__ import annotations
@@ -14,15 +18,36 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QAbstractScrollArea, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    QSizeF,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from . import style as S
 from .highlight import SyntaxColors
-from .model import COLLAPSIBLE, EntryRole, ThumbnailsRole, ToolNameRole
+from .model import COLLAPSIBLE, EntryRole, ThumbnailsRole, ToolNameRole, who_label
 from .model import Entry as _Entry
 from .richtext import DocStyle, RichText
+from .selection import SelectableText
 from .style import Theme
 from .thumbnails import Thumb
 
@@ -101,9 +126,14 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._theme_key: tuple[int, str] | None = None
         # (entry uid, code block number) whose button says "Copied" for a moment
         self._copied: tuple[int, int] | None = None
+        # uid of the row whose text a SelectableText shows (the row does not paint it)
+        self._selecting: int | None = None
 
     def set_copied(self, key: tuple[int, int] | None) -> None:
         self._copied = key
+
+    def set_selecting(self, uid: int | None) -> None:
+        self._selecting = uid
 
     # -- cache -----------------------------------------------------------------------------------
 
@@ -181,7 +211,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         self, e: _Entry, index: Index, width: int, theme: Theme, cache: _RowCache
     ) -> RowLayout:
         col_w = float(min(width - 2 * S.SIDE, S.COLUMN_MAX))
-        column = QRectF((width - col_w) / 2, 0, col_w, 0)
+        # Whole pixels: the selection editor, a widget, sits exactly where the text is painted.
+        column = QRectF(math.floor((width - col_w) / 2), 0, col_w, 0)
         if e.kind == "user":
             layout = self._layout_user(e, column, theme, cache)
         elif e.kind == "notice":
@@ -216,7 +247,8 @@ class TranscriptDelegate(QStyledItemDelegate):
     def _layout_user(self, e: _Entry, column: QRectF, theme: Theme, cache: _RowCache) -> RowLayout:
         layout = RowLayout(height=0)
         top = 10.0
-        inner_max = max(60.0, column.width() * S.BUBBLE_MAX_FRACTION) - 2 * S.BUBBLE_PAD_X
+        bubble_max = math.floor(max(60.0, column.width() * S.BUBBLE_MAX_FRACTION))
+        inner_max = bubble_max - 2 * S.BUBBLE_PAD_X
         text_w = text_h = 0.0
         if e.text:
             rich = self._rich(cache, theme, e)
@@ -360,8 +392,9 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.setBrush(theme.selection)
             painter.drawRoundedRect(sel, 10, 10)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        selecting = entry.uid == self._selecting  # the editor above paints the text
         if entry.kind == "user":
-            self._paint_user(painter, option, index, entry, layout, theme, clip)
+            self._paint_user(painter, option, index, entry, layout, theme, clip, selecting)
         elif entry.kind == "notice":
             self._paint_notice(painter, entry, layout, theme)
         else:
@@ -371,15 +404,17 @@ class TranscriptDelegate(QStyledItemDelegate):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(theme.panel)
                 painter.drawRoundedRect(layout.panel, 10, 10)
-            color = theme.text if entry.kind == "assistant" else blend_muted(theme)
-            if layout.rich is not None and (entry.text or entry.kind != "assistant"):
+            color = text_color(entry, theme)
+            if selecting:
+                pass
+            elif layout.rich is not None and (entry.text or entry.kind != "assistant"):
                 layout.rich.set_width(layout.text_width)
                 layout.rich.draw(painter, layout.text_pos, option.palette, color, clip)
             elif entry.kind == "assistant" and entry.state == "streaming":
                 painter.setFont(theme.font)
                 painter.setPen(theme.muted)
                 painter.drawText(layout.text_pos + QPointF(0, theme_ascent(theme)), "…")
-            if layout.code_buttons:
+            if layout.code_buttons and not selecting:
                 self._paint_code_buttons(painter, entry, layout, theme, clip)
         self._paint_lines(painter, layout, theme)
         painter.restore()
@@ -393,6 +428,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         layout: RowLayout,
         theme: Theme,
         clip: QRectF,
+        selecting: bool = False,
     ) -> None:
         if e.state == "sending":
             painter.setOpacity(0.6)
@@ -400,7 +436,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.bubble)
             painter.drawRoundedRect(layout.bubble, S.BUBBLE_RADIUS, S.BUBBLE_RADIUS)
-        if layout.rich is not None:
+        if layout.rich is not None and not selecting:
             layout.rich.set_width(layout.text_width)
             layout.rich.draw(painter, layout.text_pos, option.palette, theme.text, clip)
         if layout.thumbs:
@@ -515,6 +551,104 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.setPen(tone_color(theme, tone))
             painter.drawText(rect, flags, text)
 
+    # -- selecting text: the item editor ----------------------------------------------------------
+
+    def text_rect(self, option: QStyleOptionViewItem, index: Index) -> QRectF | None:
+        """Where the row's selectable text is (viewport coordinates; option.rect is the row), or
+        None if it shows no text to select (a folded row, a notice, a reply not yet begun)."""
+        layout = self.row_layout(option, index)
+        entry: _Entry | None = index.data(EntryRole)
+        if layout is None or entry is None or layout.rich is None or not entry.text:
+            return None
+        layout.rich.set_width(layout.text_width)
+        size = QSizeF(layout.text_width, layout.rich.height())
+        return QRectF(layout.text_pos + QPointF(option.rect.topLeft()), size)
+
+    @staticmethod
+    def _view_option(widget: QWidget | None) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        while widget is not None and not isinstance(widget, QAbstractItemView):
+            widget = widget.parentWidget()
+        if widget is not None:
+            widget.initViewItemOption(option)  # type: ignore[attr-defined]
+        return option
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        editor = SelectableText(parent)
+        editor.setObjectName("transcriptSelection")
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        if not isinstance(editor, SelectableText):
+            return
+        option = self._view_option(editor)
+        layout = self.row_layout(option, index)
+        entry: _Entry | None = index.data(EntryRole)
+        if layout is None or entry is None or layout.rich is None:
+            return
+        theme = self.theme(option)
+        color = QColor(text_color(entry, theme))
+        if entry.kind == "user" and entry.state == "sending":
+            color.setAlphaF(color.alphaF() * 0.6)  # the row paints a sending message faded
+        layout.rich.set_width(layout.text_width)
+        who = who_label(entry.kind)
+        editor.show_text(layout.rich, layout.rich.style.font, color, option.palette, who)
+        editor.whole_text = entry.text
+        origin = layout.text_pos
+        editor.hotspots = [rect.translated(-origin) for rect, _code in layout.code_buttons]
+        if layout.code_buttons:
+            row = QPersistentModelIndex(index)
+            editor.overlay = lambda painter: self._paint_editor_overlay(painter, editor, row)
+        else:
+            editor.overlay = None
+        date = index.data(Qt.ItemDataRole.ToolTipRole)
+        editor.setToolTip(str(date) if date else "")
+
+    def _paint_editor_overlay(
+        self, painter: QPainter, editor: QWidget, index: QPersistentModelIndex
+    ) -> None:
+        """The code blocks' Copy buttons, above the text the editor paints."""
+        if not index.isValid():
+            return
+        option = self._view_option(editor)
+        layout = self.row_layout(option, index)
+        entry: _Entry | None = index.data(EntryRole)
+        if layout is None or entry is None or not layout.code_buttons:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(-layout.text_pos)
+        clip = QRectF(editor.rect()).translated(layout.text_pos)
+        self._paint_code_buttons(painter, entry, layout, self.theme(option), clip)
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: Index
+    ) -> None:
+        rect = self.text_rect(option, index)
+        if rect is None:
+            editor.setGeometry(QRect(option.rect.topLeft(), QSize(0, 0)))
+            return
+        # Whole pixels (the layout keeps the text origin on them); a fraction more height so
+        # the editor never needs to scroll its own text.
+        top_left = QPoint(round(rect.left()), round(rect.top()))
+        size = QSize(math.ceil(rect.width()), math.ceil(rect.height() + 0.5))
+        editor.setGeometry(QRect(top_left, size))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
+        pass  # read-only: nothing to write back
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        # The editor stays when the window loses focus (the user switches to paste what they
+        # copied) or a context menu opens; any other focus change ends the selection.
+        if (
+            event.type() == QEvent.Type.FocusOut
+            and isinstance(obj, SelectableText)
+            and isinstance(event, QFocusEvent)
+            and event.reason()
+            in (Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason)
+        ):
+            return False
+        return super().eventFilter(obj, event)
+
     # -- hit testing -------------------------------------------------------------------------------
 
     def hit_test(self, option: QStyleOptionViewItem, index: Index, pos: QPointF) -> Hit | None:
@@ -565,6 +699,11 @@ def tone_color(theme: Theme, tone: str) -> QColor:
     return {"error": theme.error, "warning": theme.warning, "text": theme.text}.get(
         tone, theme.muted
     )
+
+
+def text_color(e: _Entry, theme: Theme) -> QColor:
+    """Colour of a row's text: replies and the user's words in full, the rest secondary."""
+    return theme.text if e.kind in ("assistant", "user") else blend_muted(theme)
 
 
 def blend_muted(theme: Theme) -> QColor:

@@ -100,6 +100,11 @@ class Entry:
         return (self.message_type, self.message_id) if self.message_id else None
 
 
+def who_label(kind: str) -> str:
+    """Who wrote a row of this kind, in words ("Agent", "You", …)."""
+    return _WHO.get(kind, "Message")
+
+
 def entry_from_message(msg: Message) -> Entry:
     kind, text = msg.kind, msg.text
     if kind == "user":
@@ -232,7 +237,7 @@ class TranscriptModel(QAbstractListModel):
             return format_date(e.date)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             text = e.text if e.text or not e.images else f"{len(e.images)} image(s)"
-            return f"{_WHO.get(e.kind, 'Message')}: {text}"
+            return f"{who_label(e.kind)}: {text}"
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:

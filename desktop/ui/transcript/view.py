@@ -3,11 +3,27 @@
 Scrolling rules: new content keeps the view pinned to the bottom only if the user was already
 there (or just sent a message); an older page inserted above keeps the row the user was looking
 at in place; reaching the top asks for the next older page once.
+
+Selecting part of a message: dragging across a message's text, double-clicking it, F2 (or Enter
+on a message that does not fold) or the context menu's "Select text" opens one read-only
+`SelectableText` over that row (a persistent item editor made by the delegate). Esc, clicking
+elsewhere or moving focus away closes it and the list keeps its current row.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRectF,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QContextMenuEvent,
     QDesktopServices,
@@ -18,7 +34,16 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
 )
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QMenu, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QListView,
+    QMenu,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from .delegate import Hit, TranscriptDelegate
 from .model import (
@@ -33,6 +58,7 @@ from .model import (
     ThumbnailsRole,
     TranscriptModel,
 )
+from .selection import SelectableText
 from .style import Theme
 
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
@@ -42,6 +68,18 @@ FOLDABLE = COLLAPSIBLE | {"approval"}  # rows with a header that folds
 _SAFE_SCHEMES = frozenset({"http", "https"})
 #: Changes to these roles never change a row's height, so they need no relayout.
 _PAINT_ONLY_ROLES = frozenset({ThumbnailsRole})
+DRAG_SCROLL_MS = 30  # while a text selection is dragged past the edge, the list scrolls this often
+
+#: Keys the transcript handles itself, for Help ▸ Keyboard shortcuts: (what, keys).
+TRANSCRIPT_KEYS = (
+    ("Previous / next message", "Up / Down"),
+    ("Fold or unfold a thinking or tool row", "Space / Enter"),
+    ("Select text in the current message", "F2 (Enter on a message)"),
+    ("Copy the message, or the selected text", "Ctrl+C"),
+    ("Select all of the message's text (while selecting)", "Ctrl+A"),
+    ("Stop selecting text, back to the messages", "Esc"),
+    ("Retry / edit / discard a message that was not sent", "R / E / Delete"),
+)
 
 
 class TranscriptView(QListView):
@@ -63,6 +101,15 @@ class TranscriptView(QListView):
         self._older_asked = False
         self._placeholder = "No messages yet"
         self._press: QPoint | None = None
+        # Selecting text: the row with the editor; a press on text that may become a drag;
+        # the editor a drag is being forwarded to, and where the mouse is.
+        self._selecting: QPersistentModelIndex | None = None
+        self._text_press: tuple[QPersistentModelIndex, QPoint] | None = None
+        self._forwarding: SelectableText | None = None
+        self._drag_pos = QPoint()
+        self._drag_scroll = QTimer(self)
+        self._drag_scroll.setInterval(DRAG_SCROLL_MS)
+        self._drag_scroll.timeout.connect(self._drag_scroll_step)
         # A code block's copy button says "Copied" for a moment after a click.
         self._copied_timer = QTimer(self)
         self._copied_timer.setSingleShot(True)
@@ -145,6 +192,7 @@ class TranscriptView(QListView):
             model.modelReset.connect(self._model_reset)
 
     def _model_reset(self) -> None:
+        self.close_text_selection()
         self._follow = True
         self._anchor = None
         self._older_asked = False
@@ -168,19 +216,40 @@ class TranscriptView(QListView):
             self._older_asked = False  # a new older page arrived
 
     def dataChanged(self, top_left, bottom_right, roles=()) -> None:
+        paint_only = bool(roles) and set(roles) <= _PAINT_ONLY_ROLES
+        rows = range(top_left.row(), bottom_right.row() + 1)
+        # Heights before: updating the selection editor (in super) already lays the row out.
+        before = (
+            []
+            if paint_only
+            else [self._delegate.last_height(self.model().index(r, 0)) for r in rows]
+        )
         super().dataChanged(top_left, bottom_right, roles)
-        if roles and set(roles) <= _PAINT_ONLY_ROLES:
+        if paint_only:
             return
+        selecting = self._selecting
+        if (
+            selecting is not None
+            and selecting.isValid()
+            and selecting.row() in rows
+            and not self._has_text(self.model().index(selecting.row(), 0))
+        ):
+            self.close_text_selection()  # folded, or its text is gone
         # Only the changed rows are measured; the whole list is re-laid out (cheap: cached
         # sizes) only when one of them actually changed height.
         option = QStyleOptionViewItem()
         self.initViewItemOption(option)
-        for row in range(top_left.row(), bottom_right.row() + 1):
+        for row, height in zip(rows, before, strict=True):
             index = self.model().index(row, 0)
-            before = self._delegate.last_height(index)
-            if self._delegate.sizeHint(option, index).height() != before:
+            if self._delegate.sizeHint(option, index).height() != height:
                 self.scheduleDelayedItemsLayout()
                 break
+
+    def rowsAboutToBeRemoved(self, parent: QModelIndex, start: int, end: int) -> None:
+        selecting = self._selecting
+        if selecting is not None and selecting.isValid() and start <= selecting.row() <= end:
+            self.close_text_selection()
+        super().rowsAboutToBeRemoved(parent, start, end)
 
     def doItemsLayout(self) -> None:
         self._in_layout = True
@@ -231,6 +300,160 @@ class TranscriptView(QListView):
             self._older_asked = True
             self.olderRequested.emit()
 
+    # -- selecting text --------------------------------------------------------------------------
+
+    def selection_editor(self) -> SelectableText | None:
+        """The open text selection editor, if any (there is never more than one)."""
+        index = self._selecting
+        if index is None or not index.isValid():
+            return None
+        editor = self.indexWidget(QModelIndex(index))
+        return editor if isinstance(editor, SelectableText) else None
+
+    def _row_option(self, index: QModelIndex) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return option
+
+    def _text_rect(self, index: QModelIndex) -> QRectF | None:
+        if not index.isValid():
+            return None
+        return self._delegate.text_rect(self._row_option(index), index)
+
+    def _has_text(self, index: QModelIndex) -> bool:
+        """Whether the row shows text to select (asked without the row's place: no layout)."""
+        if not index.isValid():
+            return False
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        return self._delegate.text_rect(option, index) is not None
+
+    def open_text_selection(self, index: QModelIndex, focus: bool = True) -> SelectableText | None:
+        """Lets the user select part of `index`'s text (a folded row is unfolded first); returns
+        the editor, or None if the row has no text to select."""
+        model = self.model()
+        if model is None or not index.isValid():
+            return None
+        if self._selecting is not None and self._selecting == index:
+            editor = self.selection_editor()
+            if editor is not None:
+                if focus:
+                    editor.setFocus(Qt.FocusReason.OtherFocusReason)
+                return editor
+        self.close_text_selection()
+        if index.data(KindRole) in FOLDABLE and index.data(CollapsedRole):
+            model.setData(index, False, CollapsedRole)
+            self.executeDelayedItemsLayout()
+        if not self._has_text(index):
+            return None
+        if self.currentIndex() != index:
+            self.setCurrentIndex(index)
+        self._selecting = QPersistentModelIndex(index)
+        self._delegate.set_selecting(index.data(EntryRole).uid)
+        self.openPersistentEditor(index)
+        editor = self.selection_editor()
+        if editor is None:  # the delegate made none
+            self._selecting = None
+            self._delegate.set_selecting(None)
+            return None
+        editor.passThroughClicked.connect(self._pass_through_click)
+        editor.anchorClicked.connect(lambda url: self._open_link(url.toString()))
+        editor.cursorPositionChanged.connect(self._reveal_caret)
+        self.update(index)
+        if focus:
+            editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        return editor
+
+    def close_text_selection(self) -> None:
+        """Closes the selection editor (if open); focus goes back to the list if it had it."""
+        index, self._selecting = self._selecting, None
+        self._delegate.set_selecting(None)
+        self._forwarding = None
+        self._text_press = None
+        self._drag_scroll.stop()
+        if index is None or not index.isValid():
+            return
+        editor = self.indexWidget(QModelIndex(index))
+        had_focus = editor is not None and editor.hasFocus()
+        if had_focus:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.closePersistentEditor(QModelIndex(index))
+        self.update(QModelIndex(index))
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        # The delegate asks for this on Esc and when focus leaves the editor.
+        super().closeEditor(editor, hint)
+        if editor is not None and editor is self.selection_editor():
+            self.close_text_selection()
+
+    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
+        super().currentChanged(current, previous)
+        if self._selecting is not None and self._selecting != current:
+            self.close_text_selection()
+
+    def _pass_through_click(self, pos: QPointF) -> None:
+        """A click on the editor where the row draws a button (a code block's Copy)."""
+        index, hit = self._hit(pos.toPoint())
+        if hit is not None and hit.action == "copy_code":
+            self._activate(index, hit)
+
+    def _reveal_caret(self) -> None:
+        """Keyboard selection past the visible part of a tall message scrolls the list."""
+        editor = self.selection_editor()
+        if editor is None or self._forwarding is not None or not editor.hasFocus():
+            return
+        caret = editor.cursorRect()
+        top = editor.viewport().mapTo(self.viewport(), caret.topLeft()).y()
+        bottom = top + caret.height()
+        bar, height = self.verticalScrollBar(), self.viewport().height()
+        if top < 0:
+            bar.setValue(bar.value() + top - 4)
+        elif bottom > height:
+            bar.setValue(bar.value() + bottom - height + 4)
+
+    def _forward(self, editor: SelectableText, kind: QEvent.Type, pos: QPoint, buttons) -> None:
+        """Sends a mouse event at `pos` (viewport) to the editor, kept inside the part of the
+        editor that is on screen: dragging past it selects up to the edge, and the list
+        scrolls (see _drag_scroll_step) to go further."""
+        visible = editor.geometry().intersected(self.viewport().rect())
+        if visible.isEmpty():
+            return
+        x = min(max(pos.x(), visible.left()), visible.right())
+        y = min(max(pos.y(), visible.top()), visible.bottom())
+        local = QPointF(x - editor.x(), y - editor.y())
+        button = Qt.MouseButton.NoButton
+        if kind != QEvent.Type.MouseMove:
+            button = Qt.MouseButton.LeftButton
+        event = QMouseEvent(
+            kind,
+            local,
+            QPointF(self.viewport().mapToGlobal(QPoint(x, y))),
+            button,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(editor.viewport(), event)
+
+    def _over_text(self, index: QModelIndex, pos: QPoint, hit: Hit | None) -> bool:
+        if hit is not None and hit.action != "link":
+            return False
+        rect = self._text_rect(index)
+        return rect is not None and rect.contains(QPointF(pos))
+
+    def _drag_scroll_step(self) -> None:
+        editor = self._forwarding
+        pos = self._drag_pos
+        height = self.viewport().height()
+        past = pos.y() if pos.y() < 0 else max(0, pos.y() - height)
+        if editor is None or editor is not self.selection_editor() or past == 0:
+            self._drag_scroll.stop()
+            return
+        bar = self.verticalScrollBar()
+        step = max(2, min(60, abs(past) // 2))
+        bar.setValue(bar.value() + (step if past > 0 else -step))
+        self._forward(editor, QEvent.Type.MouseMove, pos, Qt.MouseButton.LeftButton)
+
     # -- mouse and keys --------------------------------------------------------------------------
 
     def _hit(self, pos: QPoint) -> tuple[QModelIndex, Hit | None]:
@@ -243,13 +466,51 @@ class TranscriptView(QListView):
         return index, self._delegate.hit_test(option, index, QPointF(pos))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        self._press = event.position().toPoint()
+        pos = event.position().toPoint()
+        self._press = pos
+        self._text_press = None
+        # The editor takes the clicks on itself: a press that reaches the list is elsewhere.
+        self.close_text_selection()
+        plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if event.button() == Qt.MouseButton.LeftButton and plain:
+            index, hit = self._hit(pos)
+            if index.isValid() and self._over_text(index, pos, hit):
+                self._text_press = (QPersistentModelIndex(index), pos)
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if event.button() == Qt.MouseButton.LeftButton and plain:
+            index, hit = self._hit(pos)
+            if index.isValid() and self._over_text(index, pos, hit):
+                editor = self.open_text_selection(index)
+                if editor is not None:  # the editor selects the word
+                    left = Qt.MouseButton.LeftButton
+                    self._forward(editor, QEvent.Type.MouseButtonPress, pos, left)
+                    self._forward(editor, QEvent.Type.MouseButtonDblClick, pos, left)
+                    self._forwarding = editor
+                    self._drag_pos = pos
+                    event.accept()
+                    return
+        super().mouseDoubleClickEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        editor = self._forwarding
+        if editor is not None:  # the end of a text selection by mouse
+            self._forwarding = None
+            self._text_press = None
+            self._press = None
+            self._drag_scroll.stop()
+            if editor is self.selection_editor():
+                self._forward(editor, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton)
+            self.setState(QAbstractItemView.State.NoState)
+            event.accept()
+            return
+        self._text_press = None
         super().mouseReleaseEvent(event)
         press, self._press = self._press, None
-        pos = event.position().toPoint()
         if event.button() != Qt.MouseButton.LeftButton or press is None:
             return
         if (pos - press).manhattanLength() > 6:
@@ -276,27 +537,71 @@ class TranscriptView(QListView):
             QGuiApplication.clipboard().setText(str(code))
             self._delegate.set_copied((index.data(EntryRole).uid, int(number)))
             self._copied_timer.start()
-            self.viewport().update()
+            self._repaint_buttons()
         elif hit.action == "link":
-            url = QUrl(str(hit.payload))
-            if url.scheme().lower() in _SAFE_SCHEMES and url.host():
-                QDesktopServices.openUrl(url)
-                self.linkActivated.emit(url.toString())
+            self._open_link(str(hit.payload))
+
+    def _open_link(self, href: str) -> None:
+        url = QUrl(href)
+        if url.scheme().lower() in _SAFE_SCHEMES and url.host():
+            QDesktopServices.openUrl(url)
+            self.linkActivated.emit(url.toString())
 
     def _clear_copied(self) -> None:
         self._delegate.set_copied(None)
+        self._repaint_buttons()
+
+    def _repaint_buttons(self) -> None:
         self.viewport().update()
+        editor = self.selection_editor()
+        if editor is not None:  # it paints the Copy buttons of the row it covers
+            editor.viewport().update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        dragging = bool(event.buttons() & Qt.MouseButton.LeftButton)
+        if self._text_press is not None and dragging and self._drag_text(pos):
+            event.accept()
+            return
         super().mouseMoveEvent(event)
-        _, hit = self._hit(event.position().toPoint())
+        index, hit = self._hit(pos)
         clickable = hit is not None and (
             hit.action != "link" or QUrl(str(hit.payload)).scheme().lower() in _SAFE_SCHEMES
         )
         if clickable:
             self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        elif index.isValid() and self._over_text(index, pos, hit):
+            self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         else:
             self.viewport().unsetCursor()
+
+    def _drag_text(self, pos: QPoint) -> bool:
+        """A drag that began on a message's text selects text; True if it is handled."""
+        assert self._text_press is not None
+        index, start = self._text_press
+        editor = self._forwarding
+        left = Qt.MouseButton.LeftButton
+        if editor is None:
+            if (pos - start).manhattanLength() < QApplication.startDragDistance():
+                return True  # not a drag yet; the row does not start a row selection either
+            editor = self.open_text_selection(QModelIndex(index)) if index.isValid() else None
+            if editor is None:
+                self._text_press = None
+                return False
+            self._text_press = (index, start)  # opening closed any older selection
+            self._forwarding = editor
+            self._forward(editor, QEvent.Type.MouseButtonPress, start, left)
+        elif editor is not self.selection_editor():
+            self._forwarding = self._text_press = None
+            return False
+        self._drag_pos = pos
+        self._forward(editor, QEvent.Type.MouseMove, pos, left)
+        outside = pos.y() < 0 or pos.y() > self.viewport().height()
+        if outside and not self._drag_scroll.isActive():
+            self._drag_scroll.start()
+        elif not outside:
+            self._drag_scroll.stop()
+        return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -311,8 +616,9 @@ class TranscriptView(QListView):
         super().keyPressEvent(event)
 
     def _key_action(self, key: int | Qt.Key) -> bool:
-        """Up/Down move the current row; Space/Enter fold a thinking/tool row; R/E/Delete
-        retry, edit or discard a failed message. True if the key was used."""
+        """Up/Down move the current row; Space/Enter fold a thinking/tool row; F2 (or Enter on a
+        row that does not fold) selects text; R/E/Delete retry, edit or discard a failed
+        message. True if the key was used."""
         model = self.model()
         if model is None or model.rowCount() == 0:
             return False
@@ -331,10 +637,16 @@ class TranscriptView(QListView):
         if not current.isValid():
             return False
         kind = current.data(KindRole)
+        if key == Qt.Key.Key_F2:
+            self.scrollTo(current)
+            return self.open_text_selection(current) is not None
         if key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if kind in FOLDABLE:
                 self._activate(current, Hit("toggle"))
                 return True
+            if key != Qt.Key.Key_Space:
+                self.scrollTo(current)
+                return self.open_text_selection(current) is not None
             return False
         if kind == "user" and current.data(StateRole) == "failed":
             action = {
@@ -353,6 +665,13 @@ class TranscriptView(QListView):
             return
         menu = QMenu(self)
         menu.addAction("Copy text", lambda: self.copy_text([index.row()]))
+        row = QPersistentModelIndex(index)
+        select = menu.addAction("Select text", lambda: self.open_text_selection(QModelIndex(row)))
+        select.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        select.setEnabled(
+            self._has_text(index)
+            or (index.data(KindRole) in FOLDABLE and bool(index.data(TextRole)))
+        )
         if hit is not None and hit.action == "link":
             href = str(hit.payload)
             menu.addAction("Copy link address", lambda: QGuiApplication.clipboard().setText(href))
@@ -365,6 +684,9 @@ class TranscriptView(QListView):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._delegate.invalidate()
             self.scheduleDelayedItemsLayout()
+            editor = self.selection_editor()
+            if editor is not None and self._selecting is not None:  # new colours and fonts
+                self._delegate.setEditorData(editor, QModelIndex(self._selecting))
         super().changeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
