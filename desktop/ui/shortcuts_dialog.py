@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from .accessibility import clean_label
+from .transcript.view import TRANSCRIPT_KEYS
 
 #: Keys handled inside the message box (not actions, so listed here).
 COMPOSER_KEYS = (
@@ -72,7 +73,7 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent or window)
         self.setWindowTitle("Keyboard shortcuts")
         self.resize(480, 460)
-        rows = shortcut_rows(window) + list(COMPOSER_KEYS)
+        rows = shortcut_rows(window) + list(COMPOSER_KEYS) + list(TRANSCRIPT_KEYS)
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Action", "Keys"])
         self.table.verticalHeader().hide()

@@ -224,6 +224,7 @@ def test_help_lists_every_shortcut_from_the_actions(qtbot, window):
     dialog = seen[0]
     listed = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     assert "Capture screen region" in listed and "Send the message" in listed
+    assert "Select text in the current message" in listed  # the transcript's own keys
 
 
 def test_up_in_an_empty_composer_brings_back_the_last_message(qtbot, window, fake):
