@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..tiles import cover_tile
 from . import style as S
 from .highlight import SyntaxColors
 from .model import COLLAPSIBLE, EntryRole, ThumbnailsRole, ToolNameRole, who_label
@@ -467,25 +468,25 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Copied" if copied else "Copy")
 
     def _paint_thumb(self, painter: QPainter, rect: QRectF, thumb: Thumb | None, theme: Theme):
+        image = thumb.image if thumb is not None else None
+        if image is not None and not image.isNull():
+            # Cover the cell, cropping the centre: cells stay one size so rows never jump. The
+            # rounded tile is rendered once per size (tiles.py) and blitted on every repaint.
+            dpr = painter.device().devicePixelRatioF()
+            painter.drawPixmap(
+                rect.topLeft(), cover_tile(image, rect.width(), rect.height(), 10, dpr)
+            )
+            return
         path = QPainterPath()
         path.addRoundedRect(rect, 10, 10)
         painter.save()
         painter.setClipPath(path, Qt.ClipOperation.IntersectClip)
-        image = thumb.image if thumb is not None else None
-        if image is not None and not image.isNull():
-            # Cover the cell, cropping the centre: cells stay one size so rows never jump.
-            scale = max(rect.width() / image.width(), rect.height() / image.height())
-            sw, sh = rect.width() / scale, rect.height() / scale
-            source = QRectF((image.width() - sw) / 2, (image.height() - sh) / 2, sw, sh)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawImage(rect, image, source)
-        else:
-            painter.fillRect(rect, theme.panel)
-            words = "Loading…" if thumb is None else thumb.label
-            painter.setFont(theme.small)
-            painter.setPen(theme.error if thumb is not None and thumb.failed else theme.muted)
-            flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
-            painter.drawText(rect.adjusted(8, 8, -8, -8), flags, words)
+        painter.fillRect(rect, theme.panel)
+        words = "Loading…" if thumb is None else thumb.label
+        painter.setFont(theme.small)
+        painter.setPen(theme.error if thumb is not None and thumb.failed else theme.muted)
+        flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
+        painter.drawText(rect.adjusted(8, 8, -8, -8), flags, words)
         painter.restore()
 
     def _paint_header(
