@@ -8,14 +8,15 @@ dropped by its generation number. Nothing here decodes on the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
     QBuffer,
-    QByteArray,
     QIODevice,
     QMimeData,
     QObject,
@@ -40,14 +41,39 @@ ModelProvider = Callable[[], "str | None"]
 
 
 # -- worker functions (plain data in, plain data out; QImage is fine off the GUI thread) ------
+#
+# Small encoded previews are decoded with Pillow, not QImage.fromData: PySide holds the GIL for
+# the whole of a Qt decode (the GUI thread's Python waits for it), and Qt's format probing makes
+# Qt objects and connections on the worker while holding the GIL, which can deadlock against the
+# GUI thread disconnecting a Python slot (it holds Qt's signal lock and waits for the GIL). Pillow
+# lets go of the GIL while it decodes and resizes.
+
+
+def _qimage_from_pil(im: Any) -> QImage:
+    """A Pillow image → a QImage that owns its pixels (premultiplied: what painting wants)."""
+    if im.mode != "RGBA":
+        im = im.convert("RGBA")
+    raw = im.tobytes("raw", "RGBA")
+    view = QImage(raw, im.width, im.height, im.width * 4, QImage.Format.Format_RGBA8888)
+    return view.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # a deep copy
+
+
+def decode_preview(data: bytes, max_edge: int = THUMBNAIL_EDGE) -> QImage:
+    """Encoded image bytes → a QImage whose long edge is at most `max_edge` (on a worker)."""
+    from PIL import Image  # on first use: Pillow stays out of start-up
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft("RGB", (max_edge, max_edge))  # JPEG: decode at a reduced scale
+            im.thumbnail((max_edge, max_edge), Image.Resampling.BICUBIC)
+            return _qimage_from_pil(im)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"the preview could not be decoded ({exc})") from None
 
 
 def thumbnail_job(att: Attachment) -> QImage:
     """The early preview: a small decode of the source (JPEG draft, no full-size copy kept)."""
-    image = QImage.fromData(att.thumbnail_bytes(THUMBNAIL_EDGE))
-    if image.isNull():
-        raise ValueError("thumbnail could not be decoded")
-    return image
+    return decode_preview(att.thumbnail_bytes(THUMBNAIL_EDGE))
 
 
 def qimage_job(image: QImage) -> tuple[bytes, QImage]:
@@ -70,21 +96,15 @@ def prepare_with_preview_job(att: Attachment, limits: ImageLimits):
     """Decode once, preview first: yields ("preview", QImage) then ("prepared", PreparedImage)."""
     for what, value in att.prepare_with_preview(limits, THUMBNAIL_EDGE):
         if what == "preview":
-            image = QImage.fromData(QByteArray(value))
-            if not image.isNull():
-                yield what, image
-        else:
-            yield what, value
+            try:
+                value = decode_preview(value)
+            except ValueError:
+                continue  # no early preview: one is derived from the prepared image
+        yield what, value
 
 
 def preview_from_prepared(prepared: PreparedImage) -> QImage:
-    image = QImage.fromData(QByteArray(prepared.data))
-    return image.scaled(
-        THUMBNAIL_EDGE,
-        THUMBNAIL_EDGE,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+    return decode_preview(prepared.data)
 
 
 @dataclass
@@ -121,6 +141,7 @@ class AttachmentController(QObject):
         self._model_provider = model_provider or (lambda: None)
         self._items: list[Attachment] = []
         self._when_settled: Callable[[], None] | None = None
+        self._held: list[Callable[[], object]] | None = None  # worker jobs of a burst of adds
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -204,19 +225,49 @@ class AttachmentController(QObject):
 
     def add_sources(self, sources: Iterable[Source]) -> list[Attachment]:
         out = []
-        for src in sources:
-            if src.kind == "file" and src.path:
-                out.append(self.add_file(src.path))
-            elif src.kind == "bytes" and src.data is not None:
-                out.append(self.add_bytes(src.data, src.name or "Pasted image"))
-            elif src.kind == "qimage" and src.image is not None:
-                out.append(self.add_qimage(src.image, src.name or "Pasted image.png"))
-            elif src.kind == "url" and src.url:
-                out.append(self.add_url(src.url))
+        with self._burst():
+            for src in sources:
+                if src.kind == "file" and src.path:
+                    out.append(self.add_file(src.path))
+                elif src.kind == "bytes" and src.data is not None:
+                    out.append(self.add_bytes(src.data, src.name or "Pasted image"))
+                elif src.kind == "qimage" and src.image is not None:
+                    out.append(self.add_qimage(src.image, src.name or "Pasted image.png"))
+                elif src.kind == "url" and src.url:
+                    out.append(self.add_url(src.url))
         return out
 
     def add_files(self, paths: Sequence[str]) -> list[Attachment]:
-        return [self.add_file(p) for p in paths]
+        with self._burst():
+            return [self.add_file(p) for p in paths]
+
+    @contextlib.contextmanager
+    def _burst(self) -> Iterator[None]:
+        """Add many at once, then start their worker jobs (in the same order).
+
+        A job started mid-burst is a busy worker thread taking the GIL back each time the GUI
+        thread lets go of it (most Qt calls do): handling a 200-file drop took ~60 ms (up to
+        130) instead of 10–30 ms on a 2-core machine. Each attachment's limits are still taken
+        as it is added."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            for start in held:
+                start()
+
+    def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """workers.submit (or submit_iter with iterate=True), held back during a burst."""
+        iterate = kwargs.pop("iterate", False)
+        submit = self._workers.submit_iter if iterate else self._workers.submit
+        if self._held is not None:
+            self._held.append(lambda: submit(fn, *args, **kwargs))
+        else:
+            submit(fn, *args, **kwargs)
 
     def add_file(self, path: str) -> Attachment:
         return self._add(Attachment.from_file(path))
@@ -232,7 +283,7 @@ class AttachmentController(QObject):
         self._items.append(att)
         self.added.emit(att)
         gen = att.generation
-        self._workers.submit(
+        self._submit(
             qimage_job,
             image,
             on_result=lambda r, a=att, g=gen: self._on_converted(a, g, r),
@@ -280,7 +331,7 @@ class AttachmentController(QObject):
 
     def _start_thumbnail(self, att: Attachment) -> None:
         gen = att.generation
-        self._workers.submit(
+        self._submit(
             thumbnail_job,
             att,
             on_result=lambda img, a=att, g=gen: self._on_thumbnail(a, g, img),
@@ -300,16 +351,17 @@ class AttachmentController(QObject):
         att.limits = limits
         att.state, att.prepared, att.problem = State.PREPARING, None, None
         if with_preview and att.kind is Kind.BYTES and att.data is not None:
-            self._workers.submit_iter(
+            self._submit(
                 prepare_with_preview_job,
                 att,
                 limits,
+                iterate=True,
                 on_item=lambda item, a=att, g=gen: self._on_prepare_step(a, g, item),
                 on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
                 owner=self,
             )
             return
-        self._workers.submit(
+        self._submit(
             att.prepare,
             limits,
             on_result=lambda p, a=att, g=gen: self._on_prepared(a, g, p),
@@ -334,6 +386,7 @@ class AttachmentController(QObject):
                 preview_from_prepared,
                 prepared,
                 on_result=lambda img, a=att, g=gen: self._on_thumbnail(a, g, img),
+                on_error=lambda _e: None,  # the chip keeps its placeholder
                 owner=self,
             )
         self._check_settled()
