@@ -351,14 +351,10 @@ class MainWindow(QMainWindow):
             return
         if self.session.busy:
             return
-        if self.attachments.preparing:  # wait for them, then send (Enter right after a paste)
-            self._waiting_to_send = True
-            self.banner.show_message("Sending when the images are ready…", "info")
-            self.attachments.call_when_settled(self.send)
+        if self.attachments.preparing:  # Enter right after a paste: send once they are ready
+            self._queue_send(True)
             return
-        if self._waiting_to_send:
-            self._waiting_to_send = False
-            self.banner.hide()
+        self._queue_send(False)
         text = self.composer.text()
         if not self.vision.allow_send():  # the banner / chip badges say why
             return
@@ -372,6 +368,21 @@ class MainWindow(QMainWindow):
             self.attachments.clear()
             if out.skipped:
                 self.banner.show_message(out.skipped_text, "warning")
+
+    def _queue_send(self, waiting: bool) -> None:
+        """Send once the images are prepared, or stop waiting. The Send button says so (and a
+        click cancels): a label, not a banner, so the layout does not jump under the pointer
+        and the whole window is not re-laid out while images are being prepared."""
+        if waiting == self._waiting_to_send:
+            return
+        self._waiting_to_send = waiting
+        self.attachments.call_when_settled(self.send if waiting else None)
+        if not waiting:
+            self._set_busy(self.session is not None and self.session.busy)
+            return
+        self.send_button.setText("Waiting…")
+        self.send_button.setAccessibleName("Cancel sending")
+        self.send_button.setToolTip("Sends when the images are ready — click (or Esc) to cancel")
 
     def attach_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Attach images", "", IMAGE_FILTER)
@@ -389,11 +400,14 @@ class MainWindow(QMainWindow):
         return agent.model if agent is not None else None
 
     def stop(self) -> None:
+        self._queue_send(False)
         if self.session is not None:
             self.session.stop()
 
     def _send_or_stop(self) -> None:
-        if self.session is not None and self.session.busy:
+        if self._waiting_to_send:
+            self._queue_send(False)
+        elif self.session is not None and self.session.busy:
             self.stop()
         else:
             self.send()

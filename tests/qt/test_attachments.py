@@ -90,11 +90,29 @@ def test_enter_while_preparing_waits_then_sends(qtbot, window, server):
     window.composer.set_text("quick")
     assert window.attachments.preparing
     window.send()
-    assert server.posts == [] and "ready" in window.banner.label.text()
+    # The Send button says it is waiting (no banner: the layout must not jump meanwhile)
+    assert server.posts == [] and window.send_button.text() == "Waiting…"
+    assert not window.banner.isVisible()
     qtbot.waitUntil(lambda: bool(server.posts) and not window.session.busy, timeout=10000)
     content = server.posts[0]["messages"][0]["content"]
     assert [p["type"] for p in content] == ["text", "image"]
     assert decoded_size(content[1]) == (1568, 1045)
+    assert window.send_button.text() == "Send"
+
+
+def test_a_send_waiting_for_images_can_be_cancelled(qtbot, window, server):
+    window.composer.insertFromMimeData(png_mime(png_bytes(3000, 2000)))
+    window.composer.set_text("not yet")
+    window.send()
+    assert window.send_button.text() == "Waiting…"
+    window.send_button.click()  # the button cancels the queued send (so does Esc)
+    assert window.send_button.text() == "Send"
+    wait_settled(qtbot, window.attachments)
+    qtbot.wait(100)
+    assert server.posts == [] and window.composer.text() == "not yet"
+    assert len(window.attachments.items) == 1
+    window.send()  # the images are ready now: it goes at once
+    qtbot.waitUntil(lambda: bool(server.posts) and not window.session.busy, timeout=5000)
 
 
 def test_attachments_with_problems_are_never_sent(qtbot, window, server, tmp_path):

@@ -38,17 +38,19 @@ def test_200_files_in_one_drop_all_become_chips_and_the_gui_stays_responsive(
     paths = [write(tmp_path / f"shot {i:03}.png", data) for i in range(200)]
     with StallMeter() as meter:
         drop(window, paths)
-        assert len(window.strip.chips()) == 200  # at once
+        assert len(window.attachments.items) == 200  # all taken at once; chips come in batches
+        qtbot.waitUntil(lambda: window.strip.waiting == 0, timeout=10000)
         wait_settled(qtbot, window.attachments, timeout=60000)
+    assert len(window.strip.chips_made()) == 200
     items = window.attachments.items
     assert [a.name for a in items] == [f"shot {i:03}.png" for i in range(200)]
     # the model takes 100 images per request: the first 100 are ready, the rest say why not
     assert all(a.state is State.READY for a in items[:100])
     assert all(a.state is State.PROBLEM and "at most 100" in a.problem for a in items[100:])
-    # Measured here: ~280 ms, most of it creating 200 chip widgets in one go (the vision guard's
-    # re-check is coalesced into one pass per burst). The bound catches a regression; a strip
-    # that creates chips lazily (or a model/view strip) would bring this under 100 ms.
-    assert meter.max_stall_ms < 600, f"GUI stalled {meter.max_stall_ms:.0f} ms"
+    # Measured here: ~50 ms (43-66) with other suites sharing the 2 cores; it was ~330 ms when
+    # the strip made 200 chip widgets in one go. Chips now come ≤16 per event-loop turn and the
+    # vision guard's re-check is coalesced per burst. 200 ms leaves room for a loaded machine.
+    assert meter.max_stall_ms < 200, f"GUI stalled {meter.max_stall_ms:.0f} ms"
 
 
 def test_symlink_loops_and_dangling_links_are_explained_not_hung_on(qtbot, window, tmp_path):
