@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QObject, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind
@@ -58,15 +58,13 @@ class _Restored:
 
 
 def _thumbnail(data: bytes) -> QImage | None:
-    image = QImage.fromData(QByteArray(data))
-    if image.isNull():
+    """With Pillow, which lets go of the GIL (QImage.fromData holds it for the whole decode)."""
+    from .attachments.controller import decode_preview
+
+    try:
+        return decode_preview(data, THUMBNAIL_EDGE)
+    except ValueError:
         return None
-    return image.scaled(
-        THUMBNAIL_EDGE,
-        THUMBNAIL_EDGE,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
 
 
 def load_job(store: DraftStore, agent_id: str) -> _Restored | None:

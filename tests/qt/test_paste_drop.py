@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 
+import pytest
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QImage
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+    QImage,
+    QPainter,
+)
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.attachments import Kind, State
@@ -75,6 +85,33 @@ def test_paste_clipboard_qimage_becomes_png(qtbot, window):
     [att] = window.attachments.items
     assert att.ready and att.prepared.original_media_type == "image/png"
     assert (att.prepared.width, att.prepared.height) == (300, 200)
+    sent = Image.open(io.BytesIO(att.prepared.data)).convert("RGB")
+    assert sent.getpixel((150, 100)) == (0x3A, 0x7B, 0xD5)  # channels in order, not BGR
+    assert att.preview is not None and att.preview.pixelColor(10, 10) == QColor("#3a7bd5")
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        QImage.Format.Format_ARGB32,
+        QImage.Format.Format_ARGB32_Premultiplied,
+        QImage.Format.Format_RGBA8888,
+    ],
+)
+def test_a_qimage_with_transparency_keeps_it_and_its_colours(qtbot, window, fmt):
+    image = QImage(120, 80, QImage.Format.Format_ARGB32)
+    image.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(image)
+    painter.fillRect(0, 0, 60, 80, QColor(220, 30, 40))  # opaque red, left half
+    painter.end()
+    mime = QMimeData()
+    mime.setImageData(image.convertToFormat(fmt))
+    paste(window, mime)
+    wait_settled(qtbot, window.attachments)
+    [att] = window.attachments.items
+    sent = Image.open(io.BytesIO(att.prepared.data)).convert("RGBA")
+    assert sent.getpixel((20, 40)) == (220, 30, 40, 255)
+    assert sent.getpixel((100, 40))[3] == 0  # still transparent
 
 
 def test_plain_text_still_pastes_as_text(qtbot, window):
