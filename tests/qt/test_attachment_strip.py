@@ -198,3 +198,25 @@ def test_a_transparent_preview_keeps_its_alpha():
     out = io.BytesIO()
     Image.new("RGBA", (40, 20), (255, 0, 0, 0)).save(out, "PNG")
     assert decode_preview(out.getvalue()).pixelColor(5, 5) == QColor(0, 0, 0, 0)
+
+
+def test_a_chip_is_redrawn_when_its_look_changes_and_only_then(qtbot, workers):
+    controller, strip = _strip(qtbot, workers)
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 20, 30)).save(buf, "PNG")
+    att = controller.add_bytes(buf.getvalue())
+    chip = strip.chip_for(att)
+    qtbot.waitUntil(lambda: chip.has_thumbnail and not att.preparing, timeout=5000)
+    chip.repaint()
+    face = chip._face
+    ready = chip.grab().toImage()
+    centre = ready.pixelColor(ready.width() // 2, ready.height() // 2)
+    assert centre.red() > 150 and centre.green() < 80  # the preview, not a placeholder
+    chip.repaint()
+    assert chip._face is face  # same look: blitted, not drawn again
+    att.state, att.problem = State.PROBLEM, "Too big."
+    chip.refresh()
+    chip.repaint()
+    assert chip._face is not face
+    edge = chip.grab().toImage().pixelColor(chip.width() // 2, 1)
+    assert edge.red() > 150 and edge.green() < 100  # the problem's red border

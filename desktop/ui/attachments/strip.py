@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QPixmapCache,
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -58,6 +59,14 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
+def _blank(width: int, height: int, dpr: float) -> QPixmap:
+    """A transparent pixmap of that logical size at the screen's pixel ratio."""
+    pm = QPixmap(round(width * dpr), round(height * dpr))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(Qt.GlobalColor.transparent)
+    return pm
+
+
 class _RemoveButton(QAbstractButton):
     """The round × in a chip's corner."""
 
@@ -71,9 +80,20 @@ class _RemoveButton(QAbstractButton):
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         hover = self.underMouse() or self.parentWidget().underMouse()
+        dpr = self.devicePixelRatioF()
+        key = f"chip-remove:{hover}:{dpr:g}"  # one look per state, shared by every chip
+        face = QPixmapCache.find(key)
+        if face is None:
+            face = _blank(self.SIZE, self.SIZE, dpr)
+            self._paint_face(QPainter(face), hover)
+            QPixmapCache.insert(key, face)
+        p = QPainter(self)
+        p.drawPixmap(0, 0, face)
+        p.end()
+
+    def _paint_face(self, p: QPainter, hover: bool) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(QColor(255, 255, 255, 200), 1.0))
         p.setBrush(QColor(20, 20, 20, 210 if hover else 130))
         p.drawEllipse(QRectF(0.5, 0.5, self.SIZE - 1, self.SIZE - 1))
@@ -96,6 +116,8 @@ class Chip(QWidget):
         self._controller = controller
         self._pixmap: QPixmap | None = None
         self._pixmap_source: object = None
+        self._face: QPixmap | None = None  # the chip as last drawn, and what it showed
+        self._face_key: tuple = ()
         self.setFixedSize(CHIP, CHIP)  # its size hint (no Python override: layouts ask often)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
@@ -153,11 +175,34 @@ class Chip(QWidget):
     # -- painting -----------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        # The chip is drawn once per look (state, preview, hover, focus, palette) into a pixmap
+        # and blitted after: while images are prepared and sent the strip is repainted often,
+        # and its antialiased paths and scaled previews cost ~0.5–1 ms per chip each time.
+        att = self.attachment
+        dpr = self.devicePixelRatioF()
+        key = (
+            dpr,
+            self._pixmap.cacheKey() if self._pixmap is not None else 0,
+            att.preparing,
+            self.has_problem,
+            self.underMouse(),
+            self.hasFocus(),
+            self.palette().cacheKey(),
+            self.font().key(),
+        )
+        if self._face is None or key != self._face_key:
+            face = _blank(self.width(), self.height(), dpr)
+            self._paint_face(QPainter(face))
+            self._face, self._face_key = face, key
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._face)
+        p.end()
+
+    def _paint_face(self, p: QPainter) -> None:
         att = self.attachment
         pal = self.palette()
         base = pal.color(QPalette.ColorRole.Base)
         text = pal.color(QPalette.ColorRole.WindowText)
-        p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
