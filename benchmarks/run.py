@@ -150,10 +150,18 @@ def main(argv: list[str] | None = None) -> int:
         return _run_one(args.one, args.quick, args.json)
 
     wanted = set(args.only.split(",")) if args.only else None
+    known = {m for m, _ in BENCHMARKS} | {m.removeprefix("bench_") for m, _ in BENCHMARKS}
+    unknown = sorted((wanted or set()) - known - set(ALL_IDS))
+    if unknown:
+        parser.error(
+            f"--only: unknown {', '.join(unknown)} (modules: {', '.join(sorted(known))};"
+            f" rows: {', '.join(ALL_IDS)})"
+        )
     started = time.time()
     rows: list[dict] = []
     for module, ids in BENCHMARKS:
-        if wanted and module not in wanted and not wanted & set(ids):
+        short = module.removeprefix("bench_")
+        if wanted and module not in wanted and short not in wanted and not wanted & set(ids):
             continue
         print(f"… {module}", file=sys.stderr, flush=True)
         if module == "bench_send":
