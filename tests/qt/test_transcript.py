@@ -489,3 +489,36 @@ def test_keyboard_ctrl_c_copies_the_current_row(qtbot, transcript):
     qtbot.keyClick(view, Qt.Key.Key_Down)
     qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "second"
+
+
+def test_the_current_message_is_marked_only_while_the_focus_is_in_the_list(qtbot, workers):
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    model = TranscriptModel(ThumbnailCache(workers))
+    host = QWidget()
+    view = TranscriptView(model)
+    box = QLineEdit()
+    column = QVBoxLayout(host)
+    column.addWidget(view)
+    column.addWidget(box)
+    qtbot.addWidget(host)
+    host.resize(700, 500)
+    host.show()
+    qtbot.waitExposed(host)
+    host.activateWindow()
+    model.set_history(chat(2))
+    settle(qtbot, view)
+    rect = row_rect(view, 1)
+
+    def row_pixels():
+        qtbot.wait(10)
+        return view.viewport().grab(rect).toImage()
+
+    box.setFocus()
+    plain = row_pixels()
+    view.setFocus()
+    view.setCurrentIndex(model.index(1, 0))
+    assert row_pixels() != plain  # marked while the list has the focus
+    box.setFocus()  # the user moved on to typing
+    assert row_pixels() == plain
+    workers.wait()

@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetricsF, QPainter, Q
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
+    QApplication,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -114,6 +115,13 @@ def summary_line(text: str) -> str:
         if line:
             return " ".join(line.split())
     return ""
+
+
+def _has_focus_within(widget: QWidget | None) -> bool:
+    focus = QApplication.focusWidget()
+    return (
+        widget is not None and focus is not None and (focus is widget or widget.isAncestorOf(focus))
+    )
 
 
 class TranscriptDelegate(QStyledItemDelegate):
@@ -387,7 +395,9 @@ class TranscriptDelegate(QStyledItemDelegate):
             clip = clip.intersected(
                 QRectF(viewport().rect()).translated(-top_left.x(), -top_left.y())
             )
-        if option.state & QStyle.StateFlag.State_Selected:
+        if option.state & QStyle.StateFlag.State_Selected and _has_focus_within(option.widget):
+            # The current message is marked while the list (or its text selection) has the
+            # focus — not after the user has moved on to the message box.
             sel = layout.column.adjusted(-8, 2, 8, -2)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.selection)

@@ -129,6 +129,9 @@ class TranscriptView(QListView):
         self.setMouseTracking(True)
         self.setAutoScroll(False)
         self.setAccessibleName("Conversation")
+        # The current message is marked only while the focus is in here (delegate.py): repaint
+        # when it comes or goes, also from the text-selection editor inside the viewport.
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
         # Asking for older rows when the first page does not even fill the view is done from
         # the event loop, never from inside a layout pass.
         self._older_timer = QTimer(self)
@@ -679,6 +682,10 @@ class TranscriptView(QListView):
         menu.deleteLater()
 
     # -- painting --------------------------------------------------------------------------------
+
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if any(w is not None and (w is self or self.isAncestorOf(w)) for w in (old, new)):
+            self.viewport().update()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
