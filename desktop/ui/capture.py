@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -326,6 +327,7 @@ class ScreenCapture(QObject):
         self._probe: PortalProbe | None = None
         self._request: PortalRequest | None = None
         self._hidden = False  # the window is hidden by this capture
+        self._focus: weakref.ref[QWidget] | None = None  # its focus widget, given back after
         self._blank_fallback = False  # the portal stands in for a blank grab
         self._portal_timer = QTimer(self)
         self._portal_timer.setSingleShot(True)
@@ -418,6 +420,10 @@ class ScreenCapture(QObject):
 
     def _hide(self) -> None:
         self._hidden = True
+        # Where the keyboard was (the message box, nearly always): hiding a window drops its
+        # focus, and on the way back Qt would otherwise hand it to the first focusable widget.
+        focus = self._window.focusWidget()
+        self._focus = weakref.ref(focus) if focus is not None else None
         self._window.hide()
 
     def _restore(self) -> None:
@@ -427,6 +433,10 @@ class ScreenCapture(QObject):
         self._hidden = False
         self._window.show()
         bring_to_front(self._window)
+        focus = self._focus() if self._focus is not None else None
+        self._focus = None
+        if focus is not None and focus.isVisible():
+            focus.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     # -- the screenshot portal (Wayland) ----------------------------------------------------
     #

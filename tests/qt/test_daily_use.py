@@ -156,12 +156,15 @@ def test_a_refused_grab_says_so_in_the_banner(qtbot, window, kind):
         black.fill(QColor("black"))
         return black
 
+    _activate(qtbot, window)
+    window.composer.setFocus()
     window.extras.capture.grab = grab
     window.extras.capture.start()
     qtbot.waitUntil(lambda: window.isVisible() and window.banner.isVisible(), timeout=3000)
     text = window.banner.label.text()
     assert "could not be captured" in text and "paste" in text
     assert len(window.attachments) == 0
+    qtbot.waitUntil(lambda: window.focusWidget() is window.composer, timeout=2000)  # typing on
     assert looks_blank(QImage()) and looks_blank(grab(None).toImage())
 
 
