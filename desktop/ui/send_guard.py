@@ -58,6 +58,12 @@ class VisionGuard(QObject):
         self._flagged: dict[str, str] = {}  # attachment id → the problem the guard put on it
         self._refreshing = False
         self._history_images: int | None = None  # history_image_count, until rows change
+        # The capability (settings read + JSON parse of the overrides) per model handle, until
+        # the user changes an override or an agent loads; the limits per (capability, image
+        # count). limits() runs for every attachment added: a 200-file drop read the settings
+        # 200 times for the same answer.
+        self._capability: ModelCapability | None = None
+        self._limits: tuple[ModelCapability, int, ImageLimits] | None = None
         # Signals come in bursts (ten chips removed by one send, a history page of rows): one
         # refresh after the burst instead of one per signal, each walking the whole history.
         self._refresh_timer = QTimer(self)
@@ -99,10 +105,20 @@ class VisionGuard(QObject):
         return agent.model if agent is not None else None
 
     def capability(self) -> ModelCapability | None:
+        """What the agent's model can take, the user's override included (cached per handle)."""
         handle = self.handle()
         if not handle:
             return None
-        return capability_for(handle, self._w.settings.vision_overrides())
+        cap = self._capability
+        if cap is None or cap.handle != handle:
+            cap = capability_for(handle, self._w.settings.vision_overrides())
+            self._capability = cap
+        return cap
+
+    def _forget_capability(self) -> None:
+        """The overrides may have changed: read them again on next use."""
+        self._capability = None
+        self._limits = None
 
     def history_image_count(self) -> int:
         """Images in the conversation the server re-sends (the loaded part of it).
@@ -132,12 +148,21 @@ class VisionGuard(QObject):
         ]
 
     def limits(self) -> ImageLimits:
-        """What a pending image is fitted to now (the many-image rule counts history)."""
+        """What a pending image is fitted to now (the many-image rule counts history).
+
+        Depends on the model's capability (the handle; cached until an override changes or an
+        agent loads), the images in the loaded history (counted once per transcript change)
+        and the pending ones; the answer is kept until one of them changes."""
         cap = self.capability()
         if cap is None:
             return ImageLimits()
         total = self.history_image_count() + max(1, len(self._w.attachments))
-        return cap.limits_for_count(total)
+        cached = self._limits
+        if cached is not None and cached[0] is cap and cached[1] == total:
+            return cached[2]
+        limits = cap.limits_for_count(total)
+        self._limits = (cap, total, limits)
+        return limits
 
     # -- evaluation -----------------------------------------------------------------------
 
@@ -161,6 +186,7 @@ class VisionGuard(QObject):
 
     def _on_agent(self, _agent: Agent) -> None:
         self._send_anyway = False
+        self._forget_capability()  # a reconnect or another profile: read the overrides again
         self.refresh()
 
     def refresh(self, *_args: Any) -> None:
@@ -291,6 +317,7 @@ class VisionGuard(QObject):
         settings = self._w.settings
         settings.set_vision_override(handle, value)
         settings.sync()
+        self._forget_capability()
         self._send_anyway = False
         self.refresh()
 

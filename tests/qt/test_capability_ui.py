@@ -8,7 +8,7 @@ refuses images when the agent's model is text-only.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -396,3 +396,82 @@ def test_limits_follow_the_conversation_and_tokens_are_shown(qtbot, server, open
     assert "1,590" in label.toolTip()  # Anthropic: 1092×1092 ≈ 1,590 tokens each
     assert "3,180" in label.text()
     assert "tokens" in window.strip.chip_for(window.attachments.items[0]).toolTip()
+
+
+# -- what the limits are computed from --------------------------------------------------------
+
+
+def _count_override_reads(monkeypatch, settings: Settings) -> list[int]:
+    """Each read of the stored overrides (a QSettings value and a JSON parse) appends a 1."""
+    reads: list[int] = []
+    real = settings.vision_overrides
+
+    def counting() -> dict[str, bool]:
+        reads.append(1)
+        return real()
+
+    monkeypatch.setattr(settings, "vision_overrides", counting)
+    return reads
+
+
+def test_adding_50_images_reads_the_settings_once_and_changes_still_apply_at_once(
+    qtbot, server, open_window, monkeypatch
+):
+    window = open_window(server.add_agent(UNKNOWN))
+    reads = _count_override_reads(monkeypatch, window.settings)
+    for i in range(50):  # one at a time: each add takes the limits for its preparation
+        window.attachments.add_bytes(png_bytes(40, 30), f"photo{i + 1}.png")
+    wait_settled(qtbot, window.attachments)
+    qtbot.wait(10)  # the guard's coalesced refreshes ran too
+    items = window.attachments.items
+    assert len(items) == 50 and all(a.ready for a in items)
+    assert all(a.limits.max_long_edge == 1568 for a in items)  # letta/auto's profile
+    assert len(reads) <= 1, f"the overrides were read {len(reads)} times for 50 adds"
+
+    # The user's override takes effect at once (badge, banner), read again exactly once.
+    banner = window.vision.banner
+    assert banner.mode == "unknown"
+    before = len(reads)
+    window.vision.badge.no_action.trigger()  # "This model cannot see images"
+    assert window.vision.badge.text().startswith("✗") and banner.mode == "cannot"
+    assert Settings().vision_overrides() == {UNKNOWN: False}
+    window.vision.badge.yes_action.trigger()
+    assert window.vision.badge.text().startswith("✓") and not banner.isVisible()
+    assert len(reads) - before <= 4  # per change: once to store it, once to use it
+
+    # Another model: its limits apply to the very next call, and the pending images are refit.
+    session = window.session
+    session.agent = replace(session.agent, model=VISION)
+    session.agentLoaded.emit(session.agent)
+    assert window.vision.limits().max_long_edge == 2048  # gpt-4o-mini (OpenAI profile)
+    assert window.vision.badge.text().startswith("✓") and "gpt-4o-mini" in window.model_label.text()
+    wait_settled(qtbot, window.attachments)
+    assert all(a.ready and a.limits.max_long_edge == 2048 for a in window.attachments.items)
+
+
+def test_the_limits_follow_the_number_of_images_in_the_request(
+    qtbot, server, open_window, monkeypatch
+):
+    """The many-image rule: past its threshold (history included) every image gets smaller."""
+    import desktop.ui.send_guard as guard_module
+
+    def few_images(handle: str, overrides: Any = None):
+        cap = capability_for(handle, overrides)
+        return replace(cap, many_image_threshold=3, many_image_max_edge=1000)
+
+    monkeypatch.setattr(guard_module, "capability_for", few_images)
+    window = open_window(server.add_agent(CLAUDE, images_in_history=2))
+    qtbot.waitUntil(lambda: window.vision.history_image_count() == 2, timeout=5000)
+    assert window.vision.limits().max_long_edge == 1568  # 2 earlier + 1: not past 3
+    first = window.attachments.add_bytes(png_bytes(40, 30), "first.png")
+    assert first.limits.max_long_edge == 1568
+    second = window.attachments.add_bytes(png_bytes(40, 30), "second.png")  # 4 in the request
+    assert second.limits.max_long_edge == 1000
+    window.attachments.remove(second)
+    assert window.vision.limits().max_long_edge == 1568
+    window.transcript_model.clear()  # a history with no images (e.g. another conversation)
+    assert window.vision.history_image_count() == 0
+    window.attachments.add_bytes(png_bytes(40, 30), "third.png")
+    window.attachments.add_bytes(png_bytes(40, 30), "fourth.png")  # 3 in the request
+    assert window.vision.limits().max_long_edge == 1568
+    wait_settled(qtbot, window.attachments)
