@@ -31,6 +31,16 @@ def _files(folder, n: int, w: int = 320, h: int = 200) -> list[str]:
     return [write(folder / f"shot {i:03}.png", data) for i in range(n)]
 
 
+def _noise_png(w: int, h: int) -> bytes:
+    """A PNG over 300 kB (noise does not compress): prepared by one decode, preview first."""
+    import os
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (w, h), os.urandom(w * h * 3)).save(out, "PNG")
+    assert len(out.getvalue()) > 300_000
+    return out.getvalue()
+
+
 def _strip(qtbot, workers) -> tuple[AttachmentController, AttachmentStrip]:
     controller = AttachmentController(workers)
     strip = AttachmentStrip(controller)
@@ -103,6 +113,66 @@ def test_removing_while_chips_are_being_made_leaves_one_chip_per_attachment(
     assert controller.items[:2] == failed and len(controller) == 117
     assert [c.attachment for c in strip.chips()[:2]] == failed
     wait_settled(qtbot, controller, timeout=30000)
+
+
+def _removed_then_done(qtbot, workers, controller, att) -> None:
+    """Remove `att` while it is preparing and let its worker jobs end while it is gone."""
+    assert att.preparing
+    controller.remove(att)
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=10000)  # results delivered
+
+
+@pytest.mark.parametrize("source", ["file", "big bytes", "pasted QImage"])
+def test_restoring_one_removed_while_it_was_preparing_makes_it_ready(
+    qtbot, workers, tmp_path, source
+):
+    controller, strip = _strip(qtbot, workers)
+    settled: list[int] = []
+    controller.settled.connect(lambda: settled.append(1))
+    if source == "file":
+        att = controller.add_files([write(tmp_path / "a.png", png_bytes(400, 300))])[0]
+    elif source == "big bytes":  # one decode hands out preview and result (the other path)
+        att = controller.add_bytes(_noise_png(700, 500), "noise.png")
+    else:
+        att = controller.add_qimage(QImage.fromData(png_bytes(400, 300)), "Pasted image.png")
+    _removed_then_done(qtbot, workers, controller, att)
+    assert settled == [1]  # the strip was empty: nothing was preparing any more
+    controller.restore([att])  # Edit brings it back (the same object)
+    qtbot.waitUntil(lambda: len(settled) == 2, timeout=10000)
+    assert att.ready and att.prepared is not None and att.problem is None
+    assert controller.items == [att] and not controller.preparing
+    chip = strip.chip_for(att)
+    assert chip is not None
+    qtbot.waitUntil(lambda: chip.has_thumbnail, timeout=5000)
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+
+
+def test_restoring_one_preparing_with_no_run_here_prepares_it(qtbot, workers, tmp_path):
+    controller, _ = _strip(qtbot, workers)
+    att = controller.add_files([write(tmp_path / "a.png", png_bytes(40, 30))])[0]
+    controller.remove(att)
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=10000)
+    # "preparing" for a run that will never report here (another controller's, since dropped)
+    att.state, att.prepared, att.generation = State.PREPARING, None, att.generation + 1
+    elsewhere = AttachmentController(workers)
+    settled: list[int] = []
+    elsewhere.settled.connect(lambda: settled.append(1))
+    elsewhere.restore([att])
+    qtbot.waitUntil(lambda: bool(settled), timeout=10000)
+    assert att.ready and att.prepared is not None
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+
+
+def test_restoring_one_whose_job_is_still_running_waits_for_it(qtbot, workers, tmp_path):
+    controller, _ = _strip(qtbot, workers)
+    att = controller.add_files([write(tmp_path / "a.png", png_bytes(40, 30))])[0]
+    jobs = workers.active_count
+    controller.remove(att)
+    controller.restore([att])  # before its results came back: they still count
+    assert workers.active_count == jobs  # nothing started twice
+    wait_settled(qtbot, controller)
+    assert att.ready and controller.items == [att]
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
 
 
 def test_clearing_while_chips_are_being_made_leaves_none_behind(qtbot, workers, tmp_path):

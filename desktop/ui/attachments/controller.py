@@ -2,13 +2,16 @@
 
 The controller owns the list of `Attachment`s under the composer. Adding one is instant (the chip
 appears at once); the early thumbnail and the full preparation run on workers, in parallel, and
-come back as `changed`. A run that became stale (removed, or re-prepared for new limits) is
-dropped by its generation number. Nothing here decodes on the GUI thread.
+come back as `changed`. A run that became stale (re-prepared for new limits) is dropped by its
+generation number; the result of a current run for an attachment that was removed meanwhile is
+kept on it quietly, so that restoring it (Edit) finds it ready instead of waiting for nothing.
+Nothing here decodes on the GUI thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -155,6 +158,9 @@ class AttachmentController(QObject):
         self._items: list[Attachment] = []
         self._when_settled: Callable[[], None] | None = None
         self._held: list[Callable[[], object]] | None = None  # worker jobs of a burst of adds
+        self._running: set[tuple[str, int]] = set()
+        """(attachment id, generation) of each conversion or preparation whose result is still
+        to come: what restore() asks before it starts another."""
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -296,11 +302,13 @@ class AttachmentController(QObject):
         self._items.append(att)
         self.added.emit(att)
         gen = att.generation
+        self._running.add((att.id, gen))
         self._submit(
             qimage_job,
             image,
             on_item=lambda r, a=att, g=gen: self._on_converted(a, g, r),
             on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
+            on_finished=functools.partial(self._running.discard, (att.id, gen)),
             owner=self,
             iterate=True,
         )
@@ -332,21 +340,25 @@ class AttachmentController(QObject):
         return QThread.idealThreadCount() >= 4
 
     def _on_converted(self, att: Attachment, gen: int, item: tuple[str, Any]) -> None:
-        if not self._current(att, gen):
+        if att.generation != gen:
             return
+        listed = self._listed(att)
         what, value = item
         if what == "preview":
             att.preview = value
-            self.changed.emit(att)
+            if listed:
+                self.changed.emit(att)
             return
-        att.data = value
-        self.changed.emit(att)
-        self._prepare(att)
+        self._running.discard((att.id, gen))
+        att.data = value  # the source, whatever the limits: kept even if removed meanwhile
+        if listed:
+            self.changed.emit(att)
+            self._prepare(att)
 
     # -- preparation --------------------------------------------------------------------------
 
-    def _current(self, att: Attachment, gen: int) -> bool:
-        return att.generation == gen and any(a is att for a in self._items)
+    def _listed(self, att: Attachment) -> bool:
+        return any(a is att for a in self._items)
 
     def _start_thumbnail(self, att: Attachment) -> None:
         gen = att.generation
@@ -359,9 +371,10 @@ class AttachmentController(QObject):
         )
 
     def _on_thumbnail(self, att: Attachment, gen: int, image: QImage) -> None:
-        if any(a is att for a in self._items) and att.preview is None:
+        if att.preview is None:  # of the source: right whatever the limits, kept if removed
             att.preview = image
-            self.changed.emit(att)
+            if self._listed(att):
+                self.changed.emit(att)
 
     def _prepare(self, att: Attachment, *, with_preview: bool = False) -> None:
         limits = self.limits()
@@ -369,6 +382,8 @@ class AttachmentController(QObject):
         gen = att.generation
         att.limits = limits
         att.state, att.prepared, att.problem = State.PREPARING, None, None
+        self._running.add((att.id, gen))
+        finished = functools.partial(self._running.discard, (att.id, gen))
         if with_preview and att.kind is Kind.BYTES and att.data is not None:
             self._submit(
                 prepare_with_preview_job,
@@ -377,6 +392,7 @@ class AttachmentController(QObject):
                 iterate=True,
                 on_item=lambda item, a=att, g=gen: self._on_prepare_step(a, g, item),
                 on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
+                on_finished=finished,
                 owner=self,
             )
             return
@@ -385,6 +401,7 @@ class AttachmentController(QObject):
             limits,
             on_result=lambda p, a=att, g=gen: self._on_prepared(a, g, p),
             on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
+            on_finished=finished,
             owner=self,
         )
 
@@ -396,22 +413,30 @@ class AttachmentController(QObject):
             self._on_prepared(att, gen, value)
 
     def _on_prepared(self, att: Attachment, gen: int, prepared: PreparedImage) -> None:
-        if not self._current(att, gen):
+        self._running.discard((att.id, gen))
+        if att.generation != gen:  # prepared again since (other limits): a stale result
             return
         att.prepared, att.state = prepared, State.READY
+        if not self._listed(att):  # removed meanwhile: kept for a restore, nothing to show
+            return
         self.changed.emit(att)
         if att.preview is None:  # the thumbnail job lost the race or failed: derive one
-            self._workers.submit(
-                preview_from_prepared,
-                prepared,
-                on_result=lambda img, a=att, g=gen: self._on_thumbnail(a, g, img),
-                on_error=lambda _e: None,  # the chip keeps its placeholder
-                owner=self,
-            )
+            self._derive_preview(att)
         self._check_settled()
 
+    def _derive_preview(self, att: Attachment) -> None:
+        assert att.prepared is not None
+        self._workers.submit(
+            preview_from_prepared,
+            att.prepared,
+            on_result=lambda img, a=att, g=att.generation: self._on_thumbnail(a, g, img),
+            on_error=lambda _e: None,  # the chip keeps its placeholder
+            owner=self,
+        )
+
     def _on_failed(self, att: Attachment, gen: int, exc: BaseException) -> None:
-        if not self._current(att, gen):
+        self._running.discard((att.id, gen))
+        if att.generation != gen:
             return
         if isinstance(exc, ImageRejected):
             text = str(exc) if exc.filename or att.name in str(exc) else f"{att.name}: {exc}"
@@ -419,8 +444,9 @@ class AttachmentController(QObject):
             log.error("preparing %s failed: %s", att.name, getattr(exc, "__traceback_text__", exc))
             text = f"{att.name}: the image could not be prepared ({type(exc).__name__})."
         att.prepared, att.state, att.problem = None, State.PROBLEM, text
-        self.changed.emit(att)
-        self._check_settled()
+        if self._listed(att):
+            self.changed.emit(att)
+            self._check_settled()
 
     def reprepare_all(self) -> None:
         """Refit pending images when the limits changed (e.g. the agent's model changed)."""
@@ -476,13 +502,34 @@ class AttachmentController(QObject):
             self.remove(att)
 
     def restore(self, attachments: Sequence[Attachment]) -> None:
-        """Put attachments back (Edit after a failed send), before any added since, unchanged."""
-        back = [a for a in attachments if not any(a is b for b in self._items)]
+        """Put attachments back (Edit after a failed send), before any added since, unchanged.
+
+        Each ends ready or with its problem. One removed while it was preparing kept its run's
+        result (or still has its run going here); one prepared for other limits is prepared
+        again, and so is one still "preparing" with no run of its generation here (one from
+        another controller). `settled` follows as usual."""
+        back = [a for a in attachments if not self._listed(a)]
+        if not back:
+            return
         self._items = back + self._items
         for att in back:
             self.added.emit(att)
         limits = self.limits()
         for att in back:
-            if att.needs_prepare(limits) and att.state is not State.PREPARING:
-                self._prepare(att)
-                self.changed.emit(att)
+            if att.kind is Kind.URL:
+                continue
+            if att.preparing and (att.id, att.generation) in self._running:
+                continue  # its run here is still going: its result completes it
+            if not att.preparing and not att.needs_prepare(limits):
+                if att.ready and att.preview is None and att.prepared is not None:
+                    self._derive_preview(att)  # its thumbnail was dropped while it was away
+                continue
+            if att.kind is Kind.BYTES and att.data is None:  # nothing left to prepare from
+                if att.preparing:
+                    att.state = State.PROBLEM
+                    att.problem = f"{att.name}: the image was lost before it was ready."
+                    self.changed.emit(att)
+                continue
+            self._prepare(att)
+            self.changed.emit(att)
+        self._check_settled()
