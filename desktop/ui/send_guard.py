@@ -20,6 +20,7 @@ from desktop.core.images import ImageLimits
 from desktop.core.letta import Agent
 from desktop.core.send_guard import (
     NO_VISION,
+    TOO_MANY,
     UNKNOWN_VISION,
     SendProblem,
     check_send,
@@ -253,7 +254,7 @@ class VisionGuard(QObject):
         elif NO_VISION in kinds and not self._send_anyway:
             self.banner.show_cannot(kinds[NO_VISION].text)
         elif limits:
-            self.banner.show_limits(_limits_text(limits))
+            self.banner.show_limits(_limits_text(cap, limits, pending, self.history_image_count()))
         elif UNKNOWN_VISION in kinds:
             self.banner.show_unknown(kinds[UNKNOWN_VISION].text)
         else:
@@ -344,9 +345,74 @@ class VisionGuard(QObject):
         session.agentLoaded.emit(agent)  # the window relabels and re-fits pending images
 
 
-def _limits_text(problems: list[SendProblem]) -> str:
-    head = "This can't be sent yet:" if len(problems) == 1 else "These can't be sent yet:"
-    return head + " " + " ".join(p.text for p in problems)
+NAMED = 3
+"""Images the limits banner names; past that it counts (each chip's badge says why)."""
+NAME_CHARS = 40
+"""A file name longer than this is shortened in the banner (the chip's tooltip has it whole)."""
+
+
+def _elide(name: str, limit: int = NAME_CHARS) -> str:
+    if len(name) <= limit:
+        return name
+    tail = limit // 3
+    return f"{name[: limit - tail - 1]}…{name[-tail:]}"
+
+
+def _names(names: list[str]) -> str:
+    """`a.png`, `a.png and b.png`, `a.png, b.png, c.png and 97 more`."""
+    shown = [_elide(n) for n in names[:NAMED]]
+    rest = len(names) - len(shown)
+    if rest:
+        return f"{', '.join(shown)} and {rest:,} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _limits_text(
+    cap: ModelCapability,
+    problems: list[SendProblem],
+    pending: list[Attachment],
+    history_images: int = 0,
+) -> str:
+    """The banner's text for the blocking limit problems, bounded whatever their number.
+
+    The problems about the whole message come whole; images over the model's count are one
+    sentence with a few of their names; of the other per-image problems the first few are
+    shown, then how many more images have one. A 200-image drop used to list every problem:
+    ~12,000 characters, laid out again on each refresh of the drop (40–90 ms each)."""
+    names = {a.id: a.name for a in pending}
+    whole = [p for p in problems if p.attachment_id is None]
+    too_many = [p for p in problems if p.kind == TOO_MANY and p.attachment_id is not None]
+    others = [p for p in problems if p.kind != TOO_MANY and p.attachment_id is not None]
+    parts = [p.text for p in whole]
+    if len(too_many) == 1:
+        parts.append(_short_problem(too_many[0], names))
+    elif too_many:
+        where = f" ({history_images} already in this conversation)" if history_images else ""
+        over = [names.get(p.attachment_id or "", "") for p in too_many]
+        parts.append(
+            f"{len(too_many):,} images are too many for {model_name(cap)}: it takes at most "
+            f"{cap.max_images} in one request, the conversation included{where}. Over the "
+            f"limit: {_names(over)}."
+        )
+    shown = others[:NAMED]
+    parts.extend(_short_problem(p, names) for p in shown)
+    named = {p.attachment_id for p in shown}
+    more = {p.attachment_id for p in others[NAMED:]} - named
+    if len(more) == 1:
+        parts.append("1 more image can't be sent as it is; its badge says why.")
+    elif more:
+        parts.append(f"{len(more):,} more images can't be sent as they are; each badge says why.")
+    count = len(whole) + len(too_many) + len({p.attachment_id for p in others})
+    head = "This can't be sent yet:" if count == 1 else "These can't be sent yet:"
+    return head + " " + " ".join(parts)
+
+
+def _short_problem(problem: SendProblem, names: dict[str, str]) -> str:
+    """A per-image problem's text with a long file name at its start shortened."""
+    name = names.get(problem.attachment_id or "")
+    if name and len(name) > NAME_CHARS and problem.text.startswith(f"{name}: "):
+        return _elide(name) + problem.text[len(name) :]
+    return problem.text
 
 
 def _set_problem(controller: Any, att: Attachment, text: str) -> None:

@@ -22,6 +22,7 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.vision_banner import MAX_CHARS, VisionBanner
 from tests.qt.attachments_support import png_bytes, sse, wait_settled
 
 VISION = "openai-proxy/gpt-4o-mini"
@@ -475,3 +476,74 @@ def test_the_limits_follow_the_number_of_images_in_the_request(
     window.attachments.add_bytes(png_bytes(40, 30), "fourth.png")  # 3 in the request
     assert window.vision.limits().max_long_edge == 1568
     wait_settled(qtbot, window.attachments)
+
+
+# -- the limits banner under a big drop -------------------------------------------------------
+
+
+def _ready(window: MainWindow, name: str, size=(800, 600), media_type="image/png") -> Attachment:
+    """A ready attachment, prepared for the window's limits (restore() takes it as it is)."""
+    att = Attachment.from_bytes(b"not used", name)
+    att.prepared = PreparedImage(media_type, b"0" * 1000, *size, *size, media_type, 1000)
+    att.state, att.limits = State.READY, window.vision.limits()
+    return att
+
+
+def test_200_images_over_the_limit_make_a_short_banner_set_once(
+    qtbot, server, open_window, monkeypatch
+):
+    window = open_window(server.add_agent(CLAUDE))  # at most 100 images in one request
+    banner = window.vision.banner
+    texts: list[str] = []
+    set_text = banner.label.setText
+    monkeypatch.setattr(banner.label, "setText", lambda t: (texts.append(t), set_text(t)))
+    atts = [_ready(window, f"shot {i:03}.png") for i in range(200)]
+    window.attachments.restore(atts)  # a burst: 200 added, then 100 flagged by the guard
+    qtbot.waitUntil(lambda: banner.mode == "limits", timeout=2000)
+    qtbot.wait(20)  # the refreshes the flagging caused have run too
+    assert all(a.state is State.PROBLEM and "at most 100" in a.problem for a in atts[100:])
+    message = banner.message
+    assert len(message) < 400, f"{len(message)} characters: {message[:200]}…"
+    assert message.startswith("These can't be sent yet: 100 images are too many for claude")
+    assert "at most 100 in one request" in message
+    assert "shot 100.png, shot 101.png, shot 102.png and 97 more." in message
+    assert "shot 103.png" not in message  # each chip's badge names its own problem
+    assert banner.accessibleDescription() == message and banner.isVisible()
+    assert texts == [message.split(": ", 1)[1]]  # laid out once, not once per refresh
+
+
+def test_many_per_image_problems_with_long_names_stay_short(qtbot, server, open_window):
+    window = open_window(server.add_agent(CLAUDE))
+    long = "holiday " * 40  # 320 characters
+    atts = [
+        _ready(window, f"{long}{i:02}.bmp", size=(2400, 1600), media_type="image/bmp")
+        for i in range(30)
+    ]  # past 20 images every one must be ≤ 2000 px, and Claude takes no BMP
+    window.attachments.restore(atts)
+    banner = window.vision.banner
+    qtbot.waitUntil(lambda: banner.mode == "limits", timeout=2000)
+    message = banner.message
+    assert len(message) < 800, f"{len(message)} characters"
+    assert long not in message and "…" in message  # the names are shortened
+    assert "2000 px" in message and "BMP is not a format" in message
+    assert message.endswith("28 more images can't be sent as they are; each badge says why.")
+    assert all(a.state is State.PROBLEM and long in a.problem for a in atts)  # badges: whole
+
+
+def test_the_banner_announces_only_what_is_new_and_cuts_a_long_text(qtbot, monkeypatch):
+    banner = VisionBanner()
+    qtbot.addWidget(banner)
+    alerts: list[str] = []
+    monkeypatch.setattr(banner, "_announce", lambda: alerts.append(banner.mode or ""))
+    unknown = "It is not known whether auto can see images. Tell the app if you know."
+    banner.show_unknown(unknown)
+    banner.show_unknown(unknown)  # the same again: nothing new to say
+    cannot = "gpt-3.5-turbo cannot see images. If you send an image, the provider may reject it."
+    banner.show_cannot(cannot)
+    banner.clear()
+    banner.show_cannot(cannot)  # it appears again
+    assert alerts == ["unknown", "cannot", "cannot"]
+    endless = "These can't be sent yet: " + " ".join(f"a{i}.png: too big." for i in range(500))
+    banner.show_limits(endless)
+    assert len(banner.message) <= MAX_CHARS and banner.message.endswith("…")
+    assert banner.accessibleDescription() == banner.message and alerts[-1] == "limits"
