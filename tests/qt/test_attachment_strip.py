@@ -132,7 +132,7 @@ def test_restoring_one_removed_while_it_was_preparing_makes_it_ready(
     controller.settled.connect(lambda: settled.append(1))
     if source == "file":
         att = controller.add_files([write(tmp_path / "a.png", png_bytes(400, 300))])[0]
-    elif source == "big bytes":  # one decode hands out preview and result (the other path)
+    elif source == "big bytes":  # < 4 cores: one decode hands out the preview, then the result
         att = controller.add_bytes(_noise_png(700, 500), "noise.png")
     else:
         att = controller.add_qimage(QImage.fromData(png_bytes(400, 300)), "Pasted image.png")
