@@ -2,15 +2,16 @@
 
 Three modes: "cannot" (a warning with Switch model…, Send anyway, Remove images), "unknown"
 (a softer notice with the override choices) and "limits" (images the model would refuse as they
-are, with Remove images). Announced to assistive technology when it appears or says something
-new; showing the same thing again does nothing (no relayout, no announcement). The text is kept
+are, with Remove images). Announced to assistive technology when it appears or changes mode; a
+new text in the same mode is announced once it stops changing (REANNOUNCE_MS), and showing the
+same thing again does nothing (no relayout, no announcement). The text is kept
 short (the guard summarises; MAX_CHARS cuts anything longer): word-wrapping a long text is laid
 out again on every change, and that stalled a 200-image drop for 40–90 ms a time.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -23,6 +24,9 @@ _WARNING, _SOFT, _ERROR = "warning", "info", "error"
 _ICONS = {"cannot": "⚠", "unknown": "?", "limits": "⛔"}
 
 MAX_CHARS = 1000
+REANNOUNCE_MS = (
+    1500  # a changed text in the same mode is announced once it has been still this long
+)
 """Longest text the banner shows; past it the text is cut at a word and ends with "…"."""
 
 
@@ -52,6 +56,13 @@ class VisionBanner(QFrame):
         self.setObjectName("visionBanner")
         self.mode: str | None = None
         self.level = _SOFT
+        # Appearing or changing mode is announced at once; a new text in the same mode (the
+        # count of images over a limit while a big drop is taken in) only once it has been
+        # still for a moment, so a screen reader says the final text once, not every step.
+        self._reannounce = QTimer(self)
+        self._reannounce.setSingleShot(True)
+        self._reannounce.setInterval(REANNOUNCE_MS)
+        self._reannounce.timeout.connect(self._announce)
         self.message = ""
         """The whole text shown (headline and details), also the accessible description."""
         self.title = QLabel()
@@ -108,7 +119,8 @@ class VisionBanner(QFrame):
         text = _bounded(text)
         if mode == self.mode and text == self.message and not self.isHidden():
             return  # already showing just this: no relayout, no second announcement
-        changed = mode != self.mode or text != self.message or not self.isVisible()
+        new_mode = mode != self.mode or not self.isVisible()
+        new_text = text != self.message
         self.mode = mode
         self.message = text
         self.level = level
@@ -127,10 +139,14 @@ class VisionBanner(QFrame):
         self.setAccessibleDescription(text)
         self.title.setAccessibleName(headline)
         self.show()
-        if changed:
+        if new_mode:
+            self._reannounce.stop()
             self._announce()
+        elif new_text:
+            self._reannounce.start()  # restarts: announced once the text stops changing
 
     def clear(self) -> None:
+        self._reannounce.stop()
         self.mode = None
         self.message = ""
         self.hide()

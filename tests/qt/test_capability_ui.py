@@ -22,7 +22,7 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
-from desktop.ui.vision_banner import MAX_CHARS, VisionBanner
+from desktop.ui.vision_banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
 from tests.qt.attachments_support import png_bytes, sse, wait_settled
 
 VISION = "openai-proxy/gpt-4o-mini"
@@ -547,3 +547,22 @@ def test_the_banner_announces_only_what_is_new_and_cuts_a_long_text(qtbot, monke
     banner.show_limits(endless)
     assert len(banner.message) <= MAX_CHARS and banner.message.endswith("…")
     assert banner.accessibleDescription() == banner.message and alerts[-1] == "limits"
+
+
+def test_a_text_that_keeps_changing_is_announced_once_when_it_settles(qtbot, monkeypatch):
+    banner = VisionBanner()
+    qtbot.addWidget(banner)
+    alerts: list[str] = []
+    monkeypatch.setattr(banner, "_announce", lambda: alerts.append(banner.message))
+    for n in range(1, 49):  # a big drop: the count over the limit climbs step by step
+        banner.show_limits(f"{n} images are too many for this model.")
+    assert alerts == ["1 images are too many for this model."]  # appearing is said at once
+    assert banner.accessibleDescription() == "48 images are too many for this model."
+    qtbot.waitUntil(lambda: len(alerts) == 2, timeout=REANNOUNCE_MS + 2000)
+    assert alerts[-1] == "48 images are too many for this model."
+    qtbot.wait(REANNOUNCE_MS + 200)
+    assert len(alerts) == 2  # and only once
+    banner.show_limits("49 images are too many for this model.")
+    banner.clear()  # gone before it settled: nothing more to say
+    qtbot.wait(REANNOUNCE_MS + 200)
+    assert len(alerts) == 2
