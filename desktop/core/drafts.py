@@ -84,6 +84,7 @@ class UnsentMessage:
     text: str
     images: list[DraftImage] = field(default_factory=list)
     error: str = ""
+    sent_at: float | None = None  # epoch s; older drafts have none
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ class UnsentMessage:
             "text": self.text,
             "error": self.error,
             "images": [i.to_json() for i in self.images],
+            "sent_at": self.sent_at,
         }
 
     @classmethod
@@ -98,7 +100,16 @@ class UnsentMessage:
         if not isinstance(data, dict) or not isinstance(data.get("otid"), str):
             return None
         images = [i for i in map(DraftImage.from_json, data.get("images") or []) if i]
-        return cls(data["otid"], str(data.get("text") or ""), images, str(data.get("error") or ""))
+        sent_at = data.get("sent_at")
+        if not isinstance(sent_at, int | float) or isinstance(sent_at, bool):
+            sent_at = None
+        return cls(
+            data["otid"],
+            str(data.get("text") or ""),
+            images,
+            str(data.get("error") or ""),
+            float(sent_at) if sent_at is not None else None,
+        )
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,8 @@ class PendingSend:
     """The composer's attachments behind `content`'s image parts (Edit puts them back)."""
     auto_attempts: int = 0
     error_text: str = ""
+    sent_at: float | None = None
+    """When it was first sent (epoch s): Retry's history check looks back to there, no further."""
 
 
 def _image_names(pending: PendingSend) -> list[str]:
@@ -92,11 +95,13 @@ def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) 
     return UserError(error.text + hint, error.action)
 
 
-def _already_stored(client: LettaClient, agent_id: str, otid: str) -> bool:
+def _already_stored(
+    client: LettaClient, agent_id: str, otid: str, sent_at: float | None = None
+) -> bool:
     # The agent route lists the messages of every conversation of the agent (0.16.8), so it
     # finds the otid whichever conversation the message went to; it is also the route the
     # fault tests proved the retry check on.
-    return client.find_user_message(agent_id, otid) is not None
+    return client.find_user_message(agent_id, otid, sent_at=sent_at) is not None
 
 
 class ChatSession(QObject):
@@ -360,6 +365,7 @@ class ChatSession(QObject):
             content,
             list(thumbnails or []),
             attachments=list(attachments or []),
+            sent_at=time.time(),
         )
         self._pending[pending.otid] = pending
         self._model.add_local_user(pending.otid, text, pending.thumbnails)
@@ -472,6 +478,7 @@ class ChatSession(QObject):
             self._client,
             self.agent.id,
             pending.otid,
+            pending.sent_at,
             on_result=lambda stored, p=pending: self._on_verified(p, stored),
             on_error=lambda _exc, p=pending: self._model.set_user_state(
                 p.otid, "failed", p.error_text
@@ -600,6 +607,7 @@ class ChatSession(QObject):
             self._client,
             self.agent.id,
             otid,
+            pending.sent_at,
             on_result=lambda stored, p=pending: self._retry_checked(p, stored),
             on_error=lambda exc, o=otid: self._model.set_user_state(
                 o, "failed", describe(exc).text

@@ -102,7 +102,12 @@ def load_job(store: DraftStore, agent_id: str) -> _Restored | None:
         if content:
             out.unsent.append(
                 PendingSend(
-                    message.otid, message.text, content, thumbnails, attachments=attachments
+                    message.otid,
+                    message.text,
+                    content,
+                    thumbnails,
+                    attachments=attachments,
+                    sent_at=message.sent_at,
                 )
             )
     return out
@@ -233,7 +238,9 @@ class DraftKeeper(QObject):
                         )
                     )
             unsent.append(
-                UnsentMessage(pending.otid, pending.text, message_images, pending.error_text)
+                UnsentMessage(
+                    pending.otid, pending.text, message_images, pending.error_text, pending.sent_at
+                )
             )
         return Draft(self._composer.text(), images, unsent)
 

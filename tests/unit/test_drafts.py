@@ -41,6 +41,7 @@ def test_round_trip_text_images_and_unsent(tmp_path):
                     )
                 ],
                 "broke",
+                sent_at=1764000000.5,
             )
         ],
     )
@@ -54,6 +55,7 @@ def test_round_trip_text_images_and_unsent(tmp_path):
     ]
     [unsent] = loaded.unsent
     assert (unsent.otid, unsent.text, unsent.error) == ("otid-1", "did it arrive?", "broke")
+    assert unsent.sent_at == 1764000000.5  # Retry's history check looks back to there
     assert unsent.images[0].data == b"jpeg" and unsent.images[0].media_type == "image/jpeg"
     # the file was copied in: the draft survives the original being deleted
     photo.unlink()
@@ -170,3 +172,9 @@ def test_kill_9_at_any_moment_leaves_a_whole_draft(tmp_path):
         n = int(draft.text.split()[1])
         assert draft.text == f"version {n} " + "x" * (n % 5000)
         assert [i.data for i in draft.images] == [bytes([n % 256]) * 200_000]
+
+
+def test_an_unsent_message_from_an_older_draft_has_no_send_time():
+    assert UnsentMessage.from_json({"otid": "o", "text": "t"}).sent_at is None
+    assert UnsentMessage.from_json({"otid": "o", "sent_at": "soon"}).sent_at is None
+    assert UnsentMessage.from_json({"otid": "o", "sent_at": True}).sent_at is None

@@ -436,3 +436,59 @@ def test_history_pages_come_out_newest_first_whatever_order_the_server_used():
     # Only the system message tells: it is the oldest.
     sys_first = [_m("system", same), _m("assistant", same)]
     assert newest_first(sys_first)[0].kind == "assistant"
+
+
+class PagedHistory:
+    """GET /v1/agents/a/messages with limit/before paging over `n` messages, one a minute;
+    message i (0 = oldest) is a user message with otid f"o{i}" every 3rd, else assistant."""
+
+    START = 1_764_000_000  # epoch seconds of message 0
+
+    def __init__(self, n: int):
+        self.n = n
+        self.pages = 0
+
+    def message(self, i: int) -> dict:
+        from datetime import datetime, timezone
+
+        date = datetime.fromtimestamp(self.START + 60 * i, timezone.utc).isoformat()
+        kind = "user_message" if i % 3 == 0 else "assistant_message"
+        return {
+            "id": f"message-{i}",
+            "message_type": kind,
+            "otid": f"o{i}",
+            "date": date,
+            "content": f"m{i}",
+        }
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.pages += 1
+        limit = int(request.url.params["limit"])
+        before = request.url.params.get("before")
+        top = int(before.split("-")[1]) if before else self.n
+        ids = range(top - 1, max(-1, top - 1 - limit), -1)
+        return httpx.Response(200, json=[self.message(i) for i in ids])
+
+
+def test_retry_check_finds_a_message_buried_under_pages_of_later_steps():
+    history = PagedHistory(400)
+    client = make_client(FakeServer({("GET", "/v1/agents/a/messages"): history}))
+    sent_at = history.START + 60 * 150
+    found = client.find_user_message("a", "o150", sent_at=sent_at)
+    assert found is not None and found.id == "message-150"  # 249 messages on top of it
+    assert history.pages == 3
+
+
+def test_retry_check_stops_at_the_send_time_or_the_start_of_the_history():
+    history = PagedHistory(400)
+    client = make_client(FakeServer({("GET", "/v1/agents/a/messages"): history}))
+    # Sent a minute before the newest message and not stored: older pages cannot hold it,
+    # even allowing for a server clock 15 minutes behind.
+    assert client.find_user_message("a", "lost", sent_at=history.START + 60 * 398) is None
+    assert history.pages == 1
+    history.pages = 0
+    assert client.find_user_message("a", "lost") is None  # no send time: to the start
+    assert history.pages == 5  # four full pages, then the empty one that ends the history
+    history.pages = 0
+    assert client.find_user_message("a", "lost", max_pages=2) is None
+    assert history.pages == 2

@@ -16,7 +16,7 @@ import ssl
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -234,6 +234,22 @@ class MessageStream:
         yield from parse_stream(lines)
 
 
+SEND_CLOCK_SKEW_S = 15 * 60  # how far behind ours a server's clock may run (retry's history check)
+
+
+def _epoch(date: str | None) -> float | None:
+    """A message's ISO date as epoch seconds (None if missing or unreadable)."""
+    if not date:
+        return None
+    try:
+        parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:  # the server writes UTC
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
 class LettaClient:
     def __init__(
         self,
@@ -447,12 +463,37 @@ class LettaClient:
         return newest_first(page)
 
     def find_user_message(
-        self, agent_id: str, otid: str, *, limit: int = 30, conversation_id: str | None = None
+        self,
+        agent_id: str,
+        otid: str,
+        *,
+        sent_at: float | None = None,
+        page_size: int = 100,
+        max_pages: int = 10,
+        conversation_id: str | None = None,
     ) -> Message | None:
-        """The newest user message carrying `otid`, if the server has it (retry safety)."""
-        for message in self.list_messages(agent_id, limit=limit, conversation_id=conversation_id):
-            if message.kind == "user" and message.otid == otid:
-                return message
+        """The user message carrying `otid`, if the server has it (retry safety).
+
+        Pages back through the history: an agent that ran many tool steps after the message
+        can have put far more than one page on top of it. It stops at the start of the history,
+        at `max_pages`, or — when `sent_at` (the send's time, epoch seconds) is known — at
+        the first page that is entirely older than it (less SEND_CLOCK_SKEW_S, for a server
+        clock that runs behind ours).
+        """
+        before: str | None = None
+        for _ in range(max_pages):
+            page = self.list_messages(
+                agent_id, limit=page_size, before=before, conversation_id=conversation_id
+            )
+            for message in page:
+                if message.kind == "user" and message.otid == otid:
+                    return message
+            if len(page) < page_size or not page[-1].id:
+                return None  # the start of the history
+            oldest = _epoch(page[-1].date)
+            if sent_at is not None and oldest is not None and oldest < sent_at - SEND_CLOCK_SKEW_S:
+                return None  # everything further back is older than the send
+            before = page[-1].id
         return None
 
     def stream_message(
