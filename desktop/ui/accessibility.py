@@ -9,6 +9,7 @@ description where there is none.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -78,3 +79,9 @@ def fill_accessible_names(root: QWidget) -> list[QWidget]:
         if not widget.accessibleDescription() and widget.toolTip():
             widget.setAccessibleDescription(widget.toolTip())
     return missing
+
+
+def announce(widget: QWidget) -> None:
+    """Tell screen readers about `widget` now: an Alert event (a live region, in effect)."""
+    if QAccessible.isActive():
+        QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.Alert))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QAccessibleEvent, QPaintEvent
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from .accessibility import announce
 from .tones import paint_surface
 
 _NAMES = {"error": "Error", "warning": "Warning", "info": "Notice"}
@@ -68,8 +69,7 @@ class Banner(QFrame):
 
     def _announce(self) -> None:
         """Screen readers announce the notice: an Alert event (a live region, in effect)."""
-        if QAccessible.isActive():
-            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
+        announce(self)
 
     def _run_action(self) -> None:
         callback = self._callback

@@ -133,6 +133,16 @@ def capture_name() -> str:
     return f"Screen capture {datetime.now():%Y-%m-%d %H.%M.%S}.png"
 
 
+def _paint_pill(painter: QPainter, box: QRect, text: str, *, alpha: int, radius: float) -> None:
+    """White text on a dark rounded box: readable over any screenshot."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, alpha))
+    painter.drawRoundedRect(QRectF(box), radius, radius)
+    painter.setPen(QColor("white"))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
 class CaptureOverlay(QWidget):
     """Full-screen selection over a (given) screen pixmap; `captured(QImage)` or `cancelled()`."""
 
@@ -270,24 +280,13 @@ class CaptureOverlay(QWidget):
         box.moveTopLeft(rect.bottomLeft() + QPoint(0, 6))
         if box.bottom() > self.height():
             box.moveBottomLeft(rect.topLeft() - QPoint(0, 6))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 190))
-        painter.drawRoundedRect(QRectF(box), 4, 4)
-        painter.setPen(QColor("white"))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        _paint_pill(painter, box, label, alpha=190, radius=4)
         painter.end()
 
     def _paint_hint(self, painter: QPainter, text: str) -> None:
-        metrics = painter.fontMetrics()
-        box = metrics.boundingRect(text).adjusted(-14, -8, 14, 8)
+        box = painter.fontMetrics().boundingRect(text).adjusted(-14, -8, 14, 8)
         box.moveCenter(QPoint(self.width() // 2, 48))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 200))
-        painter.drawRoundedRect(QRectF(box), 8, 8)
-        painter.setPen(QColor("white"))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        _paint_pill(painter, box, text, alpha=200, radius=8)
 
 
 class ScreenCapture(QObject):

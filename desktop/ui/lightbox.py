@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QGuiApplication,
     QImage,
-    QImageReader,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -39,6 +38,8 @@ from desktop.core.images.sniff import sniff_media_type
 from desktop.core.letta.models import ImageRef
 from desktop.workers import Workers
 
+from .image_reader import TooManyPixels, read_scaled
+
 MAX_EDGE = 4096  # the preview's cap: more than any screen, and cheap to scale for zooming
 MAX_PIXELS = 50_000_000
 _EXT = {"image/jpeg": "jpg", "image/svg+xml": "svg"}
@@ -46,22 +47,12 @@ _EXT = {"image/jpeg": "jpg", "image/svg+xml": "svg"}
 
 def decode_full(data: bytes, max_edge: int = MAX_EDGE) -> QImage:
     """Encoded bytes → QImage (EXIF-oriented, capped at `max_edge`). Runs on a worker."""
-    buffer = QBuffer()
-    buffer.setData(QByteArray(data))
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid():
-        if size.width() * size.height() > MAX_PIXELS * 4:
-            raise ImageRejected("too_many_pixels", "The image is too large to preview.")
-        if max(size.width(), size.height()) > max_edge:
-            keep = Qt.AspectRatioMode.KeepAspectRatio
-            reader.setScaledSize(size.scaled(max_edge, max_edge, keep))
-    image = reader.read()
-    if image.isNull():
-        raise ImageRejected("damaged", f"The image can't be shown ({reader.errorString()}).")
-    return image
+    try:
+        return read_scaled(data, max_edge, MAX_PIXELS * 4)
+    except TooManyPixels:
+        raise ImageRejected("too_many_pixels", "The image is too large to preview.") from None
+    except ValueError as exc:
+        raise ImageRejected("damaged", f"The image can't be shown ({exc}).") from None
 
 
 def _attachment_bytes(att: Attachment) -> tuple[bytes, str | None]:

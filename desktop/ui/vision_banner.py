@@ -12,9 +12,10 @@ out again on every change, and that stalled a 200-image drop for 40–90 ms a ti
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent, QPaintEvent
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from .accessibility import announce
 from .tones import paint_surface
 
 # Notice levels (colours come from the palette: desktop/ui/tones.py).
@@ -156,5 +157,4 @@ class VisionBanner(QFrame):
 
     def _announce(self) -> None:
         """Tell screen readers: an Alert event on the banner (a live region, in effect)."""
-        if QAccessible.isActive():
-            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
+        announce(self)

@@ -34,15 +34,7 @@ from .errors import (
 )
 from .models import Agent, Conversation, Message, ModelInfo, StreamEvent, StreamStop
 from .stream import parse_stream
-from .urls import (  # noqa: F401 - re-exported
-    DEFAULT_CONVERSATION,
-    DEFAULT_SELF_HOSTED_URL,
-    LETTA_CLOUD_URL,
-    is_loopback_url,
-    new_otid,
-    normalize_base_url,
-    sends_key_in_clear,
-)
+from .urls import DEFAULT_CONVERSATION, normalize_base_url
 
 # The legacy server only streams `POST /v1/agents/{id}/messages` for clients that declare the v1
 # wire format (which is what this client speaks); the official SDKs declare it with this header.

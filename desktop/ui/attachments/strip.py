@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.images.sniff import short_name
 
+from ..tiles import cover_tile
 from .controller import AttachmentController
 
 CHIP = 68
@@ -210,18 +211,10 @@ class Chip(QWidget):
         path.addRoundedRect(rect, RADIUS, RADIUS)
         p.fillPath(path, _blend(base, text, 0.06))
 
-        if self._pixmap is not None:
-            p.save()
-            p.setClipPath(path)
-            pm = self._pixmap
-            scale = max(rect.width() / pm.width(), rect.height() / pm.height())
-            w, h = pm.width() * scale, pm.height() * scale
-            p.drawPixmap(
-                QRectF(rect.center().x() - w / 2, rect.center().y() - h / 2, w, h),
-                pm,
-                QRectF(pm.rect()),
-            )
-            p.restore()
+        if self._pixmap is not None:  # the preview covering the chip, centre-cropped
+            dpr = p.device().devicePixelRatioF()
+            tile = cover_tile(self._pixmap, rect.width(), rect.height(), RADIUS, dpr)
+            p.drawPixmap(rect.topLeft(), tile)
         else:
             if self.has_problem:
                 p.fillPath(
