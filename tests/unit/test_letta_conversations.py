@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import httpx
 
-from desktop.core.letta import Conflict, LettaClient, StreamChunk, StreamStop
+
+from desktop.core.letta import ApprovalDecision, Conflict, LettaClient, StreamChunk, StreamStop
 
 AGENT = "agent-1"
 CONV = "conv-7"
@@ -125,32 +128,71 @@ def test_send_in_a_conversation_streams_from_the_conversation_route():
     assert body["streaming"] and body["stream_tokens"] and body["include_pings"]
 
 
-def test_default_conversation_sends_through_the_agent_route():
+def test_every_send_goes_through_the_conversations_route():
     client, rec = client_for(
         lambda r: sse({"message_type": "stop_reason", "stop_reason": "end_turn"})
     )
-    for conv in (None, "default"):
+    for conv in (None, "default", CONV):
         list(client.stream_message(AGENT, [{"type": "text", "text": "yo"}], "o", conv))
-    assert [r.url.path for r in rec.requests] == [f"/v1/agents/{AGENT}/messages"] * 2
+    assert [r.url.path for r in rec.requests] == [
+        "/v1/conversations/default/messages",
+        "/v1/conversations/default/messages",
+        f"/v1/conversations/{CONV}/messages",
+    ]
+    bodies = [json.loads(r.content) for r in rec.requests]
+    # The default conversation names its agent in the body; a conversation id is enough.
+    assert [b.get("agent_id") for b in bodies] == [AGENT, AGENT, None]
+    assert all(b["background"] is True for b in bodies)
 
 
-def test_cancel_uses_the_conversation_route():
+def test_cancel_names_the_run_or_the_conversation_never_the_whole_agent():
     client, rec = client_for(lambda r: httpx.Response(200, json={"run-1": "cancelled"}))
+    client.cancel_run(AGENT, CONV, run_id="run-1")
     client.cancel_run(AGENT, CONV)
     client.cancel_run(AGENT, "default")
-    client.cancel_run(AGENT)
-    assert [r.url.path for r in rec.requests] == [
+    paths = [r.url.path for r in rec.requests]
+    assert paths == [
+        f"/v1/agents/{AGENT}/messages/cancel",
         f"/v1/conversations/{CONV}/cancel",
-        f"/v1/agents/{AGENT}/messages/cancel",
-        f"/v1/agents/{AGENT}/messages/cancel",
+        "/v1/conversations/default/cancel",
     ]
+    assert json.loads(rec.requests[0].content) == {"run_ids": ["run-1"]}
+    assert rec.requests[2].url.params["agent_id"] == AGENT
 
 
-def test_stream_cancel_goes_to_the_conversation():
-    client, rec = client_for(lambda r: httpx.Response(200, json={}))
+def test_stream_cancel_cancels_only_its_own_run():
+    started = threading.Event()
+    release = threading.Event()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/cancel"):
+            release.set()
+            return httpx.Response(200, json={})
+
+        def body():
+            yield b'data: {"message_type": "assistant_message", "id": "a", "run_id": "run-9",'
+            yield b' "seq_id": 1, "content": "Hel"}\n\n'
+            started.set()
+            release.wait(5)
+
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+
+    client, rec = client_for(answer)
     stream = client.stream_message(AGENT, [{"type": "text", "text": "x"}], "o", CONV)
+    events = []
+    reader = threading.Thread(target=lambda: events.extend(stream))
+    reader.start()
+    assert started.wait(5)
+    for _ in range(100):  # the chunk naming the run reached the reader
+        if stream.run_id:
+            break
+        time.sleep(0.01)
     stream.cancel()
-    assert rec.requests[-1].url.path == f"/v1/conversations/{CONV}/cancel"
+    reader.join(5)
+    cancel = rec.requests[-1]
+    assert cancel.url.path == f"/v1/agents/{AGENT}/messages/cancel"
+    assert json.loads(cancel.content) == {"run_ids": ["run-9"]}
+    assert events[-1] == StreamStop("cancelled")
 
 
 def test_approval_body_and_stream():
@@ -168,7 +210,9 @@ def test_approval_body_and_stream():
             {"message_type": "stop_reason", "stop_reason": "end_turn"},
         )
     )
-    events = list(client.stream_approval(AGENT, "call_1", False, "not today", CONV))
+    events = list(
+        client.stream_approval(AGENT, [ApprovalDecision("call_1", False, "not today")], CONV)
+    )
     body = json.loads(rec.requests[0].content)
     assert body["messages"] == [
         {
@@ -186,14 +230,19 @@ def test_approval_body_and_stream():
     assert body["streaming"] is True
     assert rec.requests[0].url.path == f"/v1/conversations/{CONV}/messages"
     assert [e.kind for e in events if isinstance(e, StreamChunk)] == ["tool_return", "assistant"]
-    list(client.stream_approval(AGENT, "call_2", True))
-    assert rec.requests[1].url.path == f"/v1/agents/{AGENT}/messages"
-    assert json.loads(rec.requests[1].content)["messages"][0]["approvals"][0] == {
-        "type": "approval",
-        "tool_call_id": "call_2",
-        "approve": True,
-        "reason": None,
-    }
+    # Parallel calls: every pending id answered in ONE approval message.
+    decisions = [ApprovalDecision("call_2", True), ApprovalDecision("call_3", False, "no")]
+    list(client.stream_approval(AGENT, decisions))
+    assert rec.requests[1].url.path == "/v1/conversations/default/messages"
+    assert json.loads(rec.requests[1].content)["messages"] == [
+        {
+            "type": "approval",
+            "approvals": [
+                {"type": "approval", "tool_call_id": "call_2", "approve": True, "reason": None},
+                {"type": "approval", "tool_call_id": "call_3", "approve": False, "reason": "no"},
+            ],
+        }
+    ]
 
 
 def test_approval_request_chunks_carry_the_tool_call_id():

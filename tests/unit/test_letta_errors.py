@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import datetime, timedelta, timezone
 import traceback
 
 import httpx
@@ -101,7 +103,21 @@ def test_retry_after_header_wins_over_quota_reset_and_bad_values_are_ignored():
         503, b"", "", httpx.Headers({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     )
     assert isinstance(err, ServiceUnavailable)
+    assert err.retry_after == 0.0  # a date in the past: now
+    err = error_for_status(503, b"", "", httpx.Headers({"Retry-After": "soon"}))
     assert err.retry_after is None
+
+
+def test_retry_after_as_an_http_date():
+    when = email.utils.format_datetime(
+        datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True
+    )
+    err = error_for_status(429, b"{}", "application/json", httpx.Headers({"Retry-After": when}))
+    assert isinstance(err, RateLimited) and err.retryable
+    assert 85 <= err.retry_after <= 90
+    assert err.user_message == "The server is rate-limiting requests. Try again in 90 s." or (
+        err.user_message == "The server is rate-limiting requests. Try again in 89 s."
+    )
 
 
 def test_pending_approval_from_an_error_object():

@@ -111,8 +111,10 @@ def test_request_body_and_headers_match_the_api():
     run(client, otid="4b8f0b8e-0000-4000-8000-000000000001")
     (req,) = rec.requests
     assert req.method == "POST"
-    assert req.url.path == "/v1/agents/agent-1/messages"
+    assert req.url.path == "/v1/conversations/default/messages"
     assert json.loads(req.content) == {
+        "agent_id": "agent-1",
+        "background": True,
         "messages": [
             {
                 "type": "message",
@@ -125,8 +127,9 @@ def test_request_body_and_headers_match_the_api():
         "stream_tokens": True,
         "include_pings": True,
     }
-    # without it the legacy server answers 422 "only supported for SDK v1.0+ clients"
+    # The SDK's headers: without them the server treats us as a legacy client.
     assert req.headers.get("x-stainless-package-version")
+    assert req.headers["user-agent"].startswith("Letta/Python")
     assert "text/event-stream" in req.headers["accept"]
     assert req.headers["authorization"] == f"Bearer {KEY}"
 
@@ -200,7 +203,7 @@ def test_tool_call_and_return_chunks():
     client, _ = client_for(answer_sse(body))
     events = run(client)
     assert assemble(events) == {
-        "tool_call_message:t1": '{"q": "cats"}',
+        "tool_call_message:t1:c1": '{"q": "cats"}',
         "tool_return_message:t2": "ok",
     }
     assert events[0].tool_name == "web_search"

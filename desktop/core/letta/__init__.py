@@ -26,13 +26,16 @@ from .errors import (
 )
 from .models import (
     Agent,
+    ApprovalDecision,
     Conversation,
     ImageRef,
     Message,
     ModelInfo,
     StreamChunk,
+    StreamReconnecting,
     StreamStop,
     StreamUsage,
+    ToolCall,
 )
 from .urls import (
     DEFAULT_CONVERSATION,
@@ -63,6 +66,7 @@ __all__ = [
     "DEFAULT_SELF_HOSTED_URL",
     "LETTA_CLOUD_URL",
     "Agent",
+    "ApprovalDecision",
     "AuthError",
     "BadRequest",
     "Conflict",
@@ -84,8 +88,10 @@ __all__ = [
     "StreamChunk",
     "StreamCut",
     "StreamFailed",
+    "StreamReconnecting",
     "StreamStop",
     "StreamUsage",
+    "ToolCall",
     "is_loopback_url",
     "new_otid",
     "normalize_base_url",

@@ -1,8 +1,14 @@
-"""A small synchronous client for the Letta REST API.
+"""The Letta REST API through the official SDK (`letta-client`), seen as our own small types.
 
-Synchronous on purpose: every call runs on a worker thread (desktop/workers.py), and a plain
-httpx.Client is easy to reason about there. One client is shared; httpx.Client is thread-safe for
-concurrent requests.
+The SDK carries every call: routes, query and body shapes, its `X-Stainless-*` / user-agent
+headers (without them the server treats us as a legacy client), SSE parsing, status errors and
+retries. This module only turns its answers into `models` types and its exceptions into
+`errors` types, and keeps what a desktop needs on top: a stream that survives a dropped
+connection (background runs, resumed from the last `seq_id`), run-scoped cancel, and the
+retry-safety checks.
+
+Synchronous on purpose: every call runs on a worker thread (desktop/workers.py). One client is
+shared; httpx.Client is thread-safe for concurrent requests.
 """
 
 from __future__ import annotations
@@ -15,31 +21,44 @@ import socket
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
-from httpx_sse import EventSource
+import letta_client
+from letta_client import Letta, Stream
 
 from .errors import (
     ConnectionFailed,
     LettaError,
     NetworkError,
     ServerError,
+    ServiceUnavailable,
     StreamCut,
     TimeoutError_,
     error_for_status,
 )
-from .models import Agent, Conversation, Message, ModelInfo, StreamEvent, StreamStop
-from .stream import parse_stream
+from .models import (
+    Agent,
+    ApprovalDecision,
+    Conversation,
+    Message,
+    ModelInfo,
+    StreamEvent,
+    StreamReconnecting,
+    StreamStop,
+)
+from .stream import StreamParser
 from .urls import DEFAULT_CONVERSATION, normalize_base_url
 
-# The legacy server only streams `POST /v1/agents/{id}/messages` for clients that declare the v1
-# wire format (which is what this client speaks); the official SDKs declare it with this header.
-_V1_WIRE_HEADERS = {"X-Stainless-Package-Version": "1.0.0"}
-
+GET_RETRIES = 2
+"""The SDK's own retries for reads (connection errors, 408/409/429/5xx, with its backoff).
+Anything that writes goes out once: a retry could store the user's message twice."""
+RESUME_ATTEMPTS = 5
+"""Reattaching to a background run after the stream dropped, at most this many times in a row."""
+_RESUME_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 _SPLICE_MIN = 32 * 1024
 _SPLICE = re.compile(r'"@@splice-(\d+)-([0-9a-f]{12})@@"')
@@ -91,28 +110,39 @@ def json_body(body: Any) -> bytes:
 
 
 class MessageStream:
-    """An open streamed send. Iterate for events; `cancel()` may be called from any thread."""
+    """An open streamed send (or approval answer). Iterate for events; `close()` / `cancel()`
+    may be called from any thread.
+
+    Sends go to `POST /v1/conversations/{id}/messages` (`agent_id` in the body for the default
+    conversation: the route that takes the conversation lock and maps the `otid` to its run) with
+    `background: true`, so the run goes on server-side when the connection drops. The stream
+    keeps the run id and the last `seq_id`; when the connection breaks (or ends without a stop
+    reason) it reattaches from there and goes on, so the reply arrives once and whole. A server
+    that cannot run in the background (self-hosted without Redis: 503) gets the same send again
+    without it, which is safe because that server refuses before it stores anything.
+    """
 
     def __init__(
         self,
         client: LettaClient,
         agent_id: str,
-        body: dict[str, Any],
+        body: dict[str, Any] | None,
         conversation_id: str | None = None,
+        *,
+        resume_otid: str | None = None,
     ):
         self._client = client
         self._agent_id = agent_id
         self._body = body
-        self._conversation_id = _thread(conversation_id)
-        self._path = (
-            f"/v1/conversations/{self._conversation_id}/messages"
-            if self._conversation_id
-            else f"/v1/agents/{agent_id}/messages"
-        )
+        self._conversation_id = conversation_id or DEFAULT_CONVERSATION
+        self._resume_otid = resume_otid
         self._response: httpx.Response | None = None
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._accepted = False
+        self._parser = StreamParser()
+        self._pending_json: list[StreamEvent] = []
+        self.background = client.background_supported is not False
 
     @property
     def cancelled(self) -> bool:
@@ -123,6 +153,11 @@ class MessageStream:
         """True once the server answered the send with a 2xx stream: it has the message, so a
         break after this point cut the *reply*, not the send."""
         return self._accepted
+
+    @property
+    def run_id(self) -> str | None:
+        """The server's run for this send, once a chunk named it."""
+        return self._parser.run_id
 
     def close(self) -> None:
         """Stop reading at once (any thread, never blocks on the network)."""
@@ -136,12 +171,13 @@ class MessageStream:
             response.close()
 
     def cancel(self) -> None:
-        """Close our end, then ask the server to stop the run. Makes a request: call it off
-        the GUI thread."""
+        """Close our end, then ask the server to stop this run — only this one: another
+        conversation of the same agent (another app, Letta Code) keeps running. Makes a
+        request: call it off the GUI thread."""
         self.close()
         # 409 when nothing runs, or no Redis on a self-hosted server: closing was the fallback.
         with contextlib.suppress(LettaError):
-            self._client.cancel_run(self._agent_id, self._conversation_id)
+            self._client.cancel_run(self._agent_id, self._conversation_id, self.run_id)
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
@@ -154,76 +190,141 @@ class MessageStream:
         if self._cancelled.is_set():
             yield StreamStop("cancelled")  # closed before anything was sent
             return
-        http = self._client._http
-        request = http.build_request(
-            "POST",
-            self._path,
-            content=json_body(self._body),
-            headers={
-                "Accept": "text/event-stream",
-                "Content-Type": "application/json",
-                **_V1_WIRE_HEADERS,
-            },
-            timeout=self._client.stream_timeout,
-        )
-        with self._client._translate_errors(sending=True):
-            response = http.send(request, stream=True)
-        with self._lock:
-            self._response = response
-            # close() sets the flag before it takes the lock: either it saw this response
-            # (and closed it) or we see the flag here. Without this check a close() that
-            # came while the headers were on their way was ignored and the reply ran on.
-            closed_early = self._cancelled.is_set()
-        try:
-            if closed_early:
+        opened = self._open_first()
+        resumes = 0
+        while True:
+            try:
+                done = yield from self._read(opened)
+            except (NetworkError, StreamCut) as exc:
+                if self._cancelled.is_set():
+                    yield StreamStop("cancelled")  # we closed the stream ourselves
+                    return
+                if not self._can_resume(resumes):
+                    raise
+                done, cut = False, exc
+            else:
+                if self._cancelled.is_set() and self._parser.stop_reason is None:
+                    yield StreamStop("cancelled")
+                    return
+                if self._parser.stop_reason is not None or self._parser.error is not None:
+                    self._parser.finish(done=done)
+                    return
+                if not self._can_resume(resumes):
+                    self._parser.finish(done=done)
+                    return
+                cut = None
+            # The connection dropped (or the server ended the stream early) mid-run: reattach.
+            resumes += 1
+            yield StreamReconnecting(resumes)
+            if self._cancelled.wait(_RESUME_BACKOFF[min(resumes, len(_RESUME_BACKOFF)) - 1]):
                 yield StreamStop("cancelled")
                 return
             try:
-                with self._client._translate_errors(
-                    sending=True, stream=True, cancelled=self._cancelled
-                ):
-                    yield from self._read_response(response)
-            except (_Cancelled, StreamCut, NetworkError, httpx.StreamError):
-                if not self._cancelled.is_set():
-                    raise
-                yield StreamStop("cancelled")  # we closed the stream ourselves
+                opened = self._client._open_resume(
+                    self._agent_id,
+                    self._conversation_id,
+                    run_id=self._parser.run_id,
+                    starting_after=self._parser.seq_id,
+                )
+            except (NetworkError, ServerError, ServiceUnavailable) as exc:
+                if resumes >= RESUME_ATTEMPTS:
+                    raise (cut or exc) from None
+                opened = None  # try again after the next backoff
+            if opened is None:
+                continue
+
+    def _can_resume(self, resumes: int) -> bool:
+        return (
+            self.background
+            and self._accepted
+            and self._parser.run_id is not None
+            and resumes < RESUME_ATTEMPTS
+        )
+
+    def _open_first(self) -> Stream[object] | None:
+        client = self._client
+        if self._body is None:  # a Retry reattaching to the run that carries this otid
+            return client._open_resume(
+                self._agent_id, self._conversation_id, otid=self._resume_otid
+            )
+        try:
+            return client._open_send(
+                self._agent_id, self._conversation_id, self._body, background=self.background
+            )
+        except ServiceUnavailable as exc:
+            if not (self.background and _no_background_mode(exc)):
+                raise
+            client.background_supported = False
+            self.background = False
+            return client._open_send(
+                self._agent_id, self._conversation_id, self._body, background=False
+            )
+
+    def _read(self, opened: Stream[object] | None) -> Iterator[StreamEvent]:
+        """Read one HTTP stream to its end; returns True when it ended with `[DONE]`."""
+        if opened is None:
+            return False
+        response = opened.response
+        with self._lock:
+            self._response = response
+            # close() sets the flag before it takes the lock: either it saw this response
+            # (and closed it) or we see the flag here.
+            closed_early = self._cancelled.is_set()
+        if closed_early:
+            response.close()
+            return False
+        self._accepted = True
+        try:
+            with self._client._translate_errors(stream=True):
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    # Some servers answer a non-streamed JSON body; accept it rather than fail.
+                    self._feed_json(response.read(), response.headers.get("content-type", ""))
+                    yield from self._pending_json
+                    return True
+                return (yield from self._read_sse(response))
         finally:
             response.close()
 
-    def _read_response(self, response: httpx.Response) -> Iterator[StreamEvent]:
-        if response.status_code >= 300:
-            body = response.read()
-            raise error_for_status(
-                response.status_code,
-                body,
-                response.headers.get("content-type", ""),
-                response.headers,
-                what="agent",
-            )
-        self._accepted = True
-        ctype = response.headers.get("content-type", "")
-        if "text/event-stream" not in ctype:
-            # Some servers answer a non-streamed JSON body; accept it rather than fail.
-            body = response.read()
-            yield from self._events_from_json(body, ctype)
-            return
-        source = EventSource(response)
-        pairs = ((sse.event, sse.data) for sse in source.iter_sse())
-        yield from parse_stream(pairs)
+    def _read_sse(self, response: httpx.Response) -> Iterator[StreamEvent]:
+        # The SDK's SSE decoder frames the events; each event's JSON is decoded here, one at a
+        # time, so one garbage line does not end a reply (the SDK's own Stream raises on it).
+        parser = self._parser
+        decoder = self._client._sdk._make_sse_decoder()
+        for sse in decoder.iter_bytes(response.iter_bytes()):
+            if self._cancelled.is_set():
+                return False
+            if sse.data.strip() == "[DONE]":
+                return True
+            try:
+                data = json.loads(sse.data)
+            except ValueError:
+                if sse.event == "error":
+                    parser.error = {"message": sse.data}
+                continue
+            if sse.event == "error" and isinstance(data, dict):
+                inner = data.get("error")
+                parser.error = inner if isinstance(inner, dict) else data
+                continue
+            yield from parser.feed(data)
+        return False
 
-    def _events_from_json(self, body: bytes, ctype: str) -> Iterator[StreamEvent]:
+    def _feed_json(self, body: bytes, ctype: str) -> None:
         data = self._client._decode_json(body, ctype)
         if not isinstance(data, dict):
             raise ServerError("The server sent a reply the app could not read.")
+        events: list[StreamEvent] = []
         messages = data.get("messages")
-        lines = (
-            [("message", json.dumps(m)) for m in messages if isinstance(m, dict)]
-            if isinstance(messages, list)
-            else []
-        )
+        for message in messages if isinstance(messages, list) else []:
+            events.extend(self._parser.feed(message))
         if isinstance(data.get("stop_reason"), dict):
-            lines.append(("message", json.dumps(data["stop_reason"])))
-        yield from parse_stream(lines)
+            events.extend(self._parser.feed(data["stop_reason"]))
+        self._pending_json = events
+
+
+def _no_background_mode(exc: ServiceUnavailable) -> bool:
+    """The 503 a self-hosted server without Redis gives a `background: true` send."""
+    text = f"{exc} {exc.detail or ''}".lower()
+    return "redis" in text or "background" in text
 
 
 SEND_CLOCK_SKEW_S = 15 * 60  # how far behind ours a server's clock may run (retry's history check)
@@ -251,87 +352,104 @@ class LettaClient:
         project: str | None = None,
         transport: httpx.BaseTransport | None = None,
         verify: bool | str | ssl.SSLContext = True,
-        user_agent: str | None = None,
         timeout: httpx.Timeout | None = None,
         stream_timeout: httpx.Timeout | None = None,
     ):
         """`verify`: TLS verification, always on; a path names a custom CA bundle.
         `timeout`: plain requests; `stream_timeout`: the streamed send (its read timeout is the
         longest silence tolerated — the server pings every ~20 s)."""
-        from desktop import __version__
-
         self.base_url = normalize_base_url(base_url)
         self.stream_timeout = stream_timeout or httpx.Timeout(
             connect=15.0, write=120.0, read=90.0, pool=15.0
         )
         # History pages carry inline base64 images: give them longer than other requests.
         self._history_timeout = timeout or httpx.Timeout(60.0, connect=10.0)
+        #: False once the server said it cannot run sends in the background (no Redis).
+        self.background_supported: bool | None = None
         # Kept only to scrub it out of error text a server might echo back.
         self._secret = api_key if api_key and len(api_key) >= 6 else None
-        headers = {
-            "User-Agent": user_agent or f"letta-desktop/{__version__}",
-            "Accept": "application/json",
-        }
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        if project:
-            headers["X-Project"] = project
         if isinstance(verify, str):  # a CA bundle: verification stays on, with these roots
             verify = ssl.create_default_context(cafile=verify)
+        timeout = timeout or httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
         self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
             transport=transport,
             verify=verify,
-            timeout=timeout or httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0),
+            timeout=timeout,
             follow_redirects=False,  # a redirect to another origin must never carry the key
         )
+        self._sdk = Letta(
+            api_key=api_key or "",
+            base_url=self.base_url,
+            http_client=self._http,
+            max_retries=GET_RETRIES,
+            timeout=timeout,
+        )
+        if not api_key:
+            self._sdk.api_key = None  # no Authorization header (and never LETTA_API_KEY's)
+        self._once = self._sdk.with_options(max_retries=0)
+        self.set_project(project)
 
     def close(self) -> None:
         self._http.close()
 
     def set_project(self, project: str | None) -> None:
-        """Letta Cloud's `X-Project` header for later requests (a server profile's project)."""
-        if project:
-            self._http.headers["X-Project"] = project
-        else:
-            self._http.headers.pop("X-Project", None)
+        """Letta Cloud's project for later requests (a server profile's project): an id goes
+        out as `X-Project-Id`, a slug as the older `X-Project`."""
+        project = (project or "").strip() or None
+        is_id = bool(project and _PROJECT_ID.match(project))
+        for sdk in (self._sdk, self._once):
+            sdk.project_id = project if is_id else None
+            sdk.project = None if is_id else project
 
     # -- plumbing ------------------------------------------------------------------------
 
     class _ErrorScope:
-        def __init__(
-            self,
-            client: LettaClient,
-            sending: bool,
-            stream: bool,
-            cancelled: threading.Event | None,
-        ):
-            self.client, self.sending, self.stream, self.cancelled = (
-                client,
-                sending,
-                stream,
-                cancelled,
-            )
+        def __init__(self, client: LettaClient, stream: bool, what: str):
+            self.client, self.stream, self.what = client, stream, what
 
         def __enter__(self) -> None:
             return None
 
         def __exit__(self, exc_type, exc, tb) -> bool:
-            if exc is None or isinstance(exc, LettaError) or not isinstance(exc, httpx.HTTPError):
+            if exc is None or isinstance(exc, LettaError):
                 return False
-            if self.cancelled is not None and self.cancelled.is_set():
-                raise _Cancelled() from None
-            raise self.client._map_transport_error(exc, self.stream) from None
+            if isinstance(exc, letta_client.APIStatusError):
+                if exc.status_code < 300:
+                    return False  # an error event inside a stream: the stream reader decides
+                raise self.client._scrub(self.client._status_error(exc, self.what)) from None
+            if isinstance(exc, letta_client.APIConnectionError):
+                cause = exc.__cause__
+                if isinstance(exc, letta_client.APITimeoutError) and not isinstance(
+                    cause, httpx.TimeoutException
+                ):
+                    cause = httpx.ReadTimeout(str(exc))
+                if isinstance(cause, httpx.HTTPError):
+                    raise self.client._map_transport_error(cause, self.stream) from None
+                raise self.client._map_transport_error(
+                    httpx.ConnectError(str(exc)), self.stream
+                ) from None
+            if isinstance(exc, httpx.HTTPError):
+                raise self.client._map_transport_error(exc, self.stream) from None
+            if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) and self.stream:
+                raise ServerError("The server sent a reply stream the app could not read.")
+            return False
 
-    def _translate_errors(
-        self,
-        *,
-        sending: bool = False,
-        stream: bool = False,
-        cancelled: threading.Event | None = None,
-    ) -> _ErrorScope:
-        return self._ErrorScope(self, sending, stream, cancelled)
+    def _translate_errors(self, *, stream: bool = False, what: str = "request") -> _ErrorScope:
+        return self._ErrorScope(self, stream, what)
+
+    def _status_error(self, exc: letta_client.APIStatusError, what: str) -> LettaError:
+        response = exc.response
+        try:
+            body = response.content
+        except httpx.ResponseNotRead:
+            body = json.dumps(exc.body).encode() if isinstance(exc.body, dict) else b""
+        return error_for_status(
+            response.status_code,
+            body,
+            response.headers.get("content-type", ""),
+            response.headers,
+            what=what,
+        )
 
     def _map_transport_error(self, exc: httpx.HTTPError, stream: bool) -> LettaError:
         where = urlsplit(self.base_url).netloc or self.base_url
@@ -370,55 +488,107 @@ class LettaClient:
                 " check the server URL."
             ) from None
 
-    def _request(self, method: str, path: str, *, what: str = "request", **kwargs: Any) -> Any:
+    def _call(
+        self, method: Callable[..., Any], *args: Any, what: str = "request", **kw: Any
+    ) -> Any:
+        """Run one SDK call (a `with_raw_response` method) and decode its JSON answer
+        defensively: a proxy's HTML page or a wrapped list must not crash the app."""
         try:
-            with self._translate_errors():
-                response = self._http.request(method, path, **kwargs)
-            ctype = response.headers.get("content-type", "")
-            if response.status_code >= 300:
-                raise error_for_status(
-                    response.status_code, response.content, ctype, response.headers, what=what
-                )
+            with self._translate_errors(what=what):
+                raw = method(*args, **kw)
+            response: httpx.Response = raw.http_response
             if not response.content:
                 return None
-            return self._decode_json(response.content, ctype)
+            return self._decode_json(response.content, response.headers.get("content-type", ""))
         except LettaError as exc:
             self._scrub(exc)
             raise
 
+    def _open_send(
+        self, agent_id: str, conversation_id: str, body: dict[str, Any], *, background: bool
+    ) -> Stream[object]:
+        payload = {**body, "background": background}
+        if conversation_id == DEFAULT_CONVERSATION:
+            payload["agent_id"] = agent_id
+        # The SDK's own `conversations.messages.create` would serialise the body with
+        # json.dumps(ensure_ascii=False), holding the GIL ~105 ms for 13 MB of base64 images
+        # (measured): the GUI thread freezes that long. The same route through the SDK's
+        # request machinery with our spliced bytes holds it ~1 ms.
+        with self._translate_errors(what="conversation"):
+            return self._once.post(
+                f"/v1/conversations/{_path_id(conversation_id)}/messages",
+                cast_to=object,
+                content=json_body(payload),
+                options={
+                    "headers": {"Accept": "text/event-stream", "Content-Type": "application/json"},
+                    "timeout": self.stream_timeout,
+                },
+                stream=True,
+                stream_cls=Stream[object],
+            )
+
+    def _open_resume(
+        self,
+        agent_id: str,
+        conversation_id: str,
+        *,
+        run_id: str | None = None,
+        otid: str | None = None,
+        starting_after: int | None = None,
+    ) -> Stream[object]:
+        """Reattach to a background run: by `run_id` (from `starting_after`), or by the `otid`
+        of the message that started it."""
+        args: dict[str, Any] = {"include_pings": True, "timeout": self.stream_timeout}
+        if conversation_id == DEFAULT_CONVERSATION:
+            args["agent_id"] = agent_id
+        if run_id:
+            args["run_id"] = run_id
+        elif otid:
+            args["otid"] = otid
+        if starting_after is not None:
+            args["starting_after"] = starting_after
+        with self._translate_errors(what="conversation"):
+            return self._once.conversations.messages.stream(conversation_id, **args)
+
     # -- API -----------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        data = self._request("GET", "/v1/health/", what="health check")
+        data = self._call(self._sdk.with_raw_response.health, what="health check")
         return data if isinstance(data, dict) else {}
 
     def check_key(self) -> None:
         """A cheap authenticated call; raises AuthError for a bad key."""
-        self._request("GET", "/v1/agents/", params={"limit": 1}, what="agent list")
+        self._call(self._sdk.agents.with_raw_response.list, limit=1, what="agent list")
 
     def list_agents(
         self, *, limit: int = 50, after: str | None = None, query: str | None = None
     ) -> list[Agent]:
-        params: dict[str, Any] = {"limit": limit}
+        """A page of agents, the most recently used first."""
+        kw: dict[str, Any] = {"limit": limit, "order_by": "last_run_completion", "order": "desc"}
         if after:
-            params["after"] = after
+            kw["after"] = after
         if query:
-            params["query_text"] = query
-        data = self._request("GET", "/v1/agents/", params=params, what="agent list")
+            kw["query_text"] = query
+        data = self._call(self._sdk.agents.with_raw_response.list, what="agent list", **kw)
         return [Agent.from_json(a) for a in _as_list(data) if isinstance(a, dict) and "id" in a]
 
     def get_agent(self, agent_id: str) -> Agent:
-        data = self._request("GET", f"/v1/agents/{agent_id}", what="agent")
+        data = self._call(self._sdk.agents.with_raw_response.retrieve, agent_id, what="agent")
         return _agent(data)
 
-    def update_agent_model(self, agent_id: str, handle: str) -> Agent:
-        data = self._request(
-            "PATCH", f"/v1/agents/{agent_id}", json={"model": handle}, what="agent"
-        )
+    def update_agent_model(
+        self, agent_id: str, handle: str, context_window: int | None = None
+    ) -> Agent:
+        """Switch the agent's model. With the model's context window: without it the server
+        re-derives one and clamps it to a legacy 128k default."""
+        kw: dict[str, Any] = {"model": handle}
+        if context_window:
+            kw["context_window_limit"] = context_window
+        data = self._call(self._once.agents.with_raw_response.update, agent_id, what="agent", **kw)
         return _agent(data)
 
     def list_models(self) -> list[ModelInfo]:
-        data = self._request("GET", "/v1/models/", what="model list")
+        data = self._call(self._sdk.models.with_raw_response.list, what="model list")
         return [ModelInfo.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
 
     def list_messages(
@@ -436,21 +606,22 @@ class LettaClient:
         (`/v1/conversations/default/messages?agent_id=…`; 0.16.8 returns that page oldest-first
         like the agent route); a conversation id: that thread (0.16.8 returns it newest-first).
         """
-        params: dict[str, Any] = {"limit": limit, "order": "desc"}
+        kw: dict[str, Any] = {"limit": limit, "order": "desc", "timeout": self._history_timeout}
         if before:
-            params["before"] = before
-        path = f"/v1/agents/{agent_id}/messages"
+            kw["before"] = before
         if conversation_id:
-            path = f"/v1/conversations/{conversation_id}/messages"
             if conversation_id == DEFAULT_CONVERSATION:
-                params["agent_id"] = agent_id
-        data = self._request(
-            "GET",
-            path,
-            params=params,
-            what="agent",
-            timeout=self._history_timeout,
-        )
+                kw["agent_id"] = agent_id
+            data = self._call(
+                self._sdk.conversations.messages.with_raw_response.list,
+                conversation_id,
+                what="conversation",
+                **kw,
+            )
+        else:
+            data = self._call(
+                self._sdk.agents.messages.with_raw_response.list, agent_id, what="agent", **kw
+            )
         page = [Message.from_json(m) for m in _as_list(data) if isinstance(m, dict)]
         return newest_first(page)
 
@@ -466,11 +637,11 @@ class LettaClient:
     ) -> Message | None:
         """The user message carrying `otid`, if the server has it (retry safety).
 
-        Pages back through the history: an agent that ran many tool steps after the message
-        can have put far more than one page on top of it. It stops at the start of the history,
-        at `max_pages`, or — when `sent_at` (the send's time, epoch seconds) is known — at
-        the first page that is entirely older than it (less SEND_CLOCK_SKEW_S, for a server
-        clock that runs behind ours).
+        Pages back through the history of `conversation_id` (None: every conversation of the
+        agent): an agent that ran many tool steps after the message can have put far more than
+        one page on top of it. It stops at the start of the history, at `max_pages`, or — when
+        `sent_at` (the send's time, epoch seconds) is known — at the first page that is entirely
+        older than it (less SEND_CLOCK_SKEW_S, for a server clock that runs behind ours).
         """
         before: str | None = None
         for _ in range(max_pages):
@@ -495,81 +666,136 @@ class LettaClient:
         otid: str,
         conversation_id: str | None = None,
     ) -> MessageStream:
-        """Send and stream the reply. The default conversation (None or "default") goes through
-        `POST /v1/agents/{id}/messages`: on 0.16.8 that stores into the default conversation,
-        exactly like `POST /v1/conversations/default/messages` with `agent_id`, and it is the
-        route every other part of the app (retry checks, cancel, fault tests) was proven on.
-        Another conversation goes through `POST /v1/conversations/{id}/messages`."""
+        """Send a user message and stream the reply (see MessageStream)."""
         message = {"type": "message", "role": "user", "otid": otid, "content": content}
         return MessageStream(self, agent_id, _stream_body([message]), conversation_id)
 
     def stream_approval(
         self,
         agent_id: str,
-        tool_call_id: str,
-        approve: bool,
-        reason: str | None = None,
+        decisions: list[ApprovalDecision],
         conversation_id: str | None = None,
     ) -> MessageStream:
-        """Answer a pending tool approval and stream the continuation (the tool's result, then
-        the agent's reply). Shape checked against 0.16.8 on both routes."""
-        answer = {
-            "type": "approval",
-            "tool_call_id": tool_call_id,
-            "approve": approve,
-            "reason": reason or None,
-        }
-        message = {"type": "approval", "approvals": [answer]}
+        """Answer every pending tool call in one approval message and stream the continuation
+        (the tools' results, then the agent's reply). The server wants exactly the pending
+        ids answered, else 400 "Invalid tool call IDs" and the agent stays waiting."""
+        answers = [
+            {
+                "type": "approval",
+                "tool_call_id": d.tool_call_id,
+                "approve": d.approve,
+                "reason": d.reason or None,
+            }
+            for d in decisions
+        ]
+        message = {"type": "approval", "approvals": answers}
         return MessageStream(self, agent_id, _stream_body([message]), conversation_id)
 
-    def cancel_run(self, agent_id: str, conversation_id: str | None = None) -> None:
-        thread = _thread(conversation_id)
-        if thread:
-            self._request(
-                "POST", f"/v1/conversations/{thread}/cancel", json={}, what="conversation"
+    def resume_message(
+        self, agent_id: str, otid: str, conversation_id: str | None = None
+    ) -> MessageStream:
+        """Reattach to the run a sent message started (found by its `otid`): Retry after a cut
+        shows the reply instead of sending the message again. Raises (NotFound, BadRequest)
+        when the server knows no such run."""
+        return MessageStream(self, agent_id, None, conversation_id, resume_otid=otid)
+
+    def cancel_run(
+        self, agent_id: str, conversation_id: str | None = None, run_id: str | None = None
+    ) -> None:
+        """Cancel one run. Without its id (the stream had not named it yet) the conversation's
+        own cancel; never the agent-wide cancel, which stops the agent's latest run in any
+        conversation — another app's included."""
+        if run_id:
+            self._call(
+                self._once.agents.messages.with_raw_response.cancel,
+                agent_id,
+                run_ids=[run_id],
+                what="agent",
             )
             return
-        self._request("POST", f"/v1/agents/{agent_id}/messages/cancel", json={}, what="agent")
+        kw: dict[str, Any] = {}
+        conversation_id = conversation_id or DEFAULT_CONVERSATION
+        if conversation_id == DEFAULT_CONVERSATION:
+            kw["agent_id"] = agent_id
+        self._call(
+            self._once.conversations.with_raw_response.cancel,
+            conversation_id,
+            what="conversation",
+            **kw,
+        )
 
     # -- conversations (threads inside one agent) -------------------------------------------
 
-    def list_conversations(self, agent_id: str, *, limit: int = 50) -> list[Conversation]:
-        """The agent's conversations, newest first. The default conversation is not listed
-        (0.16.8 lists only the ones created with `create_conversation`)."""
-        data = self._request(
-            "GET",
-            "/v1/conversations/",
-            params={"agent_id": agent_id, "limit": limit, "order": "desc"},
-            what="conversation list",
+    def list_conversations(
+        self, agent_id: str, *, limit: int = 50, after: str | None = None
+    ) -> list[Conversation]:
+        """A page of the agent's conversations, the most recently active first (`after`: the
+        last id of the previous page). The default conversation is not listed."""
+        kw: dict[str, Any] = {
+            "agent_id": agent_id,
+            "limit": limit,
+            "order": "desc",
+            "order_by": "last_message_at",
+        }
+        if after:
+            kw["after"] = after
+        data = self._call(
+            self._sdk.conversations.with_raw_response.list, what="conversation list", **kw
         )
         items = [c for c in _as_list(data) if isinstance(c, dict) and "id" in c]
         return [Conversation.from_json(c) for c in items]
 
-    def create_conversation(self, agent_id: str, summary: str | None = None) -> Conversation:
-        body = {"summary": summary} if summary else {}
-        data = self._request(
-            "POST",
-            "/v1/conversations/",
-            params={"agent_id": agent_id},
-            json=body,
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        data = self._call(
+            self._sdk.conversations.with_raw_response.retrieve,
+            conversation_id,
             what="conversation",
         )
-        if not isinstance(data, dict) or "id" not in data:
-            raise ServerError("The server sent a conversation the app could not read.")
-        return Conversation.from_json(data)
+        return _conversation(data)
+
+    def update_conversation_model(
+        self, conversation_id: str, handle: str, context_window: int | None = None
+    ) -> Conversation:
+        """Switch the model of a conversation that has its own (it overrides the agent's)."""
+        kw: dict[str, Any] = {"model": handle}
+        if context_window:
+            kw["context_window_limit"] = context_window
+        data = self._call(
+            self._once.conversations.with_raw_response.update,
+            conversation_id,
+            what="conversation",
+            **kw,
+        )
+        return _conversation(data)
+
+    def create_conversation(self, agent_id: str, summary: str | None = None) -> Conversation:
+        kw: dict[str, Any] = {"agent_id": agent_id}
+        if summary:
+            kw["summary"] = summary
+        data = self._call(
+            self._once.conversations.with_raw_response.create, what="conversation", **kw
+        )
+        return _conversation(data)
 
     def create_agent(self, name: str, model: str, **extra: Any) -> Agent:
-        data = self._request(
-            "POST", "/v1/agents/", json={"name": name, "model": model, **extra}, what="agent"
+        data = self._call(
+            self._once.agents.with_raw_response.create,
+            name=name,
+            model=model,
+            what="agent",
+            **extra,
         )
         return _agent(data)
 
 
-def _thread(conversation_id: str | None) -> str | None:
-    """The conversation id to use in a path, or None for the default conversation."""
-    if not conversation_id or conversation_id == DEFAULT_CONVERSATION:
-        return None
-    return conversation_id
+_PROJECT_ID = re.compile(
+    r"^(project-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I
+)
+
+
+def _path_id(value: str) -> str:
+    """An id from the server (or the user) as one path segment: never `..` or a slash."""
+    return quote(value, safe="")
 
 
 def _stream_body(messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -631,8 +857,10 @@ def _parse_date(value: str | None) -> datetime | None:
         return None
 
 
-class _Cancelled(Exception):
-    """Internal: the stream broke because the user cancelled it."""
+def _conversation(data: Any) -> Conversation:
+    if not isinstance(data, dict) or "id" not in data:
+        raise ServerError("The server sent a conversation the app could not read.")
+    return Conversation.from_json(data)
 
 
 def _agent(data: Any) -> Agent:

@@ -7,8 +7,10 @@ built from status codes and server text, never from request headers.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -59,7 +61,9 @@ class AuthError(LettaError):
 
 
 class NotFound(LettaError):
-    """404: the agent (or other object) does not exist for this key."""
+    """404: the agent (or other object) does not exist for this key; `what` names it."""
+
+    what: str = "request"
 
 
 class Conflict(LettaError):
@@ -69,13 +73,22 @@ class Conflict(LettaError):
     def pending_approval(self) -> bool:
         return "approval" in (self.detail or "").lower()
 
+    @property
+    def run_id(self) -> str | None:
+        """The run the conversation is busy with, when the server names it."""
+        match = re.search(r"run_id=([\w-]+)", self.detail or "")
+        return match.group(1) if match else None
+
 
 class PayloadTooLarge(LettaError):
     """413: the request (usually an image) is too large for the server or a proxy."""
 
 
 class RateLimited(LettaError):
-    """429/402: quota, credits or rate limit; `reasons` and `retry_after` when given."""
+    """429/402: quota, credits or rate limit; `reasons` and `retry_after` when given.
+
+    Only a plain rate limit with a time to come back is retried automatically: running out of
+    credits, quota or a plan's usage is not solved by asking again."""
 
     def __init__(
         self,
@@ -89,7 +102,11 @@ class RateLimited(LettaError):
         super().__init__(message, status=status, detail=detail)
         self.reasons = reasons or []
         self.retry_after = retry_after
-        self.retryable = retry_after is not None and status == 429
+        self.retryable = (
+            retry_after is not None
+            and status == 429
+            and not any(r in _NOT_RETRIED for r in self.reasons)
+        )
 
 
 class ServiceUnavailable(LettaError):
@@ -106,6 +123,12 @@ class ServiceUnavailable(LettaError):
         super().__init__(message, status=status, detail=detail)
         self.retry_after = retry_after
         self.retryable = True
+
+
+class NotAdmitted(ServiceUnavailable):
+    """503 with `admitted: false`: the server turned the request away before reading it."""
+
+    may_have_reached_server = False
 
 
 class BadRequest(LettaError):
@@ -178,17 +201,60 @@ def parse_error_body(body: bytes, content_type: str) -> tuple[str | None, dict[s
     return None, {}
 
 
+#: Cloud's 402/429 `reasons`: what each means to the user. Their order is the order of
+#: precedence when a body gives several.
+_REASONS: dict[str, str] = {
+    "not-enough-credits": "Your Letta account is out of credits. Add credits on the Letta"
+    " platform, then retry.",
+    "exceeded-quota": "Your Letta account has used up its quota.",
+    "free-usage-exceeded": "You have used up the free plan's usage for now.",
+    "basic-usage-exceeded": "You have used up the Basic plan's usage for now.",
+    "standard-usage-exceeded": "You have used up the Standard plan's usage for now.",
+    "premium-usage-exceeded": "You have used up the premium models' usage for now.",
+    "agents-limit-exceeded": "Your Letta plan's agent limit is reached: delete an agent or"
+    " upgrade the plan to create another.",
+    "byok-not-available-on-free-tier": "Your own provider keys (BYOK) need a paid Letta plan.",
+    "model-unknown": "Letta Cloud does not know the agent's model: switch the agent to another"
+    " model.",
+    "context-window-size-not-supported": "The agent's context window size is not supported for"
+    " this model on your plan: lower it or switch models.",
+}
+#: Reasons that waiting a few seconds does not fix: never retried automatically.
+_NOT_RETRIED = frozenset(_REASONS)
+
+
 def _retry_after(headers: Any, data: dict[str, Any]) -> float | None:
+    """Seconds until the server wants to hear from us again: `Retry-After` as seconds or as an
+    HTTP date, else Cloud's `timeToQuotaResetMs`."""
     value = headers.get("retry-after") if headers is not None else None
     if value:
         try:
             return max(0.0, float(value))
         except ValueError:
-            return None
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
     ms = data.get("timeToQuotaResetMs")
-    if isinstance(ms, (int, float)):
+    if isinstance(ms, (int, float)) and ms >= 0:
         return ms / 1000.0
     return None
+
+
+def _wait_words(seconds: float) -> str:
+    seconds = int(seconds + 0.999)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{(seconds + 59) // 60} min"
+    if seconds < 2 * 86400:
+        return f"{(seconds + 3599) // 3600} h"
+    return f"{(seconds + 86399) // 86400} days"
 
 
 def error_for_status(
@@ -206,14 +272,21 @@ def error_for_status(
             detail=detail,
         )
     if status == 404:
-        return NotFound(
+        missing = NotFound(
             f"Not found: the {what} does not exist on this server"
             + (f" ({detail})." if detail else "."),
             status=status,
             detail=detail,
         )
+        missing.what = what
+        return missing
     if status == 409:
-        err = Conflict("The agent is busy with another request.", status=status, detail=detail)
+        err = Conflict(
+            "The conversation is busy with another run (another app or window may be talking"
+            " to this agent). Wait for it to finish, then retry.",
+            status=status,
+            detail=detail,
+        )
         if err.pending_approval:
             err = Conflict(
                 "The agent is waiting for you to approve or deny a tool call.",
@@ -228,18 +301,33 @@ def error_for_status(
             detail=detail,
         )
     if status in (402, 429):
-        reasons = [str(r) for r in data.get("reasons", []) if isinstance(r, str)]
+        raw_reasons = data.get("reasons")
+        if isinstance(raw_reasons, str):
+            raw_reasons = [raw_reasons]
+        reasons = [r for r in raw_reasons or [] if isinstance(r, str)]
         retry = _retry_after(headers, data)
-        if "not-enough-credits" in reasons or status == 402:
+        known = [r for r in _REASONS if r in reasons]
+        if known:
+            msg = _REASONS[known[0]]
+        elif status == 402:
             msg = "Your Letta account is out of credits."
-        elif "exceeded-quota" in reasons:
-            msg = "Your Letta account has used up its quota."
         else:
             msg = "The server is rate-limiting requests."
+        reason_text = data.get("reason_text")
+        if isinstance(reason_text, str) and reason_text.strip():
+            msg += f" ({_clean(reason_text)})"
         if retry is not None:
-            msg += f" Try again in {int(retry + 0.999)} s."
+            verb = "resets in" if known and known[0] != "not-enough-credits" else "Try again in"
+            msg += (" It " if verb == "resets in" else " ") + f"{verb} {_wait_words(retry)}."
         return RateLimited(msg, status=status, detail=detail, reasons=reasons, retry_after=retry)
     if status == 503:
+        if data.get("admitted") is False:
+            return NotAdmitted(
+                "The server is restarting and did not take the message; nothing was sent.",
+                status=status,
+                detail=detail,
+                retry_after=_retry_after(headers, data),
+            )
         return ServiceUnavailable(
             "The server is temporarily unavailable.",
             status=status,

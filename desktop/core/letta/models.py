@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 MessageKind = Literal[
-    "user", "assistant", "reasoning", "tool_call", "tool_return", "system", "approval", "unknown"
+    "user",
+    "assistant",
+    "reasoning",
+    "tool_call",
+    "tool_return",
+    "system",
+    "approval",
+    "summary",
+    "event",
+    "unknown",
 ]
 
 _KIND_BY_TYPE: dict[str, MessageKind] = {
@@ -25,7 +34,51 @@ _KIND_BY_TYPE: dict[str, MessageKind] = {
     "system_message": "system",
     "approval_request_message": "approval",
     "approval_response_message": "approval",
+    "summary_message": "summary",
+    "event_message": "event",
 }
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call of a `tool_call_message` / `approval_request_message` (there may be several:
+    parallel tool calls)."""
+
+    tool_call_id: str
+    name: str
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    """The user's answer to one pending tool call; all of them go out in one approval message."""
+
+    tool_call_id: str
+    approve: bool
+    reason: str | None = None
+
+
+def tool_calls_of(data: dict[str, Any]) -> list[ToolCall]:
+    """Every tool call a message carries: `tool_calls` (a list, or one object while streaming),
+    else the deprecated single `tool_call`."""
+    calls = data.get("tool_calls")
+    if isinstance(calls, dict):
+        calls = [calls]
+    if not isinstance(calls, list) or not calls:
+        single = data.get("tool_call")
+        calls = [single] if isinstance(single, dict) else []
+    out: list[ToolCall] = []
+    for call in calls:
+        if not isinstance(call, dict):
+            continue
+        out.append(
+            ToolCall(
+                tool_call_id=str(call.get("tool_call_id") or call.get("id") or ""),
+                name=str(call.get("name") or ""),
+                arguments=str(call.get("arguments") or ""),
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -34,6 +87,20 @@ class Agent:
     name: str
     model: str | None
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def tool_names(self) -> frozenset[str] | None:
+        """The names of the agent's own tools, or None when the server did not list them."""
+        tools = self.raw.get("tools")
+        if not isinstance(tools, list):
+            return None
+        return frozenset(str(t.get("name")) for t in tools if isinstance(t, dict) and t.get("name"))
+
+    @property
+    def context_window(self) -> int | None:
+        llm = self.raw.get("llm_config")
+        value = llm.get("context_window") if isinstance(llm, dict) else None
+        return value if isinstance(value, int) else None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Agent:
@@ -177,6 +244,8 @@ class Message:
     tool_arguments: str | None = None
     tool_call_id: str | None = None
     status: str | None = None  # tool return status
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """Every call of a tool-call or approval-request row (`tool_name` etc. are the first's)."""
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
@@ -193,33 +262,60 @@ class Message:
         )
         if kind in ("user", "assistant", "system"):
             msg.text, msg.images = content_text_and_images(data.get("content"))
-            if any(i.has_data for i in msg.images):
-                # The images hold their (decoded) data; `raw` must not keep the base64 text alive.
-                msg.raw = {k: v for k, v in data.items() if k != "content"}
         elif kind == "reasoning":
             msg.text = str(data.get("reasoning") or data.get("hidden_reasoning") or "")
         elif kind in ("tool_call", "approval"):
-            call = data.get("tool_call") or {}
-            calls = data.get("tool_calls")
-            if not call and isinstance(calls, list) and calls:
-                call = calls[0]
-            if isinstance(call, dict):
-                msg.tool_name = call.get("name")
-                msg.tool_arguments = call.get("arguments")
-                msg.tool_call_id = call.get("tool_call_id")
-            msg.text = msg.tool_arguments or ""
+            msg.tool_calls = tool_calls_of(data)
+            if msg.tool_calls:
+                first = msg.tool_calls[0]
+                msg.tool_name = first.name or None
+                msg.tool_arguments = first.arguments
+                msg.tool_call_id = first.tool_call_id or None
+            msg.text = "\n\n".join(c.arguments for c in msg.tool_calls)
             if mtype == "approval_response_message":
                 msg.text = approval_answer_text(data)
                 answers = data.get("approvals")
                 if isinstance(answers, list) and answers and isinstance(answers[0], dict):
                     msg.tool_call_id = answers[0].get("tool_call_id")
         elif kind == "tool_return":
-            msg.text = str(data.get("tool_return") or "")
-            msg.status = data.get("status")
+            msg.text, msg.images, msg.status = _tool_returns(data)
             msg.tool_call_id = data.get("tool_call_id")
+            returns = data.get("tool_returns")
+            if not msg.tool_call_id and isinstance(returns, list) and returns:
+                first = returns[0]
+                msg.tool_call_id = first.get("tool_call_id") if isinstance(first, dict) else None
+        elif kind == "summary":
+            msg.text = str(data.get("summary") or "")
+        elif kind == "event":
+            event = str(data.get("event_type") or "event")
+            msg.text = "The conversation was compacted." if event == "compaction" else event
         else:
             msg.text = f"({mtype or 'unknown'} message)"
+        if any(i.has_data for i in msg.images):
+            # The images hold their (decoded) data; `raw` must not keep the base64 text alive.
+            msg.raw = {k: v for k, v in data.items() if k not in ("content", "tool_returns")}
         return msg
+
+
+def _tool_returns(data: dict[str, Any]) -> tuple[str, list[ImageRef], str | None]:
+    """Text, images and status of a tool_return_message: every `tool_returns[]` entry (each a
+    string or a list of text/image parts), else the deprecated single `tool_return`."""
+    returns = data.get("tool_returns")
+    if not isinstance(returns, list) or not returns:
+        return str(data.get("tool_return") or ""), [], data.get("status")
+    texts: list[str] = []
+    images: list[ImageRef] = []
+    statuses: list[str] = []
+    for entry in returns:
+        if not isinstance(entry, dict):
+            continue
+        text, pics = content_text_and_images(entry.get("tool_return", entry.get("content")))
+        texts.append(text)
+        images.extend(pics)
+        if isinstance(entry.get("status"), str):
+            statuses.append(entry["status"])
+    status = "error" if "error" in statuses else (statuses[0] if statuses else data.get("status"))
+    return "\n\n".join(t for t in texts if t), images, status
 
 
 def approval_answer_text(data: dict[str, Any]) -> str:
@@ -243,16 +339,21 @@ class Conversation:
     summary: str | None = None
     created_at: str | None = None
     last_message_at: str | None = None
+    model: str | None = None
+    """The conversation's own model, overriding the agent's (None: the agent's applies)."""
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Conversation:
+        model = data.get("model")
         return cls(
             id=str(data["id"]),
             agent_id=data.get("agent_id"),
-            summary=data.get("summary") or None,
+            # Cloud fills `description` where 0.16.8 has only `summary`.
+            summary=data.get("summary") or data.get("description") or None,
             created_at=data.get("created_at"),
             last_message_at=data.get("last_message_at"),
+            model=model if isinstance(model, str) and model else None,
             raw=data,
         )
 
@@ -310,8 +411,15 @@ class StreamStop:
 
 
 @dataclass(frozen=True)
+class StreamReconnecting:
+    """The connection dropped mid-reply; the client is reattaching to the run (`attempt` 1..)."""
+
+    attempt: int
+
+
+@dataclass(frozen=True)
 class StreamUsage:
     data: dict[str, Any]
 
 
-StreamEvent = StreamChunk | StreamStop | StreamUsage
+StreamEvent = StreamChunk | StreamStop | StreamUsage | StreamReconnecting

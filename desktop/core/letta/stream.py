@@ -1,8 +1,9 @@
-"""Turns the SSE events of a streamed send into typed stream events.
+"""Turns the messages of a streamed send into typed stream events.
 
-Kept apart from HTTP so it can be fed any (event, data) sequence in tests. With
+Kept apart from HTTP so it can be fed any sequence of decoded SSE messages in tests. With
 `stream_tokens` one message arrives as many chunks sharing an id/otid, each carrying the next
-piece of text; the UI appends them to the row keyed by `StreamChunk.key`.
+piece of text; the UI appends them to the row keyed by `StreamChunk.key`. A tool-call message
+with parallel calls yields one chunk per call, keyed by its `tool_call_id`.
 """
 
 from __future__ import annotations
@@ -14,26 +15,10 @@ from typing import Any
 from .errors import StreamCut, StreamFailed
 from .models import _KIND_BY_TYPE, StreamChunk, StreamEvent, StreamStop, StreamUsage
 
-#: stop reasons after which the reply is complete and fine.
+#: Stop reasons after which the reply is complete and fine. Anything else — the failures below,
+#: and reasons a newer server invents — fails the turn with its own sentence.
 OK_STOP_REASONS = frozenset(
-    {
-        "end_turn",
-        "cancelled",
-        "requires_approval",
-        "max_steps",
-        "no_tool_call",
-        "tool_rule",
-        "max_tokens_exceeded",
-    }
-)
-FAILED_STOP_REASONS = frozenset(
-    {
-        "error",
-        "llm_api_error",
-        "invalid_llm_response",
-        "invalid_tool_call",
-        "context_window_overflow_in_system_prompt",
-    }
+    {"end_turn", "cancelled", "requires_approval", "max_steps", "tool_rule"}
 )
 
 _STOP_WORDS = {
@@ -41,47 +26,175 @@ _STOP_WORDS = {
     "invalid_llm_response": "The agent's model returned a response Letta could not use.",
     "invalid_tool_call": "The agent's model made an invalid tool call.",
     "error": "The server hit an error while the agent was replying.",
+    "insufficient_credits": (
+        "Your Letta account has run out of credits, so the agent stopped. Add credits on the"
+        " Letta platform, then retry."
+    ),
+    "max_tokens_exceeded": (
+        "The agent's reply hit the model's output token limit and was cut short."
+    ),
+    "no_tool_call": "The agent's model ended its turn without calling a tool it had to call.",
+    "context_window_overflow_in_system_prompt": (
+        "The agent's system prompt and memory no longer fit in the model's context window."
+    ),
 }
+FAILED_STOP_REASONS = frozenset(_STOP_WORDS)
 
 
-def _tool_call_id(data: dict[str, Any]) -> str | None:
-    call = data.get("tool_call") or data.get("tool_calls")
-    if isinstance(call, list):
-        call = call[0] if call else None
-    value = call.get("tool_call_id") if isinstance(call, dict) else None
-    return value or data.get("tool_call_id") or None
+def stop_reason_words(reason: str) -> str:
+    """The sentence for a stop reason that fails a turn (unknown ones are named as they are)."""
+    return _STOP_WORDS.get(reason) or f"The agent stopped unexpectedly ({reason})."
 
 
-def _chunk_text(message_type: str, data: dict[str, Any]) -> tuple[str, str | None]:
-    """The text piece a chunk carries, and the tool name when it is a tool call."""
+def _text_of(message_type: str, data: dict[str, Any]) -> str:
     if message_type == "assistant_message":
         content = data.get("content")
         if isinstance(content, list):
-            return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict)), None
-        return str(content or ""), None
+            return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+        return str(content or "")
     if message_type == "reasoning_message":
-        return str(data.get("reasoning") or ""), None
+        return str(data.get("reasoning") or "")
     if message_type == "hidden_reasoning_message":
-        return str(data.get("hidden_reasoning") or ""), None
-    if message_type in ("tool_call_message", "approval_request_message"):
-        call = data.get("tool_call") or {}
-        if not call and isinstance(data.get("tool_calls"), list) and data["tool_calls"]:
-            call = data["tool_calls"][0]
-        if isinstance(call, dict):
-            return str(call.get("arguments") or ""), call.get("name")
-        return "", None
+        return str(data.get("hidden_reasoning") or "")
     if message_type == "tool_return_message":
-        return str(data.get("tool_return") or ""), None
-    return "", None
+        returns = data.get("tool_returns")
+        if isinstance(returns, list) and returns:
+            parts = []
+            for entry in returns:
+                value = entry.get("tool_return") if isinstance(entry, dict) else None
+                if isinstance(value, list):  # text and image parts: the text streams
+                    value = "".join(
+                        str(p.get("text") or "")
+                        for p in value
+                        if isinstance(p, dict) and p.get("type") == "text"
+                    )
+                parts.append(str(value or ""))
+            return "\n\n".join(p for p in parts if p)
+        return str(data.get("tool_return") or "")
+    return ""
+
+
+class StreamParser:
+    """Feed decoded stream messages one at a time; `finish()` says how the stream ended.
+
+    It also keeps the run's `run_id` and the last `seq_id` seen (background runs), which a
+    resume needs.
+    """
+
+    def __init__(self) -> None:
+        self.stop_reason: str | None = None
+        self.error: dict[str, Any] | None = None
+        self.run_id: str | None = None
+        self.seq_id: int | None = None
+        # Parallel tool-call deltas may name their call only by position after the first piece.
+        self._call_ids: dict[tuple[str, int], str] = {}
+        self._last_call: dict[str, str] = {}
+
+    def feed(self, data: Any) -> Iterator[StreamEvent]:
+        if not isinstance(data, dict):
+            return
+        run_id = data.get("run_id")
+        if isinstance(run_id, str) and run_id:
+            self.run_id = run_id
+        seq = data.get("seq_id")
+        if isinstance(seq, int) and (self.seq_id is None or seq > self.seq_id):
+            self.seq_id = seq
+        mtype = str(data.get("message_type") or "")
+        if mtype == "error_message" or ("error" in data and not mtype):
+            self.error = data if mtype else _error_dict(data.get("error"))
+            return
+        if mtype == "ping":
+            return
+        if mtype == "stop_reason":
+            self.stop_reason = str(data.get("stop_reason") or "")
+            yield StreamStop(self.stop_reason)
+            return
+        if mtype == "usage_statistics":
+            yield StreamUsage(data)
+            return
+        kind = _KIND_BY_TYPE.get(mtype)
+        if kind is None:
+            return  # unknown types appear over time: ignore
+        ident = str(data.get("otid") or data.get("id") or "")
+        base = {
+            "kind": kind,
+            "message_type": mtype,
+            "id": data.get("id"),
+            "otid": data.get("otid"),
+        }
+        if mtype in ("tool_call_message", "approval_request_message"):
+            yield from self._tool_call_chunks(data, mtype, ident, base)
+            return
+        call_id = data.get("tool_call_id") if mtype == "tool_return_message" else None
+        if call_id is None and mtype == "tool_return_message":
+            returns = data.get("tool_returns")
+            if isinstance(returns, list) and returns and isinstance(returns[0], dict):
+                call_id = returns[0].get("tool_call_id")
+        yield StreamChunk(
+            key=f"{mtype}:{ident}", text=_text_of(mtype, data), tool_call_id=call_id, **base
+        )
+
+    def _tool_call_chunks(
+        self, data: dict[str, Any], mtype: str, ident: str, base: dict[str, Any]
+    ) -> Iterator[StreamChunk]:
+        calls = data.get("tool_calls")
+        if isinstance(calls, dict):
+            calls = [calls]
+        if not isinstance(calls, list) or not calls:
+            single = data.get("tool_call")
+            calls = [single] if isinstance(single, dict) else []
+        for position, call in enumerate(calls):
+            if not isinstance(call, dict):
+                continue
+            index = call.get("index") if isinstance(call.get("index"), int) else position
+            call_id = call.get("tool_call_id") or call.get("id")
+            if call_id:
+                self._call_ids[(ident, index)] = str(call_id)
+            else:
+                call_id = self._call_ids.get((ident, index)) or self._last_call.get(ident) or ""
+            self._last_call[ident] = str(call_id)
+            yield StreamChunk(
+                key=f"{mtype}:{ident}:{call_id}",
+                text=str(call.get("arguments") or ""),
+                tool_name=call.get("name") or None,
+                tool_call_id=str(call_id) or None,
+                **base,
+            )
+
+    def finish(self, *, done: bool = False) -> None:
+        """Raise StreamFailed / StreamCut when the stream did not end as a finished reply."""
+        stop_reason = self.stop_reason
+        if self.error is not None:
+            error = self.error
+            message = str(error.get("message") or error.get("error") or "")
+            message = message or "The server reported an error."
+            detail = error.get("detail")
+            prefix = stop_reason_words(stop_reason) + " " if stop_reason in _STOP_WORDS else ""
+            raise StreamFailed(
+                prefix + message,
+                error_type=error.get("error_type"),
+                detail=str(detail) if detail else None,
+                stop_reason=stop_reason,
+            )
+        if stop_reason is not None and stop_reason not in OK_STOP_REASONS:
+            raise StreamFailed(stop_reason_words(stop_reason), stop_reason=stop_reason)
+        if stop_reason is None:
+            raise StreamCut(
+                "The reply was cut off before it finished"
+                + (" (the server closed the stream early)." if done else ".")
+            )
+
+
+def _error_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    return {"message": str(value) if value else "The server reported an error."}
 
 
 def parse_stream(events: Iterable[tuple[str, str]]) -> Iterator[StreamEvent]:
-    """Yield stream events; raise StreamFailed/StreamCut once the stream ends badly.
-
-    `events` yields (sse event name, data text) pairs as they arrive.
-    """
-    stop_reason: str | None = None
-    error: dict[str, Any] | None = None
+    """Yield stream events from (SSE event name, data text) pairs; raise StreamFailed/StreamCut
+    once the stream ends badly. (The SDK parses the SSE of real streams; this reads text.)"""
+    parser = StreamParser()
     done = False
     for event_name, raw in events:
         if raw.strip() == "[DONE]":
@@ -91,57 +204,10 @@ def parse_stream(events: Iterable[tuple[str, str]]) -> Iterator[StreamEvent]:
             data = json.loads(raw)
         except ValueError:
             if event_name == "error":
-                error = {"message": raw}
+                parser.error = {"message": raw}
             continue  # garbage lines are not worth killing a reply for
-        if not isinstance(data, dict):
+        if event_name == "error" and isinstance(data, dict):
+            parser.error = data
             continue
-        mtype = str(data.get("message_type") or "")
-        if event_name == "error" or mtype == "error_message":
-            error = data
-            continue
-        if mtype == "ping":
-            continue
-        if mtype == "stop_reason":
-            stop_reason = str(data.get("stop_reason") or "")
-            yield StreamStop(stop_reason)
-            continue
-        if mtype == "usage_statistics":
-            yield StreamUsage(data)
-            continue
-        kind = _KIND_BY_TYPE.get(mtype)
-        if kind is None:
-            continue  # unknown types appear over time: ignore
-        text, tool_name = _chunk_text(mtype, data)
-        ident = data.get("otid") or data.get("id") or ""
-        yield StreamChunk(
-            key=f"{mtype}:{ident}",
-            kind=kind,
-            message_type=mtype,
-            text=text,
-            id=data.get("id"),
-            otid=data.get("otid"),
-            tool_name=tool_name,
-            tool_call_id=_tool_call_id(data),
-        )
-
-    if error is not None:
-        message = str(error.get("message") or "The server reported an error.")
-        detail = error.get("detail")
-        raise StreamFailed(
-            _STOP_WORDS.get(stop_reason or "", "")
-            + (" " if stop_reason in _STOP_WORDS else "")
-            + message,
-            error_type=error.get("error_type"),
-            detail=str(detail) if detail else None,
-            stop_reason=stop_reason,
-        )
-    if stop_reason in FAILED_STOP_REASONS:
-        raise StreamFailed(
-            _STOP_WORDS.get(stop_reason, "The agent stopped with an error."),
-            stop_reason=stop_reason,
-        )
-    if stop_reason is None:
-        raise StreamCut(
-            "The reply was cut off before it finished"
-            + (" (the server closed the stream early)." if done else ".")
-        )
+        yield from parser.feed(data)
+    parser.finish(done=done)
