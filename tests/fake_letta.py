@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +35,11 @@ class FakeLetta:
         return LettaClient(
             base_url,
             key if key is not None else self.key,
-            transport=httpx.MockTransport(self.handle),
+            transport=agent_route_transport(self.handle),
         )
 
     def factory(self, base_url: str, key: str | None) -> LettaClient:
-        return LettaClient(base_url, key, transport=httpx.MockTransport(self.handle))
+        return LettaClient(base_url, key, transport=agent_route_transport(self.handle))
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         authorized = request.headers.get("authorization") == f"Bearer {self.key}"
@@ -120,3 +121,24 @@ class FakeLetta:
         return httpx.Response(
             200, headers={"content-type": "text/event-stream"}, content=sse.encode()
         )
+
+
+def agent_route(request: httpx.Request) -> httpx.Request:
+    """The client sends to the default conversation as `POST /v1/conversations/default/messages`
+    with `agent_id` in the body; on 0.16.8 that stores exactly like the agent route, which is
+    what these in-memory fakes model. The body is kept as sent (tests read it)."""
+    if request.method == "POST" and request.url.path == "/v1/conversations/default/messages":
+        agent_id = json.loads(request.content).get("agent_id", "")
+        return httpx.Request(
+            "POST",
+            request.url.copy_with(path=f"/v1/agents/{agent_id}/messages"),
+            headers=request.headers,
+            content=request.content,
+        )
+    return request
+
+
+def agent_route_transport(
+    handler: Callable[[httpx.Request], httpx.Response],
+) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: handler(agent_route(request)))

@@ -22,9 +22,11 @@ from desktop.core.attachments import Attachment
 from desktop.core.letta import (
     DEFAULT_CONVERSATION,
     Agent,
+    ApprovalDecision,
     Conversation,
     Message,
     StreamChunk,
+    StreamReconnecting,
     StreamStop,
 )
 from desktop.workers import Task, Workers
@@ -46,6 +48,8 @@ AUTO_RETRY_MAX_WAIT = 60.0
 """A Retry-After longer than this is left to the user (the banner says how long)."""
 _BACKOFF = (1.0, 2.0, 4.0)
 BUSY_WAIT_SECONDS = 10
+CONVERSATION_PAGE = 50
+MAX_CONVERSATIONS = 200
 """“Wait and retry” after a 409 (the agent is busy, or waits for a tool approval)."""
 
 
@@ -62,6 +66,8 @@ class PendingSend:
     error_text: str = ""
     sent_at: float | None = None
     """When it was first sent (epoch s): Retry's history check looks back to there, no further."""
+    conversation_id: str | None = None
+    """Where it was last sent (None: not known, e.g. restored from an older draft)."""
 
 
 def _image_names(pending: PendingSend) -> list[str]:
@@ -95,13 +101,32 @@ def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) 
     return UserError(error.text + hint, error.action)
 
 
-def _already_stored(
-    client: LettaClient, agent_id: str, otid: str, sent_at: float | None = None
-) -> bool:
-    # The agent route lists the messages of every conversation of the agent (0.16.8), so it
-    # finds the otid whichever conversation the message went to; it is also the route the
-    # fault tests proved the retry check on.
-    return client.find_user_message(agent_id, otid, sent_at=sent_at) is not None
+def _already_stored(client: LettaClient, agent_id: str, pending: PendingSend) -> bool:
+    # The conversation it went to; without one (an older draft) the agent route, which lists
+    # the messages of every conversation of the agent.
+    found = client.find_user_message(
+        agent_id, pending.otid, sent_at=pending.sent_at, conversation_id=pending.conversation_id
+    )
+    return found is not None
+
+
+def _conversations(client: LettaClient, agent_id: str) -> list[Conversation] | None:
+    """The agent's conversations, most recently active first (up to MAX_CONVERSATIONS), or None
+    when the server has no conversations route (404/405). Other failures raise."""
+    found: list[Conversation] = []
+    after: str | None = None
+    try:
+        while len(found) < MAX_CONVERSATIONS:
+            page = client.list_conversations(agent_id, limit=CONVERSATION_PAGE, after=after)
+            found.extend(page)
+            if len(page) < CONVERSATION_PAGE:
+                break
+            after = page[-1].id
+    except (letta.NotFound, letta.BadRequest) as exc:
+        if found or not (isinstance(exc, letta.NotFound) or exc.status == 405):
+            raise
+        return None
+    return found
 
 
 class ChatSession(QObject):
@@ -155,6 +180,8 @@ class ChatSession(QObject):
         self.remembered_conversation: Callable[[str], str | None] | None = None
         self.pending_approval: Approval | None = None
         self._streamed_approval = StreamedApproval()
+        self._resuming = False  # the current stream reattaches to a run (Retry after a cut)
+        self._reconnect_noticed = False
         # One automatic retry at a time: (otid, seconds left, text to show).
         self._auto: tuple[str, int, str] | None = None
         self._tick = QTimer(self)
@@ -208,16 +235,55 @@ class ChatSession(QObject):
         self.agentLoaded.emit(agent)
         # Which conversation to show depends on what the agent has: ask first, then load.
         self._workers.submit(
-            self._client.list_conversations,
+            _conversations,
+            self._client,
             agent.id,
             on_result=lambda convs, a=agent.id, g=self._generation: self._on_conversations(
                 a, convs, g
             ),
-            on_error=lambda _exc, a=agent.id, g=self._generation: self._on_conversations(
-                a, None, g
+            on_error=lambda exc, a=agent.id, g=self._generation: self._on_conversations_failed(
+                a, exc, g
             ),
             owner=self,
         )
+
+    def _on_conversations_failed(self, agent_id: str, exc: BaseException, generation: int) -> None:
+        """The list failed (not "unsupported": that is a 404/405): say so, show the default
+        conversation, and let the user try again."""
+        if generation != self._generation or self.agent is None or self.agent.id != agent_id:
+            return
+        self._on_conversations(agent_id, [], generation)
+        error = describe(exc)
+        self.failed.emit(
+            UserError(
+                "Could not load this agent's conversations: " + error.text,
+                Action("Retry", self._reload_conversations),
+            )
+        )
+
+    def _reload_conversations(self) -> None:
+        agent = self.agent
+        if agent is None:
+            return
+        self._workers.submit(
+            _conversations,
+            self._client,
+            agent.id,
+            on_result=lambda convs, a=agent.id, g=self._generation: self._on_list_reloaded(
+                a, convs, g
+            ),
+            on_error=self._on_load_error,
+            owner=self,
+        )
+
+    def _on_list_reloaded(
+        self, agent_id: str, found: list[Conversation] | None, generation: int
+    ) -> None:
+        if generation != self._generation or self.agent is None or self.agent.id != agent_id:
+            return
+        self.conversations_supported = found is not None
+        self.conversations = list(found or [])
+        self.conversationsChanged.emit(list(self.conversations))
 
     def _on_conversations(
         self, agent_id: str, found: list[Conversation] | None, generation: int | None = None
@@ -235,6 +301,45 @@ class ChatSession(QObject):
         self.conversationsChanged.emit(list(self.conversations))
         self.conversationChanged.emit(self.conversation_id)
         self._load_page(None)
+        if wanted and wanted != DEFAULT_CONVERSATION and wanted not in known and found:
+            # Remembered, but older than the pages listed: fetch it by id, then show it.
+            self._workers.submit(
+                self._client.get_conversation,
+                wanted,
+                on_result=lambda conv, g=self._generation: self._on_remembered(conv, g),
+                on_error=lambda _exc: None,  # deleted meanwhile: the default one stays
+                owner=self,
+            )
+
+    def _on_remembered(self, conversation: Conversation, generation: int) -> None:
+        if generation != self._generation or self.agent is None:
+            return
+        if conversation.agent_id not in (None, self.agent.id):
+            return
+        if conversation.id not in {c.id for c in self.conversations}:
+            self.conversations.append(conversation)
+            self.conversationsChanged.emit(list(self.conversations))
+        self.open_conversation(conversation.id)
+
+    def _conversation_gone(self, exc: BaseException) -> bool:
+        """A 404 naming the shown conversation (deleted or archived elsewhere): drop it and
+        go back to the default conversation. True when that is what happened."""
+        if not (
+            isinstance(exc, letta.NotFound)
+            and exc.what == "conversation"
+            and self.conversation_id != DEFAULT_CONVERSATION
+        ):
+            return False
+        gone = self.conversation_id
+        self.conversations = [c for c in self.conversations if c.id != gone]
+        self.conversationsChanged.emit(list(self.conversations))
+        self.open_conversation(DEFAULT_CONVERSATION)
+        self._model.add_notice(
+            "That conversation no longer exists on the server (deleted or archived"
+            " elsewhere); this is the agent's default conversation.",
+            "info",
+        )
+        return True
 
     def _history_conversation(self) -> str | None:
         # The agent route lists every conversation's messages (0.16.8): the default one's own
@@ -324,7 +429,7 @@ class ChatSession(QObject):
             return  # a page of the agent the user just left
         self._history_task = None
         if first and not self.busy:
-            self._set_approval(pending_in(page))
+            self._set_approval(pending_in(page, self._agent_tools()))
         self._view.set_loading_older(False)
         self._has_more = len(page) >= HISTORY_PAGE
         self._view.set_has_more(self._has_more)
@@ -339,6 +444,8 @@ class ChatSession(QObject):
     def _on_page_error(self, exc: BaseException) -> None:
         self._history_task = None
         self._view.set_loading_older(False)
+        if self._conversation_gone(exc):
+            return
         self.failed.emit(describe(exc))
 
     # -- sending --------------------------------------------------------------------------
@@ -387,16 +494,23 @@ class ChatSession(QObject):
         self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
         self._model.set_user_state(pending.otid, "failed", note)
 
+    def _agent_tools(self) -> frozenset[str] | None:
+        return self.agent.tool_names if self.agent is not None else None
+
     def _start_stream(self, pending: PendingSend) -> None:
         assert self.agent is not None
+        # Where Retry's history check looks (None: the agent route, every conversation).
+        pending.conversation_id = self._history_conversation()
         stream = self._client.stream_message(
             self.agent.id, pending.content, pending.otid, self.conversation_id
         )
         self._run_stream(stream, pending.otid)
 
-    def _run_stream(self, stream: MessageStream, otid: str) -> None:
+    def _run_stream(self, stream: MessageStream, otid: str, *, resuming: bool = False) -> None:
         self._stop_reason = None
         self._streamed_approval = StreamedApproval()
+        self._resuming = resuming
+        self._reconnect_noticed = False
         self._stream = stream
         self._stream_task = self._workers.submit_iter(
             iter,
@@ -413,9 +527,16 @@ class ChatSession(QObject):
         if isinstance(event, StreamChunk):
             self._model.apply_chunk(event)
             if event.message_type == "approval_request_message":
-                self._streamed_approval.add(event.tool_call_id, event.tool_name, event.text)
+                self._streamed_approval.add(event)
         elif isinstance(event, StreamStop):
             self._stop_reason = event.reason
+        elif isinstance(event, StreamReconnecting) and not self._reconnect_noticed:
+            # The run goes on on the server; the stream picks up where it broke.
+            self._reconnect_noticed = True
+            self._model.add_notice(
+                "The connection dropped mid-reply; picking the reply up again from the server.",
+                "info",
+            )
 
     def _confirmed(self, otid: str) -> None:
         """The server has the message: it leaves the unconfirmed set (and the draft store)."""
@@ -428,7 +549,7 @@ class ChatSession(QObject):
         cancelled = self._stop_reason == "cancelled"
         self._model.finish_stream(incomplete=cancelled, note="Stopped." if cancelled else None)
         if self._stop_reason == "requires_approval":
-            approval = self._streamed_approval.result()
+            approval = self._streamed_approval.result(self._agent_tools())
             if approval is None:
                 self.reload()  # the request is in the history: the first page finds it
             self._set_approval(approval)
@@ -438,6 +559,19 @@ class ChatSession(QObject):
         pending = self._pending.get(otid)
         stream = self._stream
         accepted = stream is not None and stream.accepted
+        if self._resuming and not accepted and pending is not None:
+            # No run to reattach to (finished long ago, or a server without background
+            # runs): look in the history before sending again, as before.
+            self._resuming = False
+            self._stream = None
+            self._check_then_send(pending)
+            return
+        if not accepted and pending is not None and self._conversation_gone(exc):
+            pending.error = exc
+            pending.error_text = describe(exc).text
+            self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
+            self._model.set_user_state(otid, "failed", pending.error_text)
+            return
         if accepted and isinstance(exc, letta.NetworkError):
             # The server answered the send with a stream, then the connection broke or went
             # silent: the reply was cut, the message arrived.
@@ -477,8 +611,7 @@ class ChatSession(QObject):
             _already_stored,
             self._client,
             self.agent.id,
-            pending.otid,
-            pending.sent_at,
+            pending,
             on_result=lambda stored, p=pending: self._on_verified(p, stored),
             on_error=lambda _exc, p=pending: self._model.set_user_state(
                 p.otid, "failed", p.error_text
@@ -601,15 +734,22 @@ class ChatSession(QObject):
         ):
             self._start_stream(pending)
             return
-        # The first attempt may have reached the server: look before sending again.
+        # The first attempt may have reached the server. If its run is still known there,
+        # reattach and show the reply; else look in the history before sending again.
+        stream = self._client.resume_message(
+            self.agent.id, otid, pending.conversation_id or self.conversation_id
+        )
+        self._run_stream(stream, otid, resuming=True)
+
+    def _check_then_send(self, pending: PendingSend) -> None:
+        assert self.agent is not None
         self._workers.submit(
             _already_stored,
             self._client,
             self.agent.id,
-            otid,
-            pending.sent_at,
+            pending,
             on_result=lambda stored, p=pending: self._retry_checked(p, stored),
-            on_error=lambda exc, o=otid: self._model.set_user_state(
+            on_error=lambda exc, o=pending.otid: self._model.set_user_state(
                 o, "failed", describe(exc).text
             ),
             owner=self,
@@ -656,18 +796,20 @@ class ChatSession(QObject):
             self.pending_approval = approval
             self.approvalPending.emit(approval)
 
-    def answer_approval(self, tool_call_id: str, approve: bool, reason: str = "") -> bool:
-        """Approve or deny the pending tool call and stream what the agent does next."""
-        if self.agent is None or self.busy:
+    def answer_approvals(self, decisions: list[ApprovalDecision]) -> bool:
+        """Answer every pending tool call in one message and stream what the agent does next."""
+        if self.agent is None or self.busy or not decisions:
             return False
         approval = self.pending_approval
-        name = approval.tool_name if approval else "the tool call"
+        names = {c.tool_call_id: c.name for c in approval.calls} if approval else {}
         self._set_approval(None)
-        word = "approved" if approve else "denied"
-        self._model.add_notice(f"You {word} {name}" + (f": {reason}" if reason else "."), "info")
-        stream = self._client.stream_approval(
-            self.agent.id, tool_call_id, approve, reason or None, self.conversation_id
-        )
+        for d in decisions:
+            word = "approved" if d.approve else "denied"
+            name = names.get(d.tool_call_id) or "the tool call"
+            self._model.add_notice(
+                f"You {word} {name}" + (f": {d.reason}" if d.reason else "."), "info"
+            )
+        stream = self._client.stream_approval(self.agent.id, decisions, self.conversation_id)
         self._run_stream(stream, "")
         return True
 

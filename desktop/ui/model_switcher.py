@@ -87,6 +87,7 @@ class ModelSwitcher(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
+        self._windows: dict[str, int] = {}
         self._task = workers.submit(
             client.list_models, on_result=self._on_models, on_error=self._on_error, owner=self
         )
@@ -98,6 +99,7 @@ class ModelSwitcher(QDialog):
 
     def _on_models(self, models: list[ModelInfo]) -> None:
         self._task = None
+        self._windows = {m.handle: m.context_window for m in models if m.context_window}
         for info, cap in sorted_models(models, self._overrides):
             current = info.handle == self._agent.model
             text = f"{vision_mark(cap)}  {info.handle}" + ("   (current)" if current else "")
@@ -154,6 +156,8 @@ class ModelSwitcher(QDialog):
             self._client.update_agent_model,
             self._agent.id,
             handle,
+            # With the model's own window: without it the server clamps to a legacy 128k.
+            self._windows.get(handle),
             on_result=self._on_switched,
             on_error=self._on_switch_error,
             owner=self,

@@ -11,6 +11,7 @@ import httpx
 from PIL import Image
 
 from desktop.core.letta import LettaClient
+from tests.fake_letta import agent_route_transport
 
 AGENT = {"id": "agent-1", "name": "Vision", "model": "anthropic/claude-sonnet-4-5-20250929"}
 SSE = {"content-type": "text/event-stream; charset=utf-8"}
@@ -80,7 +81,9 @@ class FakeServer:
         return httpx.Response(404, json={"detail": f"no route {request.method} {path}"})
 
     def factory(self):
-        return lambda base_url, key: LettaClient(base_url, key, transport=httpx.MockTransport(self))
+        return lambda base_url, key: LettaClient(
+            base_url, key, transport=agent_route_transport(self)
+        )
 
 
 # -- fixtures (imported by the test modules) ------------------------------------------------------

@@ -23,6 +23,7 @@ from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
 from desktop.ui.vision_banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
+from tests.fake_letta import agent_route_transport
 from tests.qt.attachments_support import png_bytes, sse, wait_settled
 
 VISION = "openai-proxy/gpt-4o-mini"
@@ -134,7 +135,7 @@ class ModelServer:
         return httpx.Response(404, json={"detail": f"no route {method} {path}"})
 
     def factory(self, base_url: str, key: str | None) -> LettaClient:
-        return LettaClient(base_url, key, transport=httpx.MockTransport(self))
+        return LettaClient(base_url, key, transport=agent_route_transport(self))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import ErrorRole, KindRole, OtidRole, StateRole, TextRole
-from tests.fake_letta import FakeLetta
+from tests.fake_letta import FakeLetta, agent_route_transport
 
 
 @pytest.fixture
@@ -202,7 +202,7 @@ class _Refusing:
                 raise httpx.ConnectError("connection refused", request=request)
             return self.fake.handle(request)
 
-        return LettaClient(base_url, key, transport=httpx.MockTransport(handle))
+        return LettaClient(base_url, key, transport=agent_route_transport(handle))
 
 
 def test_refused_connection_retries_automatically_with_a_countdown(qtbot, workers, fake):

@@ -8,7 +8,6 @@ import time
 
 import httpx
 
-
 from desktop.core.letta import ApprovalDecision, Conflict, LettaClient, StreamChunk, StreamStop
 
 AGENT = "agent-1"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import email.utils
 import json
-from datetime import datetime, timedelta, timezone
 import traceback
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest

@@ -23,12 +23,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-import letta_client
-from letta_client import Letta, Stream
 
 from .errors import (
     ConnectionFailed,
@@ -52,6 +50,9 @@ from .models import (
 )
 from .stream import StreamParser
 from .urls import DEFAULT_CONVERSATION, normalize_base_url
+
+if TYPE_CHECKING:
+    from letta_client import Letta, Stream
 
 GET_RETRIES = 2
 """The SDK's own retries for reads (connection errors, 408/409/429/5xx, with its backoff).
@@ -370,24 +371,50 @@ class LettaClient:
         self._secret = api_key if api_key and len(api_key) >= 6 else None
         if isinstance(verify, str):  # a CA bundle: verification stays on, with these roots
             verify = ssl.create_default_context(cafile=verify)
-        timeout = timeout or httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
+        self._timeout = timeout or httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
         self._http = httpx.Client(
             transport=transport,
             verify=verify,
-            timeout=timeout,
+            timeout=self._timeout,
             follow_redirects=False,  # a redirect to another origin must never carry the key
         )
-        self._sdk = Letta(
-            api_key=api_key or "",
-            base_url=self.base_url,
-            http_client=self._http,
-            max_retries=GET_RETRIES,
-            timeout=timeout,
-        )
-        if not api_key:
-            self._sdk.api_key = None  # no Authorization header (and never LETTA_API_KEY's)
-        self._once = self._sdk.with_options(max_retries=0)
+        self._api_key = api_key
+        self._project: str | None = None
+        self._sdk_lock = threading.Lock()
+        self._sdk_pair: tuple[Letta, Letta] | None = None
         self.set_project(project)
+
+    @property
+    def _sdk(self) -> Letta:
+        """The SDK client for reads (retries allowed). Built on first use — always on a worker:
+        importing the SDK takes ~0.3 s (its pydantic models) and must not freeze the window."""
+        return self._sdk_clients()[0]
+
+    @property
+    def _once(self) -> Letta:
+        """The same SDK client with no automatic retries, for everything that writes."""
+        return self._sdk_clients()[1]
+
+    def _sdk_clients(self) -> tuple[Letta, Letta]:
+        pair = self._sdk_pair
+        if pair is not None:
+            return pair
+        with self._sdk_lock:
+            if self._sdk_pair is None:
+                from letta_client import Letta
+
+                sdk = Letta(
+                    api_key=self._api_key or "",
+                    base_url=self.base_url,
+                    http_client=self._http,
+                    max_retries=GET_RETRIES,
+                    timeout=self._timeout,
+                )
+                if not self._api_key:
+                    sdk.api_key = None  # no Authorization header (and never LETTA_API_KEY's)
+                self._sdk_pair = (sdk, sdk.with_options(max_retries=0))
+                self._apply_project()
+            return self._sdk_pair
 
     def close(self) -> None:
         self._http.close()
@@ -395,9 +422,14 @@ class LettaClient:
     def set_project(self, project: str | None) -> None:
         """Letta Cloud's project for later requests (a server profile's project): an id goes
         out as `X-Project-Id`, a slug as the older `X-Project`."""
-        project = (project or "").strip() or None
+        self._project = (project or "").strip() or None
+        if self._sdk_pair is not None:
+            self._apply_project()
+
+    def _apply_project(self) -> None:
+        project = self._project
         is_id = bool(project and _PROJECT_ID.match(project))
-        for sdk in (self._sdk, self._once):
+        for sdk in self._sdk_pair or ():
             sdk.project_id = project if is_id else None
             sdk.project = None if is_id else project
 
@@ -413,6 +445,8 @@ class LettaClient:
         def __exit__(self, exc_type, exc, tb) -> bool:
             if exc is None or isinstance(exc, LettaError):
                 return False
+            import letta_client  # loaded already: an SDK call raised this
+
             if isinstance(exc, letta_client.APIStatusError):
                 if exc.status_code < 300:
                     return False  # an error event inside a stream: the stream reader decides
@@ -437,7 +471,7 @@ class LettaClient:
     def _translate_errors(self, *, stream: bool = False, what: str = "request") -> _ErrorScope:
         return self._ErrorScope(self, stream, what)
 
-    def _status_error(self, exc: letta_client.APIStatusError, what: str) -> LettaError:
+    def _status_error(self, exc: Any, what: str) -> LettaError:
         response = exc.response
         try:
             body = response.content
@@ -524,7 +558,7 @@ class LettaClient:
                     "timeout": self.stream_timeout,
                 },
                 stream=True,
-                stream_cls=Stream[object],
+                stream_cls=_object_stream(),
             )
 
     def _open_resume(
@@ -791,6 +825,12 @@ class LettaClient:
 _PROJECT_ID = re.compile(
     r"^(project-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I
 )
+
+
+def _object_stream() -> type[Stream[object]]:
+    from letta_client import Stream
+
+    return Stream[object]
 
 
 def _path_id(value: str) -> str:
