@@ -62,6 +62,15 @@ class Connection:
     client: LettaClient
 
 
+def load_client() -> None:
+    """Import the API client and the official SDK under it (~0.4 s of module code and pydantic
+    models) on a worker, before the GUI thread builds the first client: imported there, the
+    window would freeze that long."""
+    import letta_client  # noqa: F401
+
+    from desktop.core.letta import client  # noqa: F401
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -221,10 +230,14 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.show_connect_dialog())
             return
         if api_key is not None:
-            self.connect_to(url, api_key, remember=False)
+            self.workers.submit(
+                load_client,
+                on_result=lambda _r, u=url: self.connect_to(u, api_key, remember=False),
+                owner=self,
+            )
             return
         self.workers.submit(
-            self.secrets.get,
+            lambda u: (load_client(), self.secrets.get(u))[1],
             url,
             on_result=lambda key, u=url: self.connect_to(u, key, remember=False),
             on_error=lambda _e, u=url: self.connect_to(u, None, remember=False),

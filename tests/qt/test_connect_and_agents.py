@@ -118,7 +118,9 @@ def test_a_failed_send_keeps_the_text_and_retry_sends_it_once(qtbot, workers, fa
     agent = fake.agents[0]
     window = _window(qtbot, workers, fake)
     window.start("https://letta.test", "good-key", agent["id"])
-    qtbot.waitUntil(lambda: window.session.agent is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
     fake.fail_next_send = 500
     qtbot.keyClicks(window.composer, "please keep me")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
@@ -190,7 +192,9 @@ def test_switching_agents_quickly_never_mixes_their_histories(qtbot, workers, fa
     fake.handle = slow_history
     window = _window(qtbot, workers, fake)
     window.start("https://letta.test", "good-key", slow["id"])
-    qtbot.waitUntil(lambda: window.session.agent is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
     window.open_agent(quick["id"])
     qtbot.waitUntil(lambda: window.windowTitle().startswith("Screenshot critic"), timeout=5000)
     qtbot.wait(700)  # longer than the slow page takes

@@ -133,7 +133,9 @@ def test_connecting_through_the_dialog_makes_a_profile(qtbot, workers, fake):
     window = make_window(qtbot, workers, fake, secrets)
     window.settings.set_last_agent(HOME, fake.agents[0]["id"])
     window.connect_to(HOME, fake.key, remember=True)
-    qtbot.waitUntil(lambda: window.session.agent is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
     assert [p.base_url for p in window.more.profiles.all()] == [HOME]
     assert window.settings.current_profile == "letta.home.test:8283"
     window.close()

@@ -17,9 +17,11 @@ from desktop.ui.transcript import (
     TextRole,
     ThumbnailCache,
     ThumbnailsRole,
+    ToolNameRole,
     TranscriptModel,
     TranscriptView,
 )
+from desktop.ui.transcript.delegate import folded_summary, header_label
 from desktop.ui.transcript.richtext import SafeTextDocument
 
 
@@ -522,3 +524,240 @@ def test_the_current_message_is_marked_only_while_the_focus_is_in_the_list(qtbot
     box.setFocus()  # the user moved on to typing
     assert row_pixels() == plain
     workers.wait()
+
+
+# -- summaries, events, parallel tool calls, images from tools ----------------------------------
+
+
+def _shown_text(view: TranscriptView, row: int) -> str:
+    """The text the row draws: its header (and, folded, the first line after it), its body and
+    its small lines."""
+    index = view.model().index(row, 0)
+    layout = view.itemDelegate().row_layout(_option(view, row), index)
+    entry = index.data(EntryRole)
+    parts = []
+    if layout.header is not None:
+        parts.append(header_label(entry, index.data(ToolNameRole)))
+        if entry.collapsed and folded_summary(entry):
+            parts.append(folded_summary(entry))
+    if layout.rich is not None and not entry.collapsed:
+        parts += [doc.toPlainText() for doc in layout.rich.documents]
+    parts += [text for _rect, text, _tone, _flags in layout.lines]
+    return "\n".join(parts)
+
+
+def test_a_summary_row_folds_under_its_title(qtbot, transcript):
+    view, model, _ = transcript
+    summary = Message.from_json(
+        {
+            "id": "sum1",
+            "message_type": "summary_message",
+            "summary": "The user asked about **ferns**; the agent watered them twice.",
+            "compaction_stats": {"messages_before": 80, "messages_after": 12},
+        }
+    )
+    model.set_history([summary, msg("u1", "user", "and now?")])
+    settle(qtbot, view)
+    index = model.index(0, 0)
+    assert index.data(KindRole) == "summary" and index.data(CollapsedRole) is True
+    assert _shown_text(view, 0) == (
+        "Summary of earlier conversation\nThe user asked about ferns; the agent watered them twice."
+    )
+    folded = row_rect(view, 0).height()
+    header = row_rect(view, 0).topLeft() + QPoint(view.viewport().width() // 2, 10)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=header)
+    qtbot.waitUntil(lambda: row_rect(view, 0).height() > folded)
+    shown = _shown_text(view, 0)
+    assert "The user asked about ferns; the agent watered them twice." in shown  # Markdown
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole).startswith(
+        "Summary of earlier conversation: The user asked"
+    )
+    view.grab()
+
+
+def test_an_event_row_is_a_small_notice(qtbot, transcript):
+    view, model, _ = transcript
+    event = Message.from_json(
+        {"id": "ev1", "message_type": "event_message", "event_type": "compaction"}
+    )
+    model.set_history([msg("u1", "user", "hi"), event, msg("a1", "assistant", "hello")])
+    settle(qtbot, view)
+    assert model.index(1, 0).data(KindRole) == "event"
+    assert _shown_text(view, 1) == "The conversation was compacted."
+    assert row_rect(view, 1).height() < 60  # one small line, not a message
+    assert (
+        model.index(1, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+        == "Event: The conversation was compacted."
+    )
+    view.grab()
+
+
+def test_a_tool_result_image_becomes_a_thumbnail_decoded_off_the_gui_thread(
+    qtbot, transcript, monkeypatch
+):
+    view, model, cache = transcript
+    from PySide6.QtCore import QThread
+
+    from desktop.ui.transcript import thumbnails
+
+    threads = []
+    real = thumbnails.decode_thumbnail
+
+    def recording(*args):
+        threads.append(QThread.currentThread())
+        return real(*args)
+
+    monkeypatch.setattr(thumbnails, "decode_thumbnail", recording)
+    data = png_base64(320, 200)
+    ret = Message.from_json(
+        {
+            "id": "ret1",
+            "message_type": "tool_return_message",
+            "tool_returns": [
+                {
+                    "tool_call_id": "call_shot",
+                    "status": "success",
+                    "tool_return": [
+                        {"type": "text", "text": "Took a screenshot."},
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/png", "data": data},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    call = Message.from_json(
+        {
+            "id": "step1",
+            "message_type": "tool_call_message",
+            "tool_calls": [{"tool_call_id": "call_shot", "name": "screenshot", "arguments": "{}"}],
+        }
+    )
+    model.set_history([call, ret])
+    settle(qtbot, view)
+    index = model.index(1, 0)
+    assert _shown_text(view, 1) == "Result: screenshot\nTook a screenshot."  # folded
+    qtbot.waitUntil(lambda: cache.peek("ret1:0") is not None, timeout=5000)  # painting asked
+    (thumb,) = index.data(ThumbnailsRole)
+    assert thumb.image is not None and thumb.image.width() == 240
+    assert threads and all(t is not QThread.currentThread() for t in threads)
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole) == (
+        "Tool result: Took a screenshot. (1 image(s))"
+    )
+    settle(qtbot, view)
+    layout = view.itemDelegate().row_layout(_option(view, 1), index)
+    assert len(layout.thumbs) == 1  # shown while the row is folded
+    spot = layout.thumbs[0].center().toPoint() + row_rect(view, 1).topLeft()
+    with qtbot.waitSignal(view.imageActivated, timeout=1000) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert blocker.args[0].inline_bytes() == base64.b64decode(data)
+    assert index.data(CollapsedRole) is True  # the click opened the image, it did not unfold
+    view.grab()
+
+
+def test_a_history_row_with_several_tool_calls_shows_each_call(qtbot, transcript):
+    view, model, _ = transcript
+    row = Message.from_json(
+        {
+            "id": "step1",
+            "message_type": "approval_request_message",
+            "tool_calls": [
+                {"tool_call_id": "c1", "name": "water_plants", "arguments": '{"plant": "fern"}'},
+                {"tool_call_id": "c2", "name": "invoice\u202efdp.sh", "arguments": '{"n": 1}'},
+            ],
+        }
+    )
+    model.set_history([row])
+    settle(qtbot, view)
+    shown = _shown_text(view, 0)
+    assert shown.splitlines()[0] == ("Approval requested: water_plants and invoice⟨U+202E⟩fdp.sh")
+    assert 'Call 1 of 2: water_plants\n{\n  "plant": "fern"\n}' in shown
+    assert 'Call 2 of 2: invoice⟨U+202E⟩fdp.sh\n{\n  "n": 1\n}' in shown
+    assert "\u202e" not in shown
+    # a folded single call shows its arguments as they are, `_` and all, bidi marked
+    single = Message.from_json(
+        {
+            "id": "step2",
+            "message_type": "tool_call_message",
+            "tool_calls": [
+                {
+                    "tool_call_id": "c3",
+                    "name": "read_file",
+                    "arguments": '{"file_path": "a\u202eb"}',
+                }
+            ],
+        }
+    )
+    model.prepend_older([single])
+    settle(qtbot, view)
+    assert _shown_text(view, 0) == 'Tool: read_file\n{"file_path": "a⟨U+202E⟩b"}'
+    view.grab()
+
+
+def _call_piece(call_id: str, text: str, name: str | None = None) -> StreamChunk:
+    return StreamChunk(
+        key=f"tool_call_message:step9:{call_id}",
+        kind="tool_call",
+        message_type="tool_call_message",
+        text=text,
+        id="step9",
+        tool_name=name,
+        tool_call_id=call_id,
+    )
+
+
+def test_streamed_calls_of_one_message_are_rows_of_their_own(qtbot, transcript):
+    view, model, _ = transcript
+    model.set_history([msg("u1", "user", "water and light")])
+    for chunk in (
+        _call_piece("c1", "", "water_plants"),
+        _call_piece("c2", '{"room"', "set_lights"),
+        _call_piece("c1", '{"plant": "fern"}'),
+        _call_piece("c2", ': "hall"}'),
+    ):
+        model.apply_chunk(chunk)
+    model.flush()
+    settle(qtbot, view)
+    assert model.rowCount() == 3
+    assert [_shown_text(view, r) for r in (1, 2)] == [
+        'Tool: water_plants…\n{"plant": "fern"}',
+        'Tool: set_lights…\n{"room": "hall"}',
+    ]
+    assert [model.index(r, 0).data(TextRole) for r in (1, 2)] == [
+        '{"plant": "fern"}',
+        '{"room": "hall"}',
+    ]
+    # a streamed result names the tool of the call it answers
+    model.apply_chunk(
+        StreamChunk(
+            "tool_return_message:r2",
+            "tool_return",
+            "tool_return_message",
+            "lights on",
+            id="r2",
+            tool_call_id="c2",
+        )
+    )
+    model.flush()
+    settle(qtbot, view)
+    assert _shown_text(view, 3) == "Result: set_lights\nlights on"
+
+    # the history page holding the whole step replaces the streamed rows: no duplicates
+    step = Message.from_json(
+        {
+            "id": "step9",
+            "message_type": "tool_call_message",
+            "tool_calls": [
+                {"tool_call_id": "c1", "name": "water_plants", "arguments": '{"plant": "fern"}'},
+                {"tool_call_id": "c2", "name": "set_lights", "arguments": '{"room": "hall"}'},
+            ],
+        }
+    )
+    model.set_history([msg("u1", "user", "water and light"), step])
+    settle(qtbot, view)
+    kinds = [model.index(r, 0).data(KindRole) for r in range(model.rowCount())]
+    assert kinds == ["user", "tool_call", "tool_return"]  # the result still streams
+    assert _shown_text(view, 1) == "Tools: water_plants and set_lights"  # folded: names only
+    model.finish_stream()
