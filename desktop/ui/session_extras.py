@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QMenu, QToolButton, QWidget
 
-from desktop.core.letta import DEFAULT_CONVERSATION, Conversation
+from desktop.core.letta import DEFAULT_CONVERSATION, ApprovalDecision, Conversation
 
 from .approvals import ApprovalPanel
 from .profiles import Profiles, ProfilesDialog
@@ -181,9 +181,11 @@ class SessionExtras(QObject):
 
     # -- approvals ------------------------------------------------------------------------
 
-    def _on_answered(self, tool_call_id: str, approve: bool, reason: str) -> None:
+    def _on_answered(self, decisions: list[ApprovalDecision]) -> None:
+        """One decision per pending call; when the session cannot send now (busy, no agent)
+        the panel takes answers again."""
         session = self._session
-        if session is None or not session.answer_approval(tool_call_id, approve, reason):
+        if session is None or not session.answer_approvals(decisions):
             self.approval.set_enabled(True)
 
     # -- retry countdown ------------------------------------------------------------------
