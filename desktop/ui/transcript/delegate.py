@@ -44,9 +44,18 @@ from PySide6.QtWidgets import (
 )
 
 from ..tiles import cover_tile
+from ..visible_text import tool_label, visible_text
 from . import style as S
 from .highlight import SyntaxColors
-from .model import COLLAPSIBLE, EntryRole, ThumbnailsRole, ToolNameRole, who_label
+from .model import (
+    COLLAPSIBLE,
+    NOTICE_KINDS,
+    EntryRole,
+    ThumbnailsRole,
+    ToolNameRole,
+    calls_text,
+    who_label,
+)
 from .model import Entry as _Entry
 from .richtext import DocStyle, RichText
 from .selection import SelectableText
@@ -95,26 +104,49 @@ class Hit:
     payload: object = None
 
 
-def display_text(e: _Entry) -> str:
-    """The text as shown (tool JSON pretty-printed once complete, huge outputs truncated)."""
-    text = e.text
-    if e.kind in ("tool_call", "tool_return", "approval") and e.state != "streaming":
-        stripped = text.strip()
-        if stripped[:1] in "{[" and len(stripped) < _TOOL_TEXT_MAX:
-            with contextlib.suppress(ValueError):  # not JSON after all: show it as it is
-                text = json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
-        if len(text) > _TOOL_TEXT_MAX:
-            more = len(text) - _TOOL_TEXT_MAX
-            text = f"{text[:_TOOL_TEXT_MAX]}\n… ({more:,} more characters; Copy gives all)"
+def _pretty_json(text: str) -> str:
+    stripped = text.strip()
+    if stripped[:1] in "{[" and len(stripped) < _TOOL_TEXT_MAX:
+        with contextlib.suppress(ValueError, RecursionError):  # not JSON: show it as it is
+            return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
     return text
 
 
-def summary_line(text: str) -> str:
+def display_text(e: _Entry) -> str:
+    """The text as shown (tool JSON pretty-printed once complete, each call of a row with
+    several; huge outputs truncated; invisible characters in tool calls marked)."""
+    text = e.text
+    if e.kind in ("tool_call", "tool_return", "approval") and e.state != "streaming":
+        if len(e.tool_calls) > 1:
+            text = calls_text(e.tool_calls, [_pretty_json(c.arguments) for c in e.tool_calls])
+        else:
+            text = _pretty_json(text)
+        if len(text) > _TOOL_TEXT_MAX:
+            more = len(text) - _TOOL_TEXT_MAX
+            text = f"{text[:_TOOL_TEXT_MAX]}\n… ({more:,} more characters; Copy gives all)"
+    if e.kind in ("tool_call", "approval"):
+        text = visible_text(text)
+    return text
+
+
+def summary_line(text: str, markdown: bool = True) -> str:
+    """The first line with words, for a folded row (Markdown marks dropped when `markdown`)."""
     for line in text[:600].splitlines():
-        line = _MD_NOISE.sub("", line).strip()
+        line = (_MD_NOISE.sub("", line) if markdown else line).strip()
         if line:
             return " ".join(line.split())
     return ""
+
+
+def folded_summary(e: _Entry) -> str:
+    """What a folded row shows after its label: the first line of its text. Tool rows keep
+    their JSON as it is (`file_path` stays `file_path`) with invisible characters marked; a row
+    with several calls shows none (its label names them all)."""
+    if len(e.tool_calls) > 1:
+        return ""
+    if e.kind in ("tool_call", "approval"):
+        return visible_text(summary_line(e.text, markdown=False))
+    return summary_line(e.text, markdown=e.kind != "tool_return")
 
 
 def _has_focus_within(widget: QWidget | None) -> bool:
@@ -203,7 +235,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             font, markdown = (theme.font if e.kind == "user" else theme.small), False
         elif e.kind == "assistant":
             font, markdown = theme.font, True
-        elif e.kind == "reasoning":
+        elif e.kind in ("reasoning", "summary"):
             font, markdown = theme.small, True
         else:
             font, markdown = theme.mono, False
@@ -224,7 +256,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         column = QRectF(math.floor((width - col_w) / 2), 0, col_w, 0)
         if e.kind == "user":
             layout = self._layout_user(e, column, theme, cache)
-        elif e.kind == "notice":
+        elif e.kind in NOTICE_KINDS:
             layout = self._layout_notice(e, column, theme)
         elif e.kind in COLLAPSIBLE or e.kind == "approval":
             layout = self._layout_fold(e, column, theme, cache)
@@ -267,7 +299,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             text_h = rich.height()
             layout.rich, layout.text_width = rich, text_w
         n = len(e.images)
-        per_line = max(1, int((inner_max + S.THUMB_GAP) // (S.THUMB_W + S.THUMB_GAP)))
+        per_line = _thumbs_per_line(inner_max)
         thumbs_w = min(n, per_line) * (S.THUMB_W + S.THUMB_GAP) - S.THUMB_GAP if n else 0.0
         lines = math.ceil(n / per_line)
         thumbs_h = lines * (S.THUMB_H + S.THUMB_GAP) - S.THUMB_GAP if n else 0.0
@@ -347,6 +379,16 @@ class TranscriptDelegate(QStyledItemDelegate):
             layout.rich, layout.text_width = rich, inner
             layout.text_pos = QPointF(panel.left() + S.PANEL_PAD, panel.top() + S.PANEL_PAD)
             y = panel.bottom()
+        if e.images:  # a tool's images show folded or not: they are what it returned
+            left = column.left() + 14
+            per_line = _thumbs_per_line(column.width() - 14)
+            y += 6
+            for i in range(len(e.images)):
+                r, c = divmod(i, per_line)
+                x = left + c * (S.THUMB_W + S.THUMB_GAP)
+                top = y + r * (S.THUMB_H + S.THUMB_GAP)
+                layout.thumbs.append(QRectF(x, top, S.THUMB_W, S.THUMB_H))
+            y = layout.thumbs[-1].bottom()
         if e.note:
             y = self._small_lines(layout, y + 4, column, f"⚠ {e.note}", "warning", theme)
         layout.height = math.ceil(y + 3)
@@ -406,7 +448,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         selecting = entry.uid == self._selecting  # the editor above paints the text
         if entry.kind == "user":
             self._paint_user(painter, option, index, entry, layout, theme, clip, selecting)
-        elif entry.kind == "notice":
+        elif entry.kind in NOTICE_KINDS:
             self._paint_notice(painter, entry, layout, theme)
         else:
             if layout.header is not None:
@@ -427,6 +469,11 @@ class TranscriptDelegate(QStyledItemDelegate):
                 painter.drawText(layout.text_pos + QPointF(0, theme_ascent(theme)), "…")
             if layout.code_buttons and not selecting:
                 self._paint_code_buttons(painter, entry, layout, theme, clip)
+            if layout.thumbs:
+                thumbs: list[Thumb | None] = index.data(ThumbnailsRole) or []
+                for rect, thumb in zip(layout.thumbs, thumbs, strict=False):
+                    if rect.intersects(clip):
+                        self._paint_thumb(painter, rect, thumb, theme)
         self._paint_lines(painter, layout, theme)
         painter.restore()
 
@@ -540,7 +587,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         if e.collapsed:
             used = QFontMetricsF(bold).horizontalAdvance(label) + 10
             rest = text_rect.adjusted(used, 0, 0, 0)
-            summary = summary_line(e.text)
+            summary = folded_summary(e)
             if summary and rest.width() > 40:
                 painter.setFont(font)
                 painter.setPen(theme.muted)
@@ -692,18 +739,30 @@ class TranscriptDelegate(QStyledItemDelegate):
 
 def header_label(e: _Entry, tool_name: str | None) -> str:
     streaming = "…" if e.state == "streaming" else ""
+    if tool_name:
+        tool_name = tool_label(tool_name)
+    several = len(e.tool_calls) > 1
     if e.kind == "reasoning":
         return f"Thinking{streaming}"
     if e.kind == "tool_call":
-        return f"Tool: {tool_name}{streaming}" if tool_name else f"Tool call{streaming}"
+        word = "Tools" if several else "Tool"
+        return f"{word}: {tool_name}{streaming}" if tool_name else f"Tool call{streaming}"
     if e.kind == "tool_return":
         word = "Tool error" if e.status == "error" else "Result"
         return f"{word}: {tool_name}" if tool_name else f"{word} of a tool"
     if e.kind == "approval":
-        return f"Approval requested: {tool_name}" if tool_name else "Approval requested"
+        if e.message_type == "approval_response_message":
+            return f"Your answer: {tool_name}" if tool_name else "Your answer"
+        return f"Approval requested: {tool_name}{streaming}" if tool_name else "Approval requested"
     if e.kind == "system":
         return "System"
+    if e.kind == "summary":
+        return who_label("summary")
     return "Other message"
+
+
+def _thumbs_per_line(width: float) -> int:
+    return max(1, int((width + S.THUMB_GAP) // (S.THUMB_W + S.THUMB_GAP)))
 
 
 def tone_color(theme: Theme, tone: str) -> QColor:

@@ -23,8 +23,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
-from desktop.core.letta.models import ImageRef, Message, StreamChunk
+from desktop.core.letta.models import ImageRef, Message, StreamChunk, ToolCall
 
+from ..visible_text import tool_label
 from .thumbnails import Thumb, ThumbnailCache
 
 FLUSH_MS = 40
@@ -50,7 +51,9 @@ _BASE = Qt.ItemDataRole.UserRole + 1
 ) = range(_BASE, _BASE + 16)
 
 #: Kinds shown as a one-line summary until clicked.
-COLLAPSIBLE = frozenset({"reasoning", "tool_call", "tool_return", "system", "unknown"})
+COLLAPSIBLE = frozenset({"reasoning", "tool_call", "tool_return", "system", "summary", "unknown"})
+#: Kinds drawn as a small centred notice (the app's own notices, the server's events).
+NOTICE_KINDS = frozenset({"notice", "event"})
 _STREAM_KINDS = frozenset({"assistant", "reasoning", "tool_call", "tool_return", "approval"})
 #: Letta stores heartbeats and system alerts as "user" messages holding JSON.
 _SYSTEM_JSON_TYPES = frozenset({"heartbeat", "system_alert", "login"})
@@ -62,6 +65,8 @@ _WHO = {
     "tool_return": "Tool result",
     "approval": "Approval request",
     "system": "System",
+    "summary": "Summary of earlier conversation",
+    "event": "Event",
     "notice": "Notice",
 }
 
@@ -84,6 +89,7 @@ class Entry:
     status: str | None = None
     images: list[ImageRef | QImage] = field(default_factory=list)
     image_keys: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)  # set when a row holds several
     state: str = ""  # "", sending, sent, failed, streaming, incomplete
     error: str | None = None
     note: str | None = None
@@ -94,10 +100,26 @@ class Entry:
     uid: int = field(default_factory=lambda: next(_uids))
 
     @property
-    def dedup_key(self) -> tuple[str, str] | None:
-        # Letta gives the reasoning, tool call and reply of one step the same id, so the
-        # message type is part of the identity.
-        return (self.message_type, self.message_id) if self.message_id else None
+    def dedup_keys(self) -> tuple[tuple[str, ...], ...]:
+        """What makes this row the same as another (none: a row of our own).
+
+        Letta gives the reasoning, tool call and reply of one step the same id, so the message
+        type is part of the identity; a tool-call row is known by each of its calls, so the
+        rows streamed per call and the one history row holding them all are the same."""
+        if not self.message_id:
+            return ()
+        ids = [c.tool_call_id for c in self.tool_calls] or [self.tool_call_id]
+        if self.kind == "tool_call" or self.message_type == "approval_request_message":
+            return tuple((self.message_type, self.message_id, i or "") for i in ids)
+        return ((self.message_type, self.message_id),)
+
+    @property
+    def tool_names(self) -> str | None:
+        """The tools of a row with several calls, in words ("a, b and c")."""
+        if len(self.tool_calls) < 2:
+            return None
+        names = [tool_label(c.name) for c in self.tool_calls]
+        return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def who_label(kind: str) -> str:
@@ -105,10 +127,23 @@ def who_label(kind: str) -> str:
     return _WHO.get(kind, "Message")
 
 
+def calls_text(calls: list[ToolCall], arguments: list[str] | None = None) -> str:
+    """The text of a row with several tool calls: each call's tool, then its arguments."""
+    count = len(calls)
+    args = arguments if arguments is not None else [c.arguments for c in calls]
+    return "\n\n".join(
+        f"Call {n} of {count}: {tool_label(c.name)}\n{a}"
+        for n, (c, a) in enumerate(zip(calls, args, strict=True), 1)
+    )
+
+
 def entry_from_message(msg: Message) -> Entry:
     kind, text = msg.kind, msg.text
     if kind == "user":
         kind, text = _unwrap_system_json(text)
+    calls = msg.tool_calls if kind in ("tool_call", "approval") else []
+    if len(calls) > 1:
+        text = calls_text(calls)
     entry = Entry(
         kind=kind,
         text=text,
@@ -120,7 +155,9 @@ def entry_from_message(msg: Message) -> Entry:
         tool_call_id=msg.tool_call_id,
         status=msg.status,
         images=list(msg.images),
+        tool_calls=list(calls) if len(calls) > 1 else [],
         collapsed=kind in COLLAPSIBLE,
+        level="info" if kind == "event" else None,
     )
     entry.image_keys = [f"{msg.id or entry.uid}:{i}" for i in range(len(msg.images))]
     return entry
@@ -224,7 +261,7 @@ class TranscriptModel(QAbstractListModel):
         if role == DateRole:
             return e.date
         if role == ToolNameRole:
-            return e.tool_name or self._tool_names.get(e.tool_call_id or "")
+            return e.tool_names or e.tool_name or self._tool_names.get(e.tool_call_id or "")
         if role == ErrorRole:
             return e.error
         if role == NoteRole:
@@ -236,7 +273,8 @@ class TranscriptModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return format_date(e.date)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            text = e.text if e.text or not e.images else f"{len(e.images)} image(s)"
+            pictures = f"{len(e.images)} image(s)" if e.images else ""
+            text = f"{e.text} ({pictures})" if e.text and pictures else e.text or pictures
             return f"{who_label(e.kind)}: {text}"
         return None
 
@@ -287,7 +325,7 @@ class TranscriptModel(QAbstractListModel):
         for entry in live:
             if entry.kind == "user" and entry.state == "sending" and entry.otid in stored:
                 continue  # the page already holds it
-            if entry.dedup_key is not None and entry.dedup_key in self._keys:
+            if any(key in self._keys for key in entry.dedup_keys):
                 continue
             self._entries.append(entry)
         self._stream = {k: e for k, e in streaming.items() if any(e is x for x in self._entries)}
@@ -325,13 +363,12 @@ class TranscriptModel(QAbstractListModel):
             entry = entry_from_message(msg)
             if entry.kind == "reasoning" and self.reasoning_expanded:
                 entry.collapsed = False
-            key = entry.dedup_key
-            if key is not None:
-                if key in self._keys:
-                    continue
-                self._keys.add(key)
-            if entry.kind in ("tool_call", "approval") and entry.tool_call_id and entry.tool_name:
-                self._tool_names[entry.tool_call_id] = entry.tool_name
+            keys = entry.dedup_keys
+            if keys and all(key in self._keys for key in keys):
+                continue
+            self._keys.update(keys)
+            if entry.kind in ("tool_call", "approval"):
+                self._remember_tool_names(entry)
             out.append(entry)
         return out
 
@@ -383,17 +420,20 @@ class TranscriptModel(QAbstractListModel):
                 message_type=chunk.message_type,
                 otid=chunk.otid,
                 tool_name=chunk.tool_name,
+                tool_call_id=chunk.tool_call_id,
                 state="streaming",
                 collapsed=kind in COLLAPSIBLE
                 and not (kind == "reasoning" and self.reasoning_expanded),
                 date=datetime.now().astimezone().isoformat(),
             )
             self._stream[chunk.key] = entry
-            if entry.dedup_key is not None:
-                self._keys.add(entry.dedup_key)
+            self._keys.update(entry.dedup_keys)
             self._append(entry)
         elif chunk.tool_name and not entry.tool_name:
             entry.tool_name = chunk.tool_name
+            self._changed(entry, [ToolNameRole])
+        if entry.kind in ("tool_call", "approval"):
+            self._remember_tool_names(entry)
         if chunk.text:
             entry.pending.append(chunk.text)
             self._dirty[entry.uid] = entry
@@ -428,6 +468,14 @@ class TranscriptModel(QAbstractListModel):
         self._append(Entry(kind="notice", text=text, level=level))
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _remember_tool_names(self, entry: Entry) -> None:
+        """Tool results name their tool through the call they answer."""
+        for call in entry.tool_calls:
+            if call.tool_call_id and call.name:
+                self._tool_names[call.tool_call_id] = call.name
+        if entry.tool_call_id and entry.tool_name:
+            self._tool_names.setdefault(entry.tool_call_id, entry.tool_name)
 
     def _append(self, entry: Entry) -> None:
         row = len(self._entries)
