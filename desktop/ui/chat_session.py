@@ -31,7 +31,7 @@ from desktop.core.letta import (
 )
 from desktop.workers import Task, Workers
 
-from .approvals import Approval, StreamedApproval, pending_in
+from .approvals import Approval, StreamedApproval, answer_notice, pending_in
 from .errors import Action, UserError, describe
 from .transcript import TranscriptModel, TranscriptView
 
@@ -182,6 +182,7 @@ class ChatSession(QObject):
         self._streamed_approval = StreamedApproval()
         self._resuming = False  # the current stream reattaches to a run (Retry after a cut)
         self._reconnect_noticed = False
+        self._reload_when_idle = False
         # One automatic retry at a time: (otid, seconds left, text to show).
         self._auto: tuple[str, int, str] | None = None
         self._tick = QTimer(self)
@@ -549,10 +550,11 @@ class ChatSession(QObject):
         cancelled = self._stop_reason == "cancelled"
         self._model.finish_stream(incomplete=cancelled, note="Stopped." if cancelled else None)
         if self._stop_reason == "requires_approval":
-            approval = self._streamed_approval.result(self._agent_tools())
-            if approval is None:
-                self.reload()  # the request is in the history: the first page finds it
-            self._set_approval(approval)
+            # Shown at once from the stream; the history then says which calls the server
+            # really waits for (0.16.8 keeps only the first of parallel calls unless the agent
+            # allows parallel tool calls) — the answer must name exactly those.
+            self._set_approval(self._streamed_approval.result(self._agent_tools()))
+            self._reload_when_idle = True
         self.replyFinished.emit(self._stop_reason or "")
 
     def _on_stream_error(self, otid: str, exc: BaseException) -> None:
@@ -582,7 +584,7 @@ class ChatSession(QObject):
         if pending is not None:
             user_error = _name_the_image(pending, exc, user_error)
         if isinstance(exc, letta.Conflict) and exc.pending_approval:
-            self.reload()  # the pending request is at the end of the history: show it
+            self._reload_when_idle = True  # the pending request ends the history: show it
         if isinstance(exc, letta.StreamCut):
             # The server accepted the message; the reply is what was cut.
             self._confirmed(otid)
@@ -709,6 +711,11 @@ class ChatSession(QObject):
         self._stream = None
         self._stream_task = None
         self.busyChanged.emit(False)
+        if self._reload_when_idle:
+            # After the stream is over: a page that came back while it still counted as busy
+            # would not look for a pending approval.
+            self._reload_when_idle = False
+            self.reload()
 
     def stop(self) -> None:
         """Esc / Stop: close the stream at once, and ask the server to cancel the run."""
@@ -800,15 +807,14 @@ class ChatSession(QObject):
         """Answer every pending tool call in one message and stream what the agent does next."""
         if self.agent is None or self.busy or not decisions:
             return False
+        if self._history_task is not None:
+            # A reload still on its way would replace the transcript under the answer.
+            self._history_task.cancel()
+            self._history_task = None
+            self._view.set_loading_older(False)
         approval = self.pending_approval
-        names = {c.tool_call_id: c.name for c in approval.calls} if approval else {}
         self._set_approval(None)
-        for d in decisions:
-            word = "approved" if d.approve else "denied"
-            name = names.get(d.tool_call_id) or "the tool call"
-            self._model.add_notice(
-                f"You {word} {name}" + (f": {d.reason}" if d.reason else "."), "info"
-            )
+        self._model.add_notice(answer_notice(approval, decisions), "info")
         stream = self._client.stream_approval(self.agent.id, decisions, self.conversation_id)
         self._run_stream(stream, "")
         return True

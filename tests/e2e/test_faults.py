@@ -79,7 +79,12 @@ def window(qtbot, proxy, agent):
     with qtbot.waitSignal(win.drafts.restored, timeout=30000):
         win.start(base_url, API_KEY, agent["id"])
     qtbot.waitUntil(
-        lambda: win.session.agent is not None and win.session._history_task is None, timeout=30000
+        lambda: (
+            win.session is not None
+            and win.session.agent is not None
+            and win.session._history_task is None
+        ),
+        timeout=30000,
     )
     yield win
     win.close()
