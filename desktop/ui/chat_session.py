@@ -183,6 +183,7 @@ class ChatSession(QObject):
         self._resuming = False  # the current stream reattaches to a run (Retry after a cut)
         self._reconnect_noticed = False
         self._reload_when_idle = False
+        self._conversations_failed = False
         # One automatic retry at a time: (otid, seconds left, text to show).
         self._auto: tuple[str, int, str] | None = None
         self._tick = QTimer(self)
@@ -254,11 +255,11 @@ class ChatSession(QObject):
         if generation != self._generation or self.agent is None or self.agent.id != agent_id:
             return
         self._on_conversations(agent_id, [], generation)
-        error = describe(exc)
+        self._conversations_failed = True  # "Reload history" lists them again
         self.failed.emit(
             UserError(
-                "Could not load this agent's conversations: " + error.text,
-                Action("Retry", self._reload_conversations),
+                "Could not load this agent's conversations: " + describe(exc).text,
+                Action.RELOAD,
             )
         )
 
@@ -282,7 +283,7 @@ class ChatSession(QObject):
     ) -> None:
         if generation != self._generation or self.agent is None or self.agent.id != agent_id:
             return
-        self.conversations_supported = found is not None
+        self.conversations_supported = found is not None or self.conversations_supported
         self.conversations = list(found or [])
         self.conversationsChanged.emit(list(self.conversations))
 
@@ -389,7 +390,11 @@ class ChatSession(QObject):
         self.failed.emit(describe(exc))
 
     def reload(self) -> None:
-        """Fetch the newest history again; unconfirmed messages stay (failed rows survive)."""
+        """Fetch the newest history again; unconfirmed messages stay (failed rows survive).
+        A conversation list that failed is asked for again too."""
+        if self.agent is not None and self._conversations_failed:
+            self._conversations_failed = False
+            self._reload_conversations()
         if self.agent is not None and self._history_task is None:
             self._oldest_id = None
             self._has_more = False

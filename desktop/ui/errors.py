@@ -30,16 +30,23 @@ def describe(exc: BaseException) -> UserError:
     if isinstance(exc, letta.AuthError):
         return UserError(exc.user_message + " Enter the key again.", Action.REENTER_KEY)
     if isinstance(exc, letta.NotFound):
-        return UserError(
-            "This agent no longer exists on the server. Pick another one.", Action.PICK_AGENT
-        )
+        if exc.what == "agent":
+            return UserError(
+                "This agent no longer exists on the server. Pick another one.", Action.PICK_AGENT
+            )
+        if exc.what == "conversation":
+            return UserError(
+                "This conversation no longer exists on the server (deleted or archived).",
+                Action.RELOAD,
+            )
+        return UserError(exc.user_message, Action.RETRY)
     if isinstance(exc, letta.Conflict):
         if exc.pending_approval:
             return UserError(
                 exc.user_message + " Approve or deny it above the message box, then retry.",
                 Action.WAIT,
             )
-        return UserError(exc.user_message + " Wait for it to finish, then retry.", Action.WAIT)
+        return UserError(exc.user_message, Action.WAIT)
     if isinstance(exc, letta.StreamCut):
         return UserError(
             exc.user_message + " Reload the history to see what the agent kept.", Action.RELOAD
@@ -47,6 +54,10 @@ def describe(exc: BaseException) -> UserError:
     if isinstance(exc, letta.StreamFailed):
         text = exc.user_message
         return UserError(text, Action.RETRY)
+    if isinstance(exc, letta.RateLimited) and not exc.retryable and exc.reasons:
+        # Out of credits, quota or a plan's usage: the sentence says what to do; a Retry
+        # button would only be refused again.
+        return UserError(exc.user_message, Action.NONE)
     if isinstance(exc, letta.LettaError):
         return UserError(exc.user_message, Action.RETRY)
     # Not an expected failure: say so plainly; the details go to the (redacted) log.

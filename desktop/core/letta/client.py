@@ -548,7 +548,7 @@ class LettaClient:
         # json.dumps(ensure_ascii=False), holding the GIL ~105 ms for 13 MB of base64 images
         # (measured): the GUI thread freezes that long. The same route through the SDK's
         # request machinery with our spliced bytes holds it ~1 ms.
-        with self._translate_errors(what="conversation"):
+        with self._translate_errors(what=_owner(conversation_id)):
             return self._once.post(
                 f"/v1/conversations/{_path_id(conversation_id)}/messages",
                 cast_to=object,
@@ -581,7 +581,7 @@ class LettaClient:
             args["otid"] = otid
         if starting_after is not None:
             args["starting_after"] = starting_after
-        with self._translate_errors(what="conversation"):
+        with self._translate_errors(what=_owner(conversation_id)):
             return self._once.conversations.messages.stream(conversation_id, **args)
 
     # -- API -----------------------------------------------------------------------------
@@ -649,7 +649,7 @@ class LettaClient:
             data = self._call(
                 self._sdk.conversations.messages.with_raw_response.list,
                 conversation_id,
-                what="conversation",
+                what=_owner(conversation_id),
                 **kw,
             )
         else:
@@ -754,7 +754,7 @@ class LettaClient:
         self._call(
             self._once.conversations.with_raw_response.cancel,
             conversation_id,
-            what="conversation",
+            what=_owner(conversation_id),
             **kw,
         )
 
@@ -831,6 +831,12 @@ def _object_stream() -> type[Stream[object]]:
     from letta_client import Stream
 
     return Stream[object]
+
+
+def _owner(conversation_id: str) -> str:
+    """What a 404 on a conversation route means: the default conversation is the agent's own,
+    so there it is the agent that is gone."""
+    return "agent" if conversation_id == DEFAULT_CONVERSATION else "conversation"
 
 
 def _path_id(value: str) -> str:
