@@ -34,7 +34,8 @@ It describes the LAST user message of the request::
 (an image whose data URL cannot be decoded shows ``image N: <media type> undecodable``; an
 ``http(s)`` URL that was not turned into a data URL shows ``image N: url <url>``.)
 When the last message of the request is a tool result (the agent loop calls the LLM again after a
-tool ran), the reply is ``Tool result: <content>`` instead, as plain content.
+tool ran), the reply is ``Tool result: <content>`` instead, as plain content (after parallel calls,
+one such line per trailing tool result, in order).
 
 Magic words in the user text
 ----------------------------
@@ -43,6 +44,13 @@ Magic words in the user text
 - ``[[approval]]`` or ``[[approval TOOL]]``: answer with a call of tool TOOL (default: the first
   offered tool that is not one of Letta's built-ins, else the first offered tool); arguments are
   filled from the tool's JSON schema (see :func:`approval_tool_call`, the hook to adapt).
+- ``[[parallel_approval]]`` or ``[[parallel_approval TOOL_A TOOL_B]]``: answer with TWO tool calls
+  in ONE response (each with its own ``call_…`` id; streamed as OpenAI streams parallel calls:
+  call 0's head and argument pieces, then call 1's, ``index`` 0 and 1). Default tools: the first
+  two offered tools that are not Letta built-ins (the same one twice when only one is offered);
+  string arguments are the reply plus `` (call 1)`` / `` (call 2)`` (see
+  :func:`parallel_approval_tool_calls`). The server sends ``parallel_tool_calls: false``; the
+  fake LLM ignores that, like a provider that does not honour it.
 - ``[[status N]]``: answer HTTP N with an OpenAI-style error body (e.g. 429, 500, 400).
 
 Models
@@ -96,6 +104,9 @@ LETTA_BUILTIN_TOOLS = {
 _LONG_RE = re.compile(r"\[\[long\s+(\d+)\]\]")
 _SLOW_RE = re.compile(r"\[\[slow\s+([0-9]*\.?[0-9]+)\]\]")
 _APPROVAL_RE = re.compile(r"\[\[approval(?:\s+([A-Za-z0-9_\-]+))?\]\]")
+_PARALLEL_RE = re.compile(
+    r"\[\[parallel_approval(?:\s+([A-Za-z0-9_\-]+)\s+([A-Za-z0-9_\-]+))?\s*\]\]"
+)
 _STATUS_RE = re.compile(r"\[\[status\s+(\d{3})\]\]")
 _DATA_URL_RE = re.compile(r"^data:([^;,]*)(;[^,]*)?,(.*)$", re.DOTALL)
 
@@ -245,23 +256,34 @@ def compose_reply(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     messages = body.get("messages") or []
     _, msg = last_user_message(messages)
     text = user_text(msg)
-    directives: dict[str, Any] = {"long": 0, "slow": 0.0, "approval": None, "status": None}
+    directives: dict[str, Any] = {
+        "long": 0,
+        "slow": 0.0,
+        "approval": None,
+        "parallel_approval": None,
+        "status": None,
+    }
     if m := _LONG_RE.search(text):
         directives["long"] = int(m.group(1))
     if m := _SLOW_RE.search(text):
         directives["slow"] = float(m.group(1))
     if m := _APPROVAL_RE.search(text):
         directives["approval"] = m.group(1) or ""
+    if m := _PARALLEL_RE.search(text):
+        directives["parallel_approval"] = [m.group(1), m.group(2)] if m.group(1) else []
     if m := _STATUS_RE.search(text):
         directives["status"] = int(m.group(1))
 
     if messages and messages[-1].get("role") == "tool":
         # The agent loop came back with a tool's result: finish the turn with plain content.
         directives["tool_result"] = True
-        content = messages[-1].get("content")
-        if not isinstance(content, str):
-            content = json.dumps(content)
-        return f"Tool result: {content}", directives
+        results = []
+        for m in reversed(messages):
+            if m.get("role") != "tool":
+                break
+            content = m.get("content")
+            results.append(content if isinstance(content, str) else json.dumps(content))
+        return "\n".join(f"Tool result: {c}" for c in reversed(results)), directives
 
     lines = [f"Echo: {text}"]
     images = []
@@ -351,6 +373,32 @@ def approval_tool_call(body: dict[str, Any], wanted: str, reply: str) -> tuple[s
         custom = [n for n in names if n not in LETTA_BUILTIN_TOOLS]
         name = custom[0] if custom else names[0]
     return name, fill_arguments(_tool_schema(body, name), reply)
+
+
+def parallel_approval_tool_calls(
+    body: dict[str, Any], wanted: list[str], reply: str
+) -> list[tuple[str, dict]]:
+    """HOOK for ``[[parallel_approval]]``: the two tool calls of one response.
+
+    ``wanted`` is ``[TOOL_A, TOOL_B]`` from ``[[parallel_approval TOOL_A TOOL_B]]`` (called even
+    when not offered, like :func:`approval_tool_call`) or ``[]``: then the first two offered tools
+    that are not Letta built-ins, the only one twice, or the first offered tool twice. String
+    arguments get ``reply`` plus `` (call 1)`` / `` (call 2)`` so the calls differ.
+    """
+    tools = body.get("tools") or []
+    names = [t.get("function", {}).get("name") for t in tools if isinstance(t, dict)]
+    names = [n for n in names if n]
+    if wanted:
+        chosen = list(wanted[:2])
+    else:
+        if not names:
+            return []
+        custom = [n for n in names if n not in LETTA_BUILTIN_TOOLS] or names[:1]
+        chosen = (custom * 2)[:2]
+    return [
+        (name, fill_arguments(_tool_schema(body, name), f"{reply} (call {i})"))
+        for i, name in enumerate(chosen, 1)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,14 +610,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(status, f"Scripted error {status} from fake LLM.", typ=typ)
             return
 
-        tool_call: tuple[str, dict] | None = None
+        tool_calls: list[tuple[str, dict]] = []
         if not directives.get("tool_result"):
-            if directives.get("approval") is not None:
-                tool_call = approval_tool_call(body, directives["approval"], reply)
-            if tool_call is None and (forced := forced_tool_name(body)):
-                tool_call = (forced, fill_arguments(_tool_schema(body, forced), reply))
+            if directives.get("parallel_approval") is not None:
+                tool_calls = parallel_approval_tool_calls(
+                    body, directives["parallel_approval"], reply
+                )
+            if not tool_calls and directives.get("approval") is not None:
+                one = approval_tool_call(body, directives["approval"], reply)
+                tool_calls = [one] if one else []
+            if not tool_calls and (forced := forced_tool_name(body)):
+                tool_calls = [(forced, fill_arguments(_tool_schema(body, forced), reply))]
         elif forced := forced_tool_name(body):
-            tool_call = (forced, fill_arguments(_tool_schema(body, forced), reply))
+            tool_calls = [(forced, fill_arguments(_tool_schema(body, forced), reply))]
 
         prompt_tokens = max(1, len(json.dumps(messages)) // 4)
         completion_tokens = max(1, len(reply.split()))
@@ -586,7 +639,7 @@ class _Handler(BaseHTTPRequestHandler):
                 created,
                 model,
                 reply,
-                tool_call,
+                tool_calls,
                 directives,
                 usage,
                 bool((body.get("stream_options") or {}).get("include_usage")),
@@ -594,14 +647,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         message: dict[str, Any] = {"role": "assistant", "content": reply, "refusal": None}
         finish = "stop"
-        if tool_call:
+        if tool_calls:
             message["content"] = None
             message["tool_calls"] = [
                 {
                     "id": "call_" + uuid.uuid4().hex[:24],
                     "type": "function",
-                    "function": {"name": tool_call[0], "arguments": json.dumps(tool_call[1])},
+                    "function": {"name": name, "arguments": json.dumps(args)},
                 }
+                for name, args in tool_calls
             ]
             finish = "tool_calls"
         self._send_json(
@@ -632,7 +686,7 @@ class _Handler(BaseHTTPRequestHandler):
         created: int,
         model: str,
         reply: str,
-        tool_call: tuple[str, dict] | None,
+        tool_calls: list[tuple[str, dict]],
         directives: dict[str, Any],
         usage: dict[str, int],
         include_usage: bool,
@@ -663,7 +717,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         try:
-            if tool_call is None:
+            if not tool_calls:
                 send(chunk({"role": "assistant", "content": "", "refusal": None}))
                 for piece in self._split(reply, by_word=bool(directives.get("long"))):
                     if slow:
@@ -671,29 +725,30 @@ class _Handler(BaseHTTPRequestHandler):
                     send(chunk({"content": piece}))
                 send(chunk({}, "stop"))
             else:
-                name, args = tool_call
-                call_id = "call_" + uuid.uuid4().hex[:24]
-                send(
-                    chunk(
-                        {
-                            "role": "assistant",
-                            "content": None,
-                            "tool_calls": [
-                                {
-                                    "index": 0,
-                                    "id": call_id,
-                                    "type": "function",
-                                    "function": {"name": name, "arguments": ""},
-                                }
-                            ],
-                        }
-                    )
-                )
-                arg_text = json.dumps(args)
-                for piece in self._split(arg_text, by_word=False):
-                    if slow:
-                        time.sleep(slow)
-                    send(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+                # One call after the other, as OpenAI streams parallel calls: the call's head
+                # (index, id, name), then its argument pieces.
+                for index, (name, args) in enumerate(tool_calls):
+                    head: dict[str, Any] = {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": "call_" + uuid.uuid4().hex[:24],
+                                "type": "function",
+                                "function": {"name": name, "arguments": ""},
+                            }
+                        ]
+                    }
+                    if index == 0:
+                        head = {"role": "assistant", "content": None, **head}
+                    send(chunk(head))
+                    for piece in self._split(json.dumps(args), by_word=False):
+                        if slow:
+                            time.sleep(slow)
+                        send(
+                            chunk(
+                                {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                            )
+                        )
                 send(chunk({}, "tool_calls"))
             if include_usage:
                 send(
