@@ -23,6 +23,40 @@ Actions (``Rule.action``):
                      finish, then close
 ``inject_error``     forward; pass ``events`` events; let the server finish, then send an
                      ``event: error`` + ``error_message`` and ``[DONE]``, then close
+``cloud``            answer like Letta Cloud refusing the request (see below); nothing forwarded
+
+Cloud-shaped refusals (``Rule("cloud", reason=...)``), modelled on the fields Letta Code's
+error formatter reads (``reasons``, ``reason_text``, ``timeToQuotaResetMs``; Cloud's exact
+wording is not known here). ``reason`` is one of :data:`CLOUD_REASONS` (or a list of them, e.g.
+``["basic-usage-exceeded", "not-enough-credits"]``; the first decides the default status)::
+
+    Rule("cloud", reason="not-enough-credits")        # 402 {"error": "...",
+                                                      #      "reasons": ["not-enough-credits"],
+                                                      #      "reason_text": "..."}
+    Rule("cloud", reason="exceeded-quota")            # 429, + "timeToQuotaResetMs": 3600000
+    Rule("cloud", reason="exceeded-quota", reset_ms=90_000, retry_after_date=2)
+                                                      # + Retry-After: <HTTP date, now + 2 s>
+    Rule("cloud", reason="agents-limit-exceeded", retry_after=1)   # 429 + Retry-After: 1
+    Rule("cloud", reason="model-unknown", status=429) # any reason with another status
+    Rule("cloud", reason="free-usage-exceeded", reason_text="")    # no reason_text
+    Rule("cloud", reason="byok-not-available-on-free-tier", nested=True)
+                                                      # {"error": {"message": "...",
+                                                      #   "reasons": [...], "reason_text": ...}}
+    Rule("cloud", reason="cloud_api_shutting_down")   # 503 {"errorCode":
+                                                      #   "cloud_api_shutting_down",
+                                                      #   "admitted": false, "retryable": true}
+
+Default statuses: 429 for ``exceeded-quota`` and ``agents-limit-exceeded``, 402 for the other
+reasons (``status`` overrides; the Rule default 200 means "the reason's default").
+``reason_text=None`` gives a default sentence per reason. ``retry_after`` (seconds, or a string
+sent as is) and ``retry_after_date`` (seconds from now, sent as an HTTP date) add a
+``Retry-After`` header to any cloud answer.
+
+Counting: ``forwarded_count(path=None, method=None)`` is how many requests the proxy actually
+sent to the server (all, or those whose path matches the regular expression ``path``);
+``forwarded`` maps ``"METHOD /path"`` (no query) to that count; ``reset_counts()`` clears it.
+A request answered by a rule without forwarding (``close``, ``reset_upload``, ``status``,
+``cloud``) is not counted; ``seen`` lists every request with the action taken.
 
 ``refuse_connections()`` closes the listening socket (connection refused) until
 ``accept_connections()`` opens it again on the same port. ``wait_idle()`` waits until every
@@ -32,7 +66,9 @@ has finished before the next case.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import email.utils
 import json
 import re
 import select
@@ -45,6 +81,58 @@ from urllib.parse import urlsplit
 
 _EVENT_END = re.compile(rb"\r?\n\r?\n")
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+
+# reason -> (default status, default reason_text, short error)
+CLOUD_REASONS: dict[str, tuple[int, str, str]] = {
+    "not-enough-credits": (
+        402,
+        "Your account does not have enough credits for this model.",
+        "Not enough credits",
+    ),
+    "exceeded-quota": (429, "You have exceeded your usage quota.", "Quota exceeded"),
+    "free-usage-exceeded": (
+        402,
+        "You have reached the Free plan hosted model usage limit.",
+        "Free usage exceeded",
+    ),
+    "premium-usage-exceeded": (
+        402,
+        "You have reached your Premium model usage limit.",
+        "Premium usage exceeded",
+    ),
+    "standard-usage-exceeded": (
+        402,
+        "You have reached your Standard model usage limit.",
+        "Standard usage exceeded",
+    ),
+    "basic-usage-exceeded": (
+        402,
+        "You have reached your Basic model usage limit.",
+        "Basic usage exceeded",
+    ),
+    "agents-limit-exceeded": (
+        429,
+        "You have reached the maximum number of agents for your plan.",
+        "Agents limit exceeded",
+    ),
+    "byok-not-available-on-free-tier": (
+        402,
+        "Bring-your-own-key models are not available on the Free plan.",
+        "BYOK not available on the free tier",
+    ),
+    "model-unknown": (
+        402,
+        "The selected model is not available for this account.",
+        "Model unknown",
+    ),
+    "context-window-size-not-supported": (
+        402,
+        "The selected context window size is not supported for this model.",
+        "Context window size not supported",
+    ),
+}
+CLOUD_SHUTTING_DOWN = "cloud_api_shutting_down"
+DEFAULT_QUOTA_RESET_MS = 3_600_000
 
 
 @dataclass
@@ -59,6 +147,17 @@ class Rule:
     stall: float = 5.0
     upload_bytes: int = 1024
     error: dict | None = None
+    # action "cloud" (see the module docstring)
+    reason: str | list[str] = ""
+    reason_text: str | None = None
+    reset_ms: int | None = None
+    nested: bool = False
+    retry_after: int | float | str | None = None
+    retry_after_date: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.action == "cloud":
+            cloud_answer(self)  # a wrong reason fails in the test, not in the proxy thread
 
     def matches(self, method: str, path: str) -> bool:
         return method.upper() == self.method.upper() and re.search(self.path, path) is not None
@@ -69,6 +168,44 @@ class Seen:
     method: str
     path: str
     action: str
+
+
+def cloud_answer(rule: Rule) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and JSON body of a ``cloud`` rule (see the module docstring)."""
+    reasons = [rule.reason] if isinstance(rule.reason, str) else list(rule.reason)
+    if not reasons or not reasons[0]:
+        raise ValueError("Rule('cloud') needs a reason")
+    headers: dict[str, str] = {"Content-Type": "application/json"}
+    if rule.retry_after is not None:
+        value = rule.retry_after
+        headers["Retry-After"] = value if isinstance(value, str) else str(int(value))
+    if rule.retry_after_date is not None:
+        headers["Retry-After"] = email.utils.formatdate(
+            time.time() + rule.retry_after_date, usegmt=True
+        )
+    if reasons == [CLOUD_SHUTTING_DOWN]:
+        status = rule.status if rule.status != 200 else 503
+        body: dict = {"errorCode": CLOUD_SHUTTING_DOWN, "admitted": False, "retryable": True}
+        return status, headers, json.dumps(body).encode()
+    unknown = [r for r in reasons if r not in CLOUD_REASONS]
+    if unknown:
+        raise ValueError(f"unknown cloud reason(s) {unknown}; known: {sorted(CLOUD_REASONS)}")
+    default_status, default_text, error = CLOUD_REASONS[reasons[0]]
+    status = rule.status if rule.status != 200 else default_status
+    fields: dict = {"error": error, "reasons": reasons}
+    text = default_text if rule.reason_text is None else rule.reason_text
+    if text:
+        fields["reason_text"] = text
+    if rule.reset_ms is not None:
+        fields["timeToQuotaResetMs"] = rule.reset_ms
+    elif "exceeded-quota" in reasons:
+        fields["timeToQuotaResetMs"] = DEFAULT_QUOTA_RESET_MS
+    if rule.nested:  # the shape Letta Code also reads: {"error": {"message", "reasons", ...}}
+        fields["message"] = fields.pop("error")
+        body = {"error": fields}
+    else:
+        body = fields
+    return status, headers, json.dumps(body).encode()
 
 
 class _Request:
@@ -102,6 +239,7 @@ class FaultProxy:
         self._sockets: set[socket.socket] = set()
         self._active = 0
         self.seen: list[Seen] = []
+        self.forwarded: collections.Counter[str] = collections.Counter()
 
     # -- control ----------------------------------------------------------------------------
 
@@ -123,6 +261,26 @@ class FaultProxy:
     def clear_rules(self) -> None:
         with self._lock:
             self._rules.clear()
+
+    def forwarded_count(self, path: str | None = None, method: str | None = None) -> int:
+        """Requests sent on to the server: all, or those whose path (no query) matches the
+        regular expression ``path`` (searched) and whose method is ``method``."""
+        with self._lock:
+            items = list(self.forwarded.items())
+        total = 0
+        for key, n in items:
+            m, _, p = key.partition(" ")
+            if method is not None and m.upper() != method.upper():
+                continue
+            if path is not None and re.search(path, p) is None:
+                continue
+            total += n
+        return total
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.forwarded.clear()
+            self.seen.clear()
 
     @property
     def pending_rules(self) -> int:
@@ -246,8 +404,14 @@ class FaultProxy:
             if rule is not None and rule.action == "status":
                 _send_status(conn, rule)
                 return
+            if rule is not None and rule.action == "cloud":
+                status, headers, payload = cloud_answer(rule)
+                _send_status(conn, Rule("status", status=status, headers=headers, body=payload))
+                return
             upstream = self._track(socket.create_connection(self.upstream, timeout=120))
             _forward_request(upstream, request, body)
+            with self._lock:
+                self.forwarded[f"{request.method.upper()} {request.path}"] += 1
             self._relay(conn, upstream, rule)
         except OSError:
             pass
