@@ -13,7 +13,11 @@
 # 6. inside it: a private D-Bus session with an unlocked gnome-keyring, a private HOME/XDG tree,
 #    Xvfb on a free display,
 # 7. runs pytest twice: `-m "not x11"` with QT_QPA_PLATFORM=offscreen, then `-m x11` with
-#    QT_QPA_PLATFORM=xcb under Xvfb (no x11 tests collected counts as success),
+#    QT_QPA_PLATFORM=xcb under Xvfb (no x11 tests collected counts as success) — the Letta server
+#    runs with Redis (Debian's redis-server, started by tests/peers/letta_server.py) —, then a
+#    third time: the e2e tests that send and stream chat messages against a stack WITHOUT Redis
+#    (LETTA_TEST_NO_REDIS=1: no conversation locks, no background streams), proving the client's
+#    fallback (skip with LETTA_SKIP_NO_REDIS=1),
 # 8. packaging (build/ci_package.sh, outside the namespace: apt may need the network): the
 #    PyInstaller bundle and its --self-test, the .deb, dpkg -i, the installed app's --self-test,
 #    dpkg -r. Skip with LETTA_SKIP_PACKAGING=1 for quick local runs.
@@ -21,6 +25,7 @@
 #
 # Env: LETTA_SKIP_SERVER_INSTALL=1, LETTA_TEST_CACHE=DIR (server cache),
 #      LETTA_NO_NETNS=1 (run without the namespace when it cannot be created — not isolated!),
+#      LETTA_SKIP_NO_REDIS=1 (no third, Redis-less e2e run),
 #      LETTA_SKIP_PACKAGING=1 (no bundle/.deb build and install).
 set -euo pipefail
 
@@ -28,9 +33,17 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 self="$repo/tests/run_all.sh"
 say() { echo "[run_all] $*" >&2; }
+# The Redis-less e2e run: the tests that send and stream chat messages through the real window
+# (send, history, Escape-cancel; conversations and approvals; the faults that retry, cut or stall
+# a send and then check the server stored the message exactly once), and the raw-HTTP pins of
+# what the server does without Redis (test_server_redis: its `redis` tests skip, `no_redis` run).
+no_redis_selection="test_server_redis or test_app_chat or test_conversations_approvals"
+no_redis_selection+=" or retry_after_is_honoured"
+no_redis_selection+=" or refused_connection_is_retried or broken_request_fails"
+no_redis_selection+=" or stall_before_headers or broken_stream_keeps or in_stream_error"
 
 # ---------------------------------------------------------------------------------------------
-# Phase 3 (inside netns + D-Bus session): keyring, then the two pytest runs.
+# Phase 3 (inside netns + D-Bus session): keyring, then the three pytest runs.
 # ---------------------------------------------------------------------------------------------
 if [[ "${_RUN_ALL_PHASE:-}" == session ]]; then
   # Start and unlock the Secret Service on this private session bus (the daemon exits with it).
@@ -38,12 +51,24 @@ if [[ "${_RUN_ALL_PHASE:-}" == session ]]; then
   # (QT_QPA_PLATFORM is set per run; tests/conftest.py defaults it to offscreen.)
   rc1=0
   rc2=0
+  rc3=skipped
   QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -m "not x11" "$@" || rc1=$?
   QT_QPA_PLATFORM=xcb .venv/bin/python -m pytest -m x11 "$@" || rc2=$?
+  # The e2e tests that send and stream chat messages, once more against a server without Redis
+  # (a new session stack). ~2 minutes: the stack start plus these tests.
+  if [[ "${LETTA_SKIP_NO_REDIS:-0}" != 1 ]]; then
+    rc3=0
+    no_redis_start=$(date +%s)
+    say "pytest e2e without Redis (LETTA_TEST_NO_REDIS=1)"
+    LETTA_TEST_NO_REDIS=1 QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests/e2e \
+      -m "e2e and not x11" -k "$no_redis_selection" "$@" || rc3=$?
+    if [[ $rc3 == 5 && $# -gt 0 ]]; then rc3=0; fi
+    echo "$(( $(date +%s) - no_redis_start ))" > "$_RUN_ALL_TMP/no-redis-seconds"
+  fi
   # 5 = no tests collected: fine for the x11 run, and for the first run when args narrowed it.
   if [[ $rc2 == 5 ]]; then rc2=0; fi
   if [[ $rc1 == 5 && $# -gt 0 ]]; then rc1=0; fi
-  echo "$rc1 $rc2" > "$_RUN_ALL_TMP/pytest-rc"
+  echo "$rc1 $rc2 $rc3" > "$_RUN_ALL_TMP/pytest-rc"
   exit 0
 fi
 
@@ -94,7 +119,7 @@ if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
 
 pkgs=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
       libxcb-shape0 libxkbcommon-x11-0 gnome-keyring dbus-daemon xclip imagemagick libgl1 libegl1
-      libfontconfig1 fonts-dejavu-core iproute2 binutils file desktop-file-utils)
+      libfontconfig1 fonts-dejavu-core iproute2 binutils file desktop-file-utils redis-server)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -184,8 +209,12 @@ fi
 "${runner[@]}" _RUN_ALL_PHASE=netns _RUN_ALL_TMP="$tmp" LETTA_TEST_CACHE="$LETTA_TEST_CACHE" \
   bash "$self" "$@" || true
 
-read -r rc1 rc2 < "$tmp/pytest-rc" 2>/dev/null || { rc1=99; rc2=99; }
-word() { if [[ $1 == 0 ]]; then echo ok; else echo "FAILED($1)"; fi; }
+read -r rc1 rc2 rc3 < "$tmp/pytest-rc" 2>/dev/null || { rc1=99; rc2=99; rc3=99; }
+no_redis_s=$(cat "$tmp/no-redis-seconds" 2>/dev/null || true)
+word() {
+  if [[ $1 == 0 ]]; then echo ok; elif [[ $1 == skipped ]]; then echo skipped;
+  else echo "FAILED($1)"; fi
+}
 
 # ---- Packaging: after the tests, out here (dpkg/apt need root and maybe the network) ---------
 pkg_rc=0
@@ -198,6 +227,8 @@ fi
 # ---- end of packaging -----------------------------------------------------------------------
 
 elapsed=$(( $(date +%s) - start ))
-echo "run_all: lint $(word "$lint_rc"), pytest not-x11 $(word "$rc1"), pytest x11 $(word "$rc2"), packaging ${pkg_word}, ${elapsed}s"
+no_redis_word="$(word "$rc3")${no_redis_s:+ ${no_redis_s}s}"
+echo "run_all: lint $(word "$lint_rc"), pytest not-x11 $(word "$rc1"), pytest x11 $(word "$rc2"), pytest no-redis ${no_redis_word}, packaging ${pkg_word}, ${elapsed}s"
 if [[ $lint_rc != 0 || $rc1 != 0 || $rc2 != 0 || $pkg_rc != 0 ]]; then exit 1; fi
+if [[ $rc3 != 0 && $rc3 != skipped ]]; then exit 1; fi
 exit 0
