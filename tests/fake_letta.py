@@ -24,6 +24,7 @@ class FakeLetta:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     posts: list[dict[str, Any]] = field(default_factory=list)
     fail_next_send: int | None = None  # HTTP status for the next POST …/messages
+    models: list[dict[str, Any]] = field(default_factory=list)  # GET /v1/models/
 
     def add_agent(self, name: str, model: str = "openai/gpt-4o-mini") -> dict[str, Any]:
         agent = {"id": f"agent-{uuid.uuid4()}", "name": name, "model": model}
@@ -48,6 +49,8 @@ class FakeLetta:
         path = request.url.path
         if path == "/v1/health/":
             return httpx.Response(200, json={"version": "0.16.8", "status": "ok"})
+        if path == "/v1/models/" and request.method == "GET":
+            return httpx.Response(200, json=self.models)
         if path == "/v1/agents/" and request.method == "GET":
             query = request.url.params.get("query_text", "").lower()
             found = [a for a in self.agents if query in a["name"].lower()]

@@ -149,6 +149,8 @@ class ChatSession(QObject):
     conversationChanged = Signal(str)
     #: The agent waits for a tool approval (Approval), or no longer does (None).
     approvalPending = Signal(object)
+    #: The model that answers here changed: the agent's, or the shown conversation's own.
+    modelChanged = Signal()
 
     def __init__(
         self,
@@ -197,6 +199,34 @@ class ChatSession(QObject):
     @property
     def busy(self) -> bool:
         return self._stream_task is not None
+
+    @property
+    def conversation(self) -> Conversation | None:
+        """The shown conversation, when it is one of the listed ones (not the default)."""
+        return next((c for c in self.conversations if c.id == self.conversation_id), None)
+
+    @property
+    def model_is_conversations(self) -> bool:
+        """True when the shown conversation has a model of its own (it overrides the agent's)."""
+        conversation = self.conversation
+        return conversation is not None and conversation.model is not None
+
+    @property
+    def model(self) -> str | None:
+        """The handle of the model that answers in the shown conversation."""
+        conversation = self.conversation
+        if conversation is not None and conversation.model:
+            return conversation.model
+        return self.agent.model if self.agent is not None else None
+
+    def set_conversation(self, conversation: Conversation) -> None:
+        """A conversation changed on the server (its model was switched): keep the new one."""
+        self.conversations = [
+            conversation if c.id == conversation.id else c for c in self.conversations
+        ]
+        self.conversationsChanged.emit(list(self.conversations))
+        if conversation.id == self.conversation_id:
+            self.modelChanged.emit()
 
     # -- opening and history --------------------------------------------------------------
 
@@ -302,6 +332,7 @@ class ChatSession(QObject):
         self.conversation_id = wanted if wanted in known else DEFAULT_CONVERSATION
         self.conversationsChanged.emit(list(self.conversations))
         self.conversationChanged.emit(self.conversation_id)
+        self.modelChanged.emit()
         self._load_page(None)
         if wanted and wanted != DEFAULT_CONVERSATION and wanted not in known and found:
             # Remembered, but older than the pages listed: fetch it by id, then show it.
@@ -336,10 +367,11 @@ class ChatSession(QObject):
         self.conversations = [c for c in self.conversations if c.id != gone]
         self.conversationsChanged.emit(list(self.conversations))
         self.open_conversation(DEFAULT_CONVERSATION)
-        self._model.add_notice(
-            "That conversation no longer exists on the server (deleted or archived"
-            " elsewhere); this is the agent's default conversation.",
-            "info",
+        self.failed.emit(
+            UserError(
+                "That conversation no longer exists on the server (deleted or archived"
+                " elsewhere); this is the agent's default conversation."
+            )
         )
         return True
 
@@ -364,6 +396,7 @@ class ChatSession(QObject):
         self._has_more = False
         self._set_approval(None)
         self.conversationChanged.emit(conversation_id)
+        self.modelChanged.emit()
         self._load_page(None)
 
     def new_conversation(self) -> None:
@@ -574,9 +607,10 @@ class ChatSession(QObject):
             self._check_then_send(pending)
             return
         if not accepted and pending is not None and self._conversation_gone(exc):
+            # Nothing was stored; the message stays, failed, to Retry here or Edit.
             pending.error = exc
-            pending.error_text = describe(exc).text
-            self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
+            pending.error_text = "Not sent: its conversation no longer exists."
+            pending.conversation_id = self._history_conversation()  # Retry goes here now
             self._model.set_user_state(otid, "failed", pending.error_text)
             return
         if accepted and isinstance(exc, letta.NetworkError):

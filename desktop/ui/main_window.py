@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
         self.server_label.setToolTip(client.base_url)
         session = ChatSession(self.workers, client, self.transcript_model, self.transcript, self)
         session.agentLoaded.connect(self._on_agent_loaded)
+        session.modelChanged.connect(self._on_model_changed)
         session.busyChanged.connect(self._set_busy)
         session.failed.connect(self.show_error)
         session.editRequested.connect(self.composer.set_text)
@@ -346,11 +347,25 @@ class MainWindow(QMainWindow):
     def _on_agent_loaded(self, agent: Agent) -> None:
         self.setWindowTitle(f"{agent.name} — {APP_NAME}")
         self.agent_button.setText(f"{agent.name}  ▾")
-        self.model_label.setText(agent.model or "model unknown")
-        self.attachments.reprepare_all()  # the new model may take other sizes or formats
+        self._on_model_changed()
         if self.connection is not None:
             self.settings.set_last_agent(self.connection.base_url, agent.id)
         self.composer.setFocus()
+
+    def _on_model_changed(self) -> None:
+        session = self.session
+        if session is None or session.agent is None:
+            return
+        model = session.model or "model unknown"
+        own = session.model_is_conversations
+        self.model_label.setText(f"{model} (this conversation)" if own else model)
+        self.model_label.setToolTip(
+            "This conversation has a model of its own; the agent's is "
+            f"{session.agent.model or 'unknown'}."
+            if own
+            else ""
+        )
+        self.attachments.reprepare_all()  # the new model may take other sizes or formats
 
     def reload_history(self) -> None:
         if self.session is not None:

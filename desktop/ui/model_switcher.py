@@ -7,7 +7,7 @@ worker after the user confirms. `switched(Agent)` carries the agent as the serve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.capabilities import ModelCapability, capability_for, short_status
-from desktop.core.letta import Agent, ModelInfo
+from desktop.core.letta import Agent, Conversation, ModelInfo
 from desktop.core.send_guard import vision_mark
 from desktop.workers import Task, Workers
 
@@ -44,7 +44,7 @@ def sorted_models(
 
 
 class ModelSwitcher(QDialog):
-    switched = Signal(object)  # Agent
+    switched = Signal(object)  # the updated Agent, or Conversation when it has its own model
 
     def __init__(
         self,
@@ -53,11 +53,17 @@ class ModelSwitcher(QDialog):
         agent: Agent,
         overrides: Mapping[str, bool] | None = None,
         parent: QWidget | None = None,
+        *,
+        conversation: Conversation | None = None,
     ):
+        """With `conversation` (one with a model of its own), the switch is that
+        conversation's: the agent and its other conversations keep theirs."""
         super().__init__(parent)
         self._workers = workers
         self._client = client
         self._agent = agent
+        self._conversation = conversation
+        self._current = conversation.model if conversation is not None else agent.model
         self._overrides = dict(overrides or {})
         self._task: Task | None = None
         self.updated_agent: Agent | None = None
@@ -65,10 +71,12 @@ class ModelSwitcher(QDialog):
         self.confirm: Callable[[str], bool] = self._ask
         self.setWindowTitle("Switch model")
         self.resize(480, 460)
-        intro = QLabel(
-            f"Choose the model for <b>{_escape(agent.name)}</b>. Models that can see images "
-            "are listed first."
+        whom = (
+            f"this conversation of <b>{_escape(agent.name)}</b> (it has a model of its own)"
+            if conversation is not None
+            else f"<b>{_escape(agent.name)}</b>"
         )
+        intro = QLabel(f"Choose the model for {whom}. Models that can see images are listed first.")
         intro.setWordWrap(True)
         self.list = QListWidget()
         self.list.setAccessibleName("Models")
@@ -101,7 +109,7 @@ class ModelSwitcher(QDialog):
         self._task = None
         self._windows = {m.handle: m.context_window for m in models if m.context_window}
         for info, cap in sorted_models(models, self._overrides):
-            current = info.handle == self._agent.model
+            current = info.handle == self._current
             text = f"{vision_mark(cap)}  {info.handle}" + ("   (current)" if current else "")
             item = QListWidgetItem(text)
             item.setData(HandleRole, info.handle)
@@ -126,7 +134,7 @@ class ModelSwitcher(QDialog):
 
     def _on_current(self, item: QListWidgetItem | None, _prev: object = None) -> None:
         self.switch_button.setEnabled(
-            item is not None and item.data(HandleRole) != self._agent.model and self._task is None
+            item is not None and item.data(HandleRole) != self._current and self._task is None
         )
 
     # -- switching ------------------------------------------------------------------------
@@ -142,19 +150,28 @@ class ModelSwitcher(QDialog):
         if item is None or self._task is not None:
             return
         handle = item.data(HandleRole)
-        if handle == self._agent.model:
+        if handle == self._current:
             return
-        question = (
-            f"Switch {self._agent.name} from {self._agent.model or 'its model'} to {handle}? "
-            "This changes the agent on the server, for every app that uses it."
-        )
+        if self._conversation is not None:
+            question = (
+                f"Switch this conversation from {self._current} to {handle}? The agent and its "
+                "other conversations keep their models."
+            )
+            call: Callable[..., Any] = self._client.update_conversation_model
+            target = self._conversation.id
+        else:
+            question = (
+                f"Switch {self._agent.name} from {self._current or 'its model'} to {handle}? "
+                "This changes the agent on the server, for every app that uses it."
+            )
+            call, target = self._client.update_agent_model, self._agent.id
         if not self.confirm(question):
             return
         self.status.setText(f"Switching to {handle}…")
         self.switch_button.setEnabled(False)
         self._task = self._workers.submit(
-            self._client.update_agent_model,
-            self._agent.id,
+            call,
+            target,
             handle,
             # With the model's own window: without it the server clamps to a legacy 128k.
             self._windows.get(handle),
@@ -163,10 +180,11 @@ class ModelSwitcher(QDialog):
             owner=self,
         )
 
-    def _on_switched(self, agent: Agent) -> None:
+    def _on_switched(self, switched: Agent | Conversation) -> None:
         self._task = None
-        self.updated_agent = agent
-        self.switched.emit(agent)
+        if isinstance(switched, Agent):
+            self.updated_agent = switched
+        self.switched.emit(switched)
         self.accept()
 
     def _on_switch_error(self, exc: BaseException) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.capabilities import ModelCapability, capability_for
 from desktop.core.images import ImageLimits
-from desktop.core.letta import Agent
+from desktop.core.letta import Agent, Conversation
 from desktop.core.send_guard import (
     NO_VISION,
     TOO_MANY,
@@ -92,6 +92,7 @@ class VisionGuard(QObject):
 
     def watch(self, session: ChatSession) -> None:
         session.agentLoaded.connect(self._on_agent)
+        session.modelChanged.connect(lambda: self._on_agent(None))
         session.failed.connect(self._on_failed)
         session.replyFinished.connect(lambda _reason: setattr(self, "_risky", None))
 
@@ -102,8 +103,9 @@ class VisionGuard(QObject):
         return session.agent if session is not None else None
 
     def handle(self) -> str | None:
-        agent = self.agent()
-        return agent.model if agent is not None else None
+        """The model that will answer: the shown conversation's own, else the agent's."""
+        session = self._w.session
+        return session.model if session is not None else None
 
     def capability(self) -> ModelCapability | None:
         """What the agent's model can take, the user's override included (cached per handle)."""
@@ -185,7 +187,7 @@ class VisionGuard(QObject):
         if not self._refreshing:
             self._refresh_timer.start()
 
-    def _on_agent(self, _agent: Agent) -> None:
+    def _on_agent(self, _agent: Agent | None) -> None:
         self._send_anyway = False
         self._forget_capability()  # a reconnect or another profile: read the overrides again
         self.refresh()
@@ -328,8 +330,17 @@ class VisionGuard(QObject):
             return
         from .model_switcher import ModelSwitcher  # loads when first opened
 
+        session = self._w.session
+        own = (
+            session.conversation if session is not None and session.model_is_conversations else None
+        )
         dialog = ModelSwitcher(
-            self._w.workers, conn.client, agent, self._w.settings.vision_overrides(), self._w
+            self._w.workers,
+            conn.client,
+            agent,
+            self._w.settings.vision_overrides(),
+            self._w,
+            conversation=own,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.switched.connect(self._on_switched)
@@ -337,12 +348,17 @@ class VisionGuard(QObject):
         self.switcher = dialog
         dialog.open()
 
-    def _on_switched(self, agent: Agent) -> None:
+    def _on_switched(self, switched: Agent | Conversation) -> None:
         session = self._w.session
-        if session is None or session.agent is None or session.agent.id != agent.id:
+        if session is None or session.agent is None:
             return
-        session.agent = agent
-        session.agentLoaded.emit(agent)  # the window relabels and re-fits pending images
+        if isinstance(switched, Conversation):
+            session.set_conversation(switched)  # relabels and re-fits pending images
+            return
+        if session.agent.id != switched.id:
+            return
+        session.agent = switched
+        session.agentLoaded.emit(switched)  # the window relabels and re-fits pending images
 
 
 NAMED = 3

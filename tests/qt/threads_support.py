@@ -27,6 +27,8 @@ class FakeThreads(FakeLetta):
     requests: list[httpx.Request] = field(default_factory=list)
     pending: dict[str, str] = field(default_factory=dict)  # thread key → tool_call_id
     approvals: list[dict[str, Any]] = field(default_factory=list)
+    fail_list: int | None = None  # HTTP status for the conversation list …
+    fail_list_times: int = 1  # … this many times in a row (the SDK retries a read twice)
 
     def add_conversation(self, agent_id: str, summary: str | None = None) -> dict[str, Any]:
         n = sum(len(v) for v in self.conversations.values())
@@ -51,10 +53,20 @@ class FakeThreads(FakeLetta):
         if len(parts) == 2:
             agent_id = request.url.params.get("agent_id", "")
             if request.method == "GET":
-                return httpx.Response(200, json=self.conversations.get(agent_id, []))
+                if self.fail_list is not None and self.fail_list_times > 0:
+                    self.fail_list_times -= 1
+                    return httpx.Response(self.fail_list, json={"detail": "fake list failure"})
+                listed = self.conversations.get(agent_id, [])
+                after = request.url.params.get("after")
+                if after:
+                    ids = [c["id"] for c in listed]
+                    listed = listed[ids.index(after) + 1 :] if after in ids else []
+                return httpx.Response(200, json=listed[: int(request.url.params.get("limit", 50))])
             body = json.loads(request.content or b"{}")
             return httpx.Response(200, json=self.add_conversation(agent_id, body.get("summary")))
         conv_id = parts[2]
+        if len(parts) == 3:
+            return self._one_conversation(request, conv_id)
         if conv_id == "default":
             agent_id = request.url.params.get("agent_id", "")
             history = self.messages.get(agent_id)
@@ -73,6 +85,23 @@ class FakeThreads(FakeLetta):
         if parts[3:] == ["cancel"]:
             return httpx.Response(409, json={"detail": "CONFLICT: No active runs"})
         return httpx.Response(404, json={"detail": "NOT_FOUND"})
+
+    def _one_conversation(self, request: httpx.Request, conv_id: str) -> httpx.Response:
+        """`GET` / `PATCH /v1/conversations/{id}` (a model of its own, like Cloud's)."""
+        conv = next(
+            (c for cs in self.conversations.values() for c in cs if c["id"] == conv_id), None
+        )
+        if conv is None:
+            return httpx.Response(404, json={"detail": f"NOT_FOUND: Conversation {conv_id}"})
+        if request.method == "PATCH":
+            conv.update(json.loads(request.content))
+        return httpx.Response(200, json=conv)
+
+    def remove_conversation(self, conv_id: str) -> None:
+        """Deleted elsewhere (another app): every route of it answers 404 from now on."""
+        for convs in self.conversations.values():
+            convs[:] = [c for c in convs if c["id"] != conv_id]
+        self.threads.pop(conv_id, None)
 
     def _history(self, key: str) -> list[dict[str, Any]]:
         return self.threads[key] if key in self.threads else self.messages[key]
