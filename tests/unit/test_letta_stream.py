@@ -126,6 +126,7 @@ def test_request_body_and_headers_match_the_api():
         "streaming": True,
         "stream_tokens": True,
         "include_pings": True,
+        "include_compaction_messages": True,
     }
     # The SDK's headers: without them the server treats us as a legacy client.
     assert req.headers.get("x-stainless-package-version")

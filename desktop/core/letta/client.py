@@ -845,7 +845,14 @@ def _path_id(value: str) -> str:
 
 
 def _stream_body(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"messages": messages, "streaming": True, "stream_tokens": True, "include_pings": True}
+    return {
+        "messages": messages,
+        "streaming": True,
+        "stream_tokens": True,
+        "include_pings": True,
+        # A compaction during the turn streams as summary/event rows instead of silently.
+        "include_compaction_messages": True,
+    }
 
 
 def _shutdown_socket(response: httpx.Response) -> None:
