@@ -288,3 +288,45 @@ def test_cloud_refusals_have_their_own_sentence_and_nothing_is_sent(
     assert reason in err.reasons
     assert not err.retryable  # waiting a moment does not buy credits or quota
     assert err.user_message.startswith(_REASONS[reason])
+
+
+def test_the_window_shows_both_parallel_calls_and_sends_the_mixed_answer(
+    qtbot, letta_stack, two_tool_agent, open_window
+):
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.transcript import KindRole, TextRole
+
+    agent, (water, feed) = two_tool_agent
+    window = open_window(agent["id"], ready=lambda w: w.session._history_task is None)
+    panel = window.more.approval
+    window.composer.set_text(f"garden chores [[parallel_approval {water} {feed}]]")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.isVisible() and len(panel.calls) == 2, timeout=60000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=60000)
+    shown = sorted(view.call.name for view in panel.calls)
+    assert shown == sorted([water, feed])
+    for view in panel.calls:
+        assert "garden chores" in view.arguments.toPlainText()
+        (view.approve if view.call.name == water else view.deny).setChecked(True)
+    qtbot.keyClicks(panel.reason, "fish are fed")
+    assert panel.send_button.isEnabled()
+    panel.send_button.click()
+    qtbot.waitUntil(lambda: not panel.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=60000)
+
+    def rows() -> list[tuple[str, str]]:
+        model = window.transcript_model
+        return [
+            (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
+            for r in range(model.rowCount())
+        ]
+
+    qtbot.waitUntil(
+        lambda: any(k == "assistant" and t.startswith("Tool result:") for k, t in rows()),
+        timeout=60000,
+    )
+    results = " | ".join(t for k, t in rows() if k == "tool_return")
+    assert "watered Echo: garden chores" in results
+    assert "User reason: fish are fed" in results
+    assert window.session.pending_approval is None

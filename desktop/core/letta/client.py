@@ -607,7 +607,14 @@ class LettaClient:
         return [Agent.from_json(a) for a in _as_list(data) if isinstance(a, dict) and "id" in a]
 
     def get_agent(self, agent_id: str) -> Agent:
-        data = self._call(self._sdk.agents.with_raw_response.retrieve, agent_id, what="agent")
+        # With its tools: an approval request for a tool the agent lacks is another app's
+        # (Letta Code's client-side tools), which this app can only deny.
+        data = self._call(
+            self._sdk.agents.with_raw_response.retrieve,
+            agent_id,
+            include=["agent.tools"],
+            what="agent",
+        )
         return _agent(data)
 
     def update_agent_model(

@@ -90,9 +90,11 @@ class Agent:
 
     @property
     def tool_names(self) -> frozenset[str] | None:
-        """The names of the agent's own tools, or None when the server did not list them."""
+        """The names of the agent's own tools, or None when the server did not list them (an
+        empty list too: relationships are left out unless asked for, and a server may ignore
+        the asking — taking that for "no tools" would make every call another app's)."""
         tools = self.raw.get("tools")
-        if not isinstance(tools, list):
+        if not isinstance(tools, list) or not tools:
             return None
         return frozenset(str(t.get("name")) for t in tools if isinstance(t, dict) and t.get("name"))
 
