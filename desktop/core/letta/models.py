@@ -58,19 +58,22 @@ class ApprovalDecision:
     reason: str | None = None
 
 
-def tool_calls_of(data: dict[str, Any]) -> list[ToolCall]:
-    """Every tool call a message carries: `tool_calls` (a list, or one object while streaming),
-    else the deprecated single `tool_call`."""
+def raw_tool_calls(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tool-call objects a message carries: `tool_calls` (a list, or one object while
+    streaming), else the deprecated single `tool_call`."""
     calls = data.get("tool_calls")
     if isinstance(calls, dict):
         calls = [calls]
     if not isinstance(calls, list) or not calls:
         single = data.get("tool_call")
         calls = [single] if isinstance(single, dict) else []
+    return [c for c in calls if isinstance(c, dict)]
+
+
+def tool_calls_of(data: dict[str, Any]) -> list[ToolCall]:
+    """Every tool call a message carries (several: parallel tool calls)."""
     out: list[ToolCall] = []
-    for call in calls:
-        if not isinstance(call, dict):
-            continue
+    for call in raw_tool_calls(data):
         out.append(
             ToolCall(
                 tool_call_id=str(call.get("tool_call_id") or call.get("id") or ""),

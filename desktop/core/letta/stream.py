@@ -13,7 +13,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import StreamCut, StreamFailed
-from .models import _KIND_BY_TYPE, StreamChunk, StreamEvent, StreamStop, StreamUsage
+from .models import (
+    _KIND_BY_TYPE,
+    StreamChunk,
+    StreamEvent,
+    StreamStop,
+    StreamUsage,
+    raw_tool_calls,
+)
 
 #: Stop reasons after which the reply is complete and fine. Anything else — the failures below,
 #: and reasons a newer server invents — fails the turn with its own sentence.
@@ -137,15 +144,7 @@ class StreamParser:
     def _tool_call_chunks(
         self, data: dict[str, Any], mtype: str, ident: str, base: dict[str, Any]
     ) -> Iterator[StreamChunk]:
-        calls = data.get("tool_calls")
-        if isinstance(calls, dict):
-            calls = [calls]
-        if not isinstance(calls, list) or not calls:
-            single = data.get("tool_call")
-            calls = [single] if isinstance(single, dict) else []
-        for position, call in enumerate(calls):
-            if not isinstance(call, dict):
-                continue
+        for position, call in enumerate(raw_tool_calls(data)):
             index = call.get("index") if isinstance(call.get("index"), int) else position
             call_id = call.get("tool_call_id") or call.get("id")
             if call_id:
