@@ -35,10 +35,11 @@ self="$repo/tests/run_all.sh"
 say() { echo "[run_all] $*" >&2; }
 # The Redis-less e2e run: the tests that send and stream chat messages through the real window
 # (send, history, Escape-cancel; conversations and approvals; the faults that retry, cut or stall
-# a send and then check the server stored the message exactly once), and the raw-HTTP pins of
-# what the server does without Redis (test_server_redis: its `redis` tests skip, `no_redis` run).
+# a send and then check the server stored the message exactly once; today's API: background
+# fallback, parallel approvals, Cloud refusals), and the raw-HTTP pins of what the server does
+# without Redis (test_server_redis). Their `redis`-marked tests skip, `no_redis` ones run.
 no_redis_selection="test_server_redis or test_app_chat or test_conversations_approvals"
-no_redis_selection+=" or retry_after_is_honoured"
+no_redis_selection+=" or test_letta_today or retry_after_is_honoured"
 no_redis_selection+=" or refused_connection_is_retried or broken_request_fails"
 no_redis_selection+=" or stall_before_headers or broken_stream_keeps or in_stream_error"
 
