@@ -340,3 +340,18 @@ def test_no_key_means_no_authorization_header_even_with_one_in_the_environment(m
     client = LettaClient("http://127.0.0.1:8283", None, transport=httpx.MockTransport(handler))
     client.list_agents()
     assert "authorization" not in seen[0].headers
+
+
+def test_a_run_that_can_no_longer_be_reattached_is_a_cut_reply(monkeypatch):
+    monkeypatch.setattr(client_module, "_RESUME_BACKOFF", (0.0,) * 5)
+    chunk = {"message_type": "assistant_message", "id": "a", "run_id": "run-1", "seq_id": 1}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/messages"):
+            return sse_response({**chunk, "content": "Hel"}, done=False)
+        return httpx.Response(404, json={"detail": "NOT_FOUND: Run run-1 stream expired"})
+
+    client, seen = client_for(handler)
+    with pytest.raises(client_module.StreamCut):
+        list(client.stream_message(AGENT, [{"type": "text", "text": "hi"}], "o"))
+    assert len(seen) == 2  # one send, one attempt to reattach; never the agent's "not found"

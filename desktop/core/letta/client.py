@@ -227,12 +227,17 @@ class MessageStream:
                     run_id=self._parser.run_id,
                     starting_after=self._parser.seq_id,
                 )
-            except (NetworkError, ServerError, ServiceUnavailable) as exc:
-                if resumes >= RESUME_ATTEMPTS:
-                    raise (cut or exc) from None
-                opened = None  # try again after the next backoff
-            if opened is None:
-                continue
+            except LettaError as exc:
+                transient = isinstance(exc, (NetworkError, ServerError, ServiceUnavailable))
+                if transient and resumes < RESUME_ATTEMPTS:
+                    opened = None  # try again after the next backoff
+                    continue
+                # The run can no longer be reattached (gone from the server's stream store):
+                # what the user has is a cut reply, not whatever this refusal says.
+                raise cut or StreamCut(
+                    "The connection broke while the reply was streaming; the reply may be"
+                    " incomplete."
+                ) from None
 
     def _can_resume(self, resumes: int) -> bool:
         return (
