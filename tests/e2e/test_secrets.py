@@ -112,7 +112,9 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
         window._wanted_agent = agent["id"]
         with qtbot.waitSignal(window.drafts.restored, timeout=30000):
             window.connect_to(base_url, KEY, remember=True)  # as after the connect dialog
-        qtbot.waitUntil(lambda: window.session.agent is not None, timeout=30000)
+        qtbot.waitUntil(
+            lambda: window.session is not None and window.session.agent is not None, timeout=30000
+        )
 
         def send(text: str) -> None:
             window.composer.set_text(text)
