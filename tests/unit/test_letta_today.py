@@ -293,6 +293,40 @@ def test_a_stream_without_a_run_is_not_resumed():
     assert len(seen) == 1
 
 
+def test_a_stream_unreadable_from_its_first_byte_is_reattached_by_the_messages_otid(
+    monkeypatch,
+):
+    """No chunk named the run (the stream was garbage, not UTF-8 even): reattach by otid."""
+    monkeypatch.setattr(client_module, "_RESUME_BACKOFF", (0.0,) * 5)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/messages"):
+            junk = b"data: \xff\xfe\x00binary\n\ndata: {not json\n\n"
+            return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=junk)
+        body = json.loads(request.content)
+        assert body["otid"] == "o-7" and "starting_after" not in body
+        return sse_response(
+            {"message_type": "assistant_message", "id": "a", "run_id": "r", "content": "whole"},
+            {"message_type": "stop_reason", "stop_reason": "end_turn"},
+        )
+
+    client, seen = client_for(handler)
+    events = list(client.stream_message(AGENT, [{"type": "text", "text": "hi"}], "o-7"))
+    assert [e.text for e in events if isinstance(e, StreamChunk)] == ["whole"]
+    assert events[-1] == StreamStop("end_turn") and len(seen) == 2
+
+
+def test_a_garbage_stream_without_background_is_a_cut_reply_not_a_failed_send():
+    junk = b"data: \xff\xfe\x00binary\n\nevent: mystery\ndata: [[[\n\n"
+    client, seen = client_for(
+        lambda r: httpx.Response(200, headers={"content-type": "text/event-stream"}, content=junk)
+    )
+    client.background_supported = False
+    with pytest.raises(client_module.StreamCut):
+        list(client.stream_message(AGENT, [{"type": "text", "text": "hi"}], "o"))
+    assert len(seen) == 1
+
+
 # -- headers and retries -------------------------------------------------------------------------
 
 

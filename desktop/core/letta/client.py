@@ -13,6 +13,7 @@ shared; httpx.Client is thread-safe for concurrent requests.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import itertools
 import json
@@ -137,6 +138,10 @@ class MessageStream:
         self._body = body
         self._conversation_id = conversation_id or DEFAULT_CONVERSATION
         self._resume_otid = resume_otid
+        # The otid that names this send's run: a cut before any chunk named the run id
+        # reattaches by it.
+        messages = (body or {}).get("messages") or [{}]
+        self._otid = resume_otid or messages[0].get("otid")
         self._response: httpx.Response | None = None
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -225,7 +230,8 @@ class MessageStream:
                     self._agent_id,
                     self._conversation_id,
                     run_id=self._parser.run_id,
-                    starting_after=self._parser.seq_id,
+                    otid=self._otid,
+                    starting_after=self._parser.seq_id if self._parser.run_id else None,
                 )
             except LettaError as exc:
                 transient = isinstance(exc, (NetworkError, ServerError, ServiceUnavailable))
@@ -243,7 +249,12 @@ class MessageStream:
         return (
             self.background
             and self._accepted
-            and self._parser.run_id is not None
+            # by run id from the last seq_id; by otid only while nothing was shown, since
+            # that replays the run from its start
+            and (
+                self._parser.run_id is not None
+                or (self._otid is not None and self._parser.chunks == 0)
+            )
             and resumes < RESUME_ATTEMPTS
         )
 
@@ -296,7 +307,7 @@ class MessageStream:
         # time, so one garbage line does not end a reply (the SDK's own Stream raises on it).
         parser = self._parser
         decoder = self._client._sdk._make_sse_decoder()
-        for sse in decoder.iter_bytes(response.iter_bytes()):
+        for sse in decoder.iter_bytes(_valid_utf8(response.iter_bytes())):
             if self._cancelled.is_set():
                 return False
             if sse.data.strip() == "[DONE]":
@@ -865,6 +876,15 @@ def _stream_body(messages: list[dict[str, Any]]) -> dict[str, Any]:
         # A compaction during the turn streams as summary/event rows instead of silently.
         "include_compaction_messages": True,
     }
+
+
+def _valid_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The bytes as valid UTF-8 (bad sequences become U+FFFD): the SDK's SSE decoder raises
+    on them, which would end a reply at one bad line instead of skipping that event."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for chunk in chunks:
+        yield decoder.decode(chunk).encode()
+    yield decoder.decode(b"", final=True).encode()
 
 
 def _shutdown_socket(response: httpx.Response) -> None:

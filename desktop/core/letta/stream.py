@@ -93,6 +93,7 @@ class StreamParser:
         self.error: dict[str, Any] | None = None
         self.run_id: str | None = None
         self.seq_id: int | None = None
+        self.chunks = 0  # reply pieces yielded (a resume without a run id must start before any)
         # Parallel tool-call deltas may name their call only by position after the first piece.
         self._call_ids: dict[tuple[str, int], str] = {}
         self._last_call: dict[str, str] = {}
@@ -122,6 +123,7 @@ class StreamParser:
         kind = _KIND_BY_TYPE.get(mtype)
         if kind is None:
             return  # unknown types appear over time: ignore
+        self.chunks += 1
         ident = str(data.get("otid") or data.get("id") or "")
         base = {
             "kind": kind,
