@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QTextFormat,
     QTextFrame,
     QTextFrameFormat,
+    QTextOption,
 )
 
 from . import highlight
@@ -39,6 +40,15 @@ _CONTINUATION = re.compile(r"(\s|[-*+]\s|\d{1,9}[.)](\s|$))")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 #: Plain text is cut at a newline once a segment holds this many characters.
 _PLAIN_SEGMENT = 2000
+#: A markdown segment is cut only once it holds this many characters: 50,000 one-line
+#: paragraphs would otherwise be 50,000 documents (~1 GB); the tail re-parsed per flush stays
+#: short.
+_MIN_SEGMENT = 1000
+#: A run this long with no break opportunity is laid out in time quadratic in its length (400,000
+#: characters: 4.6 s); its segment wraps anywhere instead (linear).
+_UNBROKEN = re.compile(r"\S{500}")
+#: A table row with more cells than this is shown as plain text (20,000 columns: 8.7 s).
+_TABLE_CELLS = 64
 #: Headings from setMarkdown are huge (h1 = xx-large); a chat reply wants them modest.
 _HEADING_ADJUST = {1: 2, 2: 1, 3: 1}
 
@@ -79,13 +89,29 @@ def make_document(text: str, style: DocStyle) -> SafeTextDocument:
     doc.setUndoRedoEnabled(False)
     doc.setDocumentMargin(0)
     doc.setDefaultFont(style.font)
-    if style.markdown:
-        doc.setMarkdown(text, QTextDocument.MarkdownFeature.MarkdownDialectGitHub)
+    if _UNBROKEN.search(text):
+        option = doc.defaultTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        doc.setDefaultTextOption(option)
+    if style.markdown and not _wide_table(text):
+        # Raw HTML is shown as the characters it is: "Use the <br> tag" stays whole, and no
+        # span can hide or restyle text.
+        doc.setMarkdown(
+            text,
+            QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+            | QTextDocument.MarkdownFeature.MarkdownNoHTML,
+        )
         _polish_markdown(doc, style)
     else:
         doc.setPlainText(text)
     _trim_outer_margins(doc)
     return doc
+
+
+def _wide_table(text: str) -> bool:
+    return text.count("|") > _TABLE_CELLS and any(
+        line.count("|") > _TABLE_CELLS for line in text.splitlines()
+    )
 
 
 def _polish_markdown(doc: SafeTextDocument, style: DocStyle) -> None:
@@ -226,7 +252,11 @@ class _Splitter:
         if not stripped:
             self._blank_before = True
             return
-        if self._blank_before and start > self.starts[-1] and not _CONTINUATION.match(line):
+        if (
+            self._blank_before
+            and start - self.starts[-1] >= _MIN_SEGMENT
+            and not _CONTINUATION.match(line)
+        ):
             self.starts.append(start)
         self._blank_before = False
         fence = _FENCE.match(line)
