@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QLineEdit,
     QListView,
     QStyle,
@@ -25,6 +24,7 @@ from desktop.workers import Task, Workers
 
 from .accessibility import fill_accessible_names
 from .errors import describe
+from .plain_text import plain_label, plain_tip
 
 PAGE_SIZE = 50
 AgentRole = Qt.ItemDataRole.UserRole + 1
@@ -105,7 +105,7 @@ class AgentPicker(QDialog):
         self.list.setAccessibleName("Agents")
         self.list.setAccessibleDescription("Enter opens the selected agent")
         self.list.setUniformItemSizes(True)
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Agent list status")
         buttons = QDialogButtonBox(
@@ -207,7 +207,7 @@ class AgentPicker(QDialog):
                 f"{agent.name}, model {agent.model or 'unknown'}",
                 Qt.ItemDataRole.AccessibleTextRole,
             )
-            item.setToolTip(agent.id)
+            item.setToolTip(plain_tip(agent.id))
             item.setEditable(False)
             self.model.appendRow(item)
             if agent.id == self._current:

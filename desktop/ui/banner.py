@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from .accessibility import announce
+from .plain_text import plain_label
 from .tones import paint_surface
 
 _NAMES = {"error": "Error", "warning": "Warning", "info": "Notice"}
@@ -24,7 +25,7 @@ class Banner(QFrame):
         self.setObjectName("banner")
         self.setAccessibleName("Notice")
         self.level = "info"
-        self.label = QLabel()
+        self.label = plain_label()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QToolButton, QWidget
 from desktop.core.capabilities import ModelCapability, short_status
 from desktop.core.send_guard import data_source, model_name, vision_mark
 
+from .plain_text import plain_tip
 from .theme import theme_manager
 from .tones import surface, tone
 
@@ -65,7 +66,7 @@ class CapabilityBadge(QToolButton):
         self._restyle()
         status = f"{model_name(cap)} {short_status(cap)}"
         tip = f"{status}.\nSource: {data_source(cap)}.\nClick to correct it."
-        self.setToolTip(tip)
+        self.setToolTip(plain_tip(tip))
         self.setAccessibleName(f"Images: {status}")
         self.setAccessibleDescription(tip)
         if cap.overridden:

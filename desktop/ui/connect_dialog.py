@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -30,6 +29,7 @@ from desktop.workers import Workers
 
 from .accessibility import fill_accessible_names
 from .errors import describe
+from .plain_text import plain_label
 from .tones import tone
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class ConnectDialog(QDialog):
         self.setWindowTitle("Connect to Letta")
         self.setMinimumWidth(480)
 
-        intro = QLabel(message or "Connect to Letta Cloud or to your own Letta server.")
+        intro = plain_label(message or "Connect to Letta Cloud or to your own Letta server.")
         intro.setWordWrap(True)
 
         self.cloud_radio = QRadioButton("Letta Cloud (api.letta.com)")
@@ -97,11 +97,11 @@ class ConnectDialog(QDialog):
 
         self.test_button = QPushButton("Test connection")
         self.test_button.setAccessibleName("Test connection")
-        self.result_label = QLabel()
+        self.result_label = plain_label()
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setAccessibleName("Connection test result")
-        self.warning_label = QLabel()
+        self.warning_label = plain_label()
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet(f"color: {tone(self.palette(), 'warning').name()};")
         self.warning_label.hide()

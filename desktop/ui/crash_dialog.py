@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 
+from .plain_text import plain_label
+
 #: Calls back with the debug-info text (it may fetch the server's version on a worker first).
 DebugInfoSource = Callable[[Callable[[str], None]], None]
 
@@ -59,7 +61,7 @@ class CrashDialog(QDialog):
             "Copies versions, platform and the error to the clipboard; no API key"
         )
         self.copy_button.clicked.connect(self._copy)
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setAccessibleName("Copy status")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -39,6 +38,7 @@ from desktop.core.letta.models import ImageRef
 from desktop.workers import Workers
 
 from .image_reader import TooManyPixels, read_scaled
+from .plain_text import plain_label
 
 MAX_EDGE = 4096  # the preview's cap: more than any screen, and cheap to scale for zooming
 MAX_PIXELS = 50_000_000
@@ -152,7 +152,7 @@ class Lightbox(QDialog):
         self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.scroll.setWidget(self.canvas)
         self.scroll.setWidgetResizable(False)
-        self.caption = QLabel(caption)
+        self.caption = plain_label(caption)
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.caption.setStyleSheet("color: palette(placeholder-text);")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QPushButton,
     QToolButton,
@@ -40,6 +39,7 @@ from .drafts import DraftKeeper, default_store
 from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
 from .lightbox import LightboxOpener
+from .plain_text import plain_label, plain_tip
 from .send_guard import VisionGuard
 from .session_extras import SessionExtras
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
@@ -109,10 +109,10 @@ class MainWindow(QMainWindow):
             "QToolButton { font-size: 15px; font-weight: 600; padding: 4px 8px; border: none; }"
         )
         self.agent_button.clicked.connect(self.choose_agent)
-        self.model_label = QLabel()
+        self.model_label = plain_label()
         self.model_label.setAccessibleName("Agent model")
         self.model_label.setStyleSheet("color: palette(placeholder-text);")
-        self.server_label = QLabel()
+        self.server_label = plain_label()
         self.server_label.setAccessibleName("Server")
         self.server_label.setStyleSheet("color: palette(placeholder-text);")
         header = QHBoxLayout()
@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
         client = self._client_factory(base_url, api_key)
         self.connection = Connection(client.base_url, api_key, client)
         self.server_label.setText(client.base_url.split("://", 1)[-1])
-        self.server_label.setToolTip(client.base_url)
+        self.server_label.setToolTip(plain_tip(client.base_url))
         session = ChatSession(self.workers, client, self.transcript_model, self.transcript, self)
         session.agentLoaded.connect(self._on_agent_loaded)
         session.modelChanged.connect(self._on_model_changed)

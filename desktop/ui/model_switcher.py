@@ -27,6 +27,7 @@ from desktop.core.send_guard import vision_mark
 from desktop.workers import Task, Workers
 
 from .errors import describe
+from .plain_text import plain_label, plain_tip
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
@@ -80,7 +81,7 @@ class ModelSwitcher(QDialog):
         intro.setWordWrap(True)
         self.list = QListWidget()
         self.list.setAccessibleName("Models")
-        self.status = QLabel("Loading models…")
+        self.status = plain_label("Loading models…")
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Model list status")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -117,7 +118,7 @@ class ModelSwitcher(QDialog):
                 Qt.ItemDataRole.AccessibleTextRole,
                 f"{info.handle}, {short_status(cap)}" + (", current model" if current else ""),
             )
-            item.setToolTip(f"{info.display_name}: {short_status(cap)}")
+            item.setToolTip(plain_tip(f"{info.display_name}: {short_status(cap)}"))
             self.list.addItem(item)
         count = self.list.count()
         self.status.setText(

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
@@ -29,6 +28,7 @@ from desktop.core.letta import DEFAULT_SELF_HOSTED_URL, LETTA_CLOUD_URL, normali
 from desktop.settings import Settings
 
 from .accessibility import fill_accessible_names
+from .plain_text import plain_label
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class ProfilesDialog(QDialog):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setAccessibleName("API key")
         self.key_edit.setPlaceholderText("Leave empty to keep the stored key")
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Name", self.name_edit)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel
 
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.capabilities import ModelCapability, capability_for
@@ -32,6 +31,7 @@ from desktop.core.send_guard import (
 
 from .capability_badge import CapabilityBadge
 from .errors import UserError
+from .plain_text import plain_label
 from .transcript import ImagesRole, KindRole, StateRole
 from .vision_banner import VisionBanner
 
@@ -47,7 +47,7 @@ class VisionGuard(QObject):
         self._w = window
         self.badge = CapabilityBadge()
         self.banner = VisionBanner()
-        self.tokens_label = QLabel()
+        self.tokens_label = plain_label()
         self.tokens_label.setAccessibleName("Estimated image tokens")
         self.tokens_label.setStyleSheet("color: palette(placeholder-text); font-size: 12px;")
         self.tokens_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)

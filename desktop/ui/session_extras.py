@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QMenu, QToolBu
 from desktop.core.letta import DEFAULT_CONVERSATION, ApprovalDecision, Conversation
 
 from .approvals import ApprovalPanel
+from .plain_text import plain_tip
 from .profiles import Profiles, ProfilesDialog
 from .transcript.model import format_date
 
@@ -217,7 +218,7 @@ class SessionExtras(QObject):
                 and profile.name == current.name
                 and profile.base_url == connected
             )
-            action.setToolTip(profile.base_url)
+            action.setToolTip(plain_tip(profile.base_url))
             group.addAction(action)
             action.triggered.connect(lambda _c=False, n=profile.name: self.switch_to(n))
         if self.profiles.all():

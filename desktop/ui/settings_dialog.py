@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop import diagnostics
 from desktop.settings import LOG_LEVELS, Settings
 
+from .plain_text import plain_label, plain_tip
 from .theme import CHOICES, LABELS, apply_theme
 
 
@@ -42,7 +42,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(440)
 
-        self.server_label = QLabel(server)
+        self.server_label = plain_label(server)
         self.server_label.setAccessibleName("Current server")
         self.connection_button = QPushButton("Connection…")
         self.connection_button.setAccessibleName("Change connection")
@@ -78,7 +78,7 @@ class SettingsDialog(QDialog):
         self.log_combo.currentIndexChanged.connect(self._log_level)
         self.log_button = QPushButton("Open log folder")
         self.log_button.setAccessibleName("Open log folder")
-        self.log_button.setToolTip(str(diagnostics.log_dir()))
+        self.log_button.setToolTip(plain_tip(str(diagnostics.log_dir())))
         self.log_button.clicked.connect(self._open_logs)
         log_row = QHBoxLayout()
         log_row.addWidget(self.log_combo, 1)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from .accessibility import announce
+from .plain_text import plain_label
 from .tones import paint_surface
 
 # Notice levels (colours come from the palette: desktop/ui/tones.py).
@@ -66,10 +67,10 @@ class VisionBanner(QFrame):
         self._reannounce.timeout.connect(self._announce)
         self.message = ""
         """The whole text shown (headline and details), also the accessible description."""
-        self.title = QLabel()
+        self.title = plain_label()
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: 600;")
-        self.label = QLabel()
+        self.label = plain_label()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.switch_button = QPushButton("Switch model…")

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.images.sniff import short_name
 
+from ..plain_text import plain_tip
 from ..tiles import cover_tile
 from .controller import AttachmentController
 
@@ -143,7 +144,7 @@ class Chip(QWidget):
     def refresh(self) -> None:
         att = self.attachment
         tip = self._controller.describe(att)
-        self.setToolTip(tip)
+        self.setToolTip(plain_tip(tip))
         self.setAccessibleName(f"Attachment {att.name}")
         self.setAccessibleDescription(tip.replace("\n", ". "))
         if att.preview is not None and att.preview is not self._pixmap_source:
