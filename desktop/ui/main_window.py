@@ -27,6 +27,7 @@ from desktop import APP_NAME
 from desktop.core.drafts import DraftStore
 from desktop.core.images import ImageLimits
 from desktop.core.letta import Agent
+from desktop.core.letta.urls import sends_key_in_clear
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.workers import Workers
@@ -298,6 +299,13 @@ class MainWindow(QMainWindow):
 
     def _on_connected(self, base_url: str, api_key: str | None, remember: bool) -> None:
         self.settings.base_url = base_url
+        if api_key and sends_key_in_clear(base_url):
+            # However the address came (profile, --base-url, LETTA_BASE_URL, the dialog).
+            self.banner.show_message(
+                f"{base_url} uses plain http:// over the network: your API key travels"
+                " unencrypted with every request. Use https:// if you can.",
+                "warning",
+            )
         if remember and api_key:
             self.workers.submit(
                 self.secrets.set, base_url, api_key, on_result=self._on_key_stored, owner=self

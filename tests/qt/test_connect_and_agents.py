@@ -204,3 +204,20 @@ def test_switching_agents_quickly_never_mixes_their_histories(qtbot, workers, fa
     ]
     assert "from the quick one" in texts
     assert "from the slow one" not in texts
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [("http://letta.example:8283", True), ("http://127.0.0.1:8283", False)],
+)
+def test_a_key_over_plain_http_is_warned_about_however_the_address_came(
+    qtbot, workers, fake, url, warned
+):
+    """--base-url, LETTA_BASE_URL and profiles connect without the dialog and its warning."""
+    agent = fake.agents[0]
+    window = _window(qtbot, workers, fake)
+    window.start(url, "good-key", agent["id"])
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("Research helper"), timeout=5000)
+    shown = window.banner.label.text() if window.banner.isVisible() else ""
+    expected = f"{url} uses plain http:// over the network: your API key travels unencrypted"
+    assert (expected in shown) is warned, shown

@@ -17,6 +17,7 @@ import codecs
 import contextlib
 import itertools
 import json
+import os
 import re
 import socket
 import ssl
@@ -386,7 +387,18 @@ class LettaClient:
         # Kept only to scrub it out of error text a server might echo back.
         self._secret = api_key if api_key and len(api_key) >= 6 else None
         if isinstance(verify, str):  # a CA bundle: verification stays on, with these roots
-            verify = ssl.create_default_context(cafile=verify)
+            try:
+                verify = ssl.create_default_context(cafile=verify)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                # Every request then fails with this sentence; verification is never dropped.
+                transport = _Refusing(
+                    ConnectionFailed(
+                        f"The CA bundle “{os.path.basename(verify)}” (LETTA_CA_BUNDLE) could not"
+                        f" be read as PEM certificates ({type(exc).__name__}), so no secure"
+                        " connection can be made. Fix the file or unset LETTA_CA_BUNDLE."
+                    )
+                )
+                verify = True
         self._timeout = timeout or httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
         self._http = httpx.Client(
             transport=transport,
@@ -469,6 +481,8 @@ class LettaClient:
                 raise self.client._scrub(self.client._status_error(exc, self.what)) from None
             if isinstance(exc, letta_client.APIConnectionError):
                 cause = exc.__cause__
+                if isinstance(cause, LettaError):  # raised by our own transport
+                    raise cause from None
                 if isinstance(exc, letta_client.APITimeoutError) and not isinstance(
                     cause, httpx.TimeoutException
                 ):
@@ -876,6 +890,16 @@ def _stream_body(messages: list[dict[str, Any]]) -> dict[str, Any]:
         # A compaction during the turn streams as summary/event rows instead of silently.
         "include_compaction_messages": True,
     }
+
+
+class _Refusing(httpx.BaseTransport):
+    """A transport that sends nothing and fails every request with one error."""
+
+    def __init__(self, error: LettaError):
+        self._error = error
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise self._error
 
 
 def _valid_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -19,7 +19,18 @@ def normalize_base_url(url: str) -> str:
         # A bare local address is a self-hosted server, which speaks plain http (TLS to it
         # would fail with a confusing "could not reach"); anything else gets https.
         url = ("http://" if is_loopback_url("http://" + url) else "https://") + url
-    return url
+    return _without_userinfo(url)
+
+
+def _without_userinfo(url: str) -> str:
+    """`https://user:pass@host` → `https://host`. httpx would turn the pair into Basic auth in
+    place of the Bearer key, and the password would be shown and stored with the address;
+    Letta authenticates with the API key only."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=host).geturl()
 
 
 def is_loopback_url(url: str) -> bool:
