@@ -83,7 +83,7 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
     from desktop.ui.main_window import MainWindow
-    from desktop.ui.svg_raster import rasterize_svg
+    from desktop.ui.svg_process import rasterize_svg
     from desktop.workers import Workers
 
     verify = tls_verify()
@@ -95,7 +95,7 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
         register_secret(api_key)
         return LettaClient(base_url, api_key, verify=verify)
 
-    set_svg_rasterizer(rasterize_svg)  # the Qt-free image pipeline draws SVG through Qt
+    set_svg_rasterizer(rasterize_svg)  # SVG is drawn by Qt in a capped child process
     env_key = os.environ.get("LETTA_API_KEY") or None
     register_secret(env_key)
     base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None

@@ -1,7 +1,8 @@
-"""Qt SVG rasteriser for the Qt-free image pipeline (registered by the composition root).
+"""Qt SVG rendering: the code that runs inside the rasteriser's child process.
 
-Uses QSvgRenderer + QImage + QPainter + QBuffer only (no QPixmap, no widgets), so it is safe on
-a worker thread.
+`render_png` uses QSvgRenderer + QImage + QPainter + QBuffer only (no QPixmap, no widgets). The
+app never calls it in its own process: Qt's renderer has no time or memory limit and holds the
+GIL while it draws, so desktop/ui/svg_process.py runs it in a capped child (svg_child.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from PySide6.QtSvg import QSvgRenderer
 _FALLBACK_SIZE = QSize(512, 512)
 
 
-def rasterize_svg(data: bytes, long_edge: int) -> bytes:
+def render_png(data: bytes, long_edge: int) -> bytes:
     """Render SVG bytes to PNG bytes whose longer side is ``long_edge`` pixels.
 
     The aspect ratio comes from the SVG's own size (or its viewBox). Raises ValueError for an

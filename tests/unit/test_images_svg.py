@@ -44,7 +44,7 @@ def test_failing_rasterizer_is_a_rejection(no_rasterizer):
 @pytest.fixture
 def qt_rasterizer(qapp):
     pytest.importorskip("PySide6.QtSvg")
-    from desktop.ui.svg_raster import rasterize_svg
+    from desktop.ui.svg_process import rasterize_svg
 
     set_svg_rasterizer(rasterize_svg)
     yield rasterize_svg

@@ -131,12 +131,46 @@ def _registered(formats: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in formats if name in Image.OPEN)
 
 
+def ico_largest_entry(data: bytes) -> tuple[int, int] | None:
+    """The largest width×height an ICO/CUR holds, read from each embedded PNG or BMP header.
+
+    Pillow decodes the biggest entry inside Image.open, before any caller sees a size (a 16×16
+    directory entry hiding a 30000×30000 PNG peaked at 1.3 GB), so this runs first. None when
+    the directory is broken.
+    """
+    count = int.from_bytes(data[4:6], "little")
+    largest: tuple[int, int] | None = None
+    for i in range(count):
+        entry = data[6 + 16 * i : 22 + 16 * i]
+        if len(entry) < 16:
+            return None
+        offset = int.from_bytes(entry[12:16], "little")
+        head = data[offset : offset + 24]
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
+            size = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        elif len(head) >= 12:
+            width = int.from_bytes(head[4:8], "little", signed=True)
+            height = int.from_bytes(head[8:12], "little", signed=True)
+            size = abs(width), abs(height) // 2  # the height counts the AND mask too
+        else:
+            return None
+        if largest is None or size[0] * size[1] > largest[0] * largest[1]:
+            largest = size
+    return largest
+
+
 def open_image(data: bytes, media_type: str, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse anything over ``max_pixels`` before decoding."""
     if not _decoder_available(media_type):
         raise ImageRejected(
             errors.UNSUPPORTED, f"{short_name(media_type)} images can't be opened on this computer."
         )
+    if media_type == "image/x-icon":
+        largest = ico_largest_entry(data)
+        if largest is None:
+            raise damaged()
+        if largest[0] * largest[1] > max_pixels:
+            raise too_many_pixels(largest)
     formats = _registered(PILLOW_FORMATS.get(media_type, ()))
     try:
         im = Image.open(io.BytesIO(data), formats=formats or None)
@@ -154,6 +188,17 @@ def open_image(data: bytes, media_type: str, max_pixels: int) -> Image.Image:
     if width * height > max_pixels:
         raise too_many_pixels((width, height))
     return im
+
+
+def header_size(data: bytes, media_type: str, max_pixels: int) -> tuple[int, int]:
+    """The size the header declares, refused (ImageRejected) over ``max_pixels``; no decode."""
+    try:
+        im = open_image(data, media_type, max_pixels)
+    except (ValueError, SyntaxError):
+        raise damaged() from None
+    size = im.size
+    im.close()
+    return size
 
 
 def load_image(im: Image.Image) -> None:

@@ -1,4 +1,4 @@
-"""SVG support without Qt: the app registers a rasteriser; the core only calls it."""
+"""SVG support without Qt: the app registers a rasteriser; the core sanitises, then calls it."""
 
 from __future__ import annotations
 
@@ -24,12 +24,18 @@ def set_svg_rasterizer(fn: SvgRasterizer | None) -> None:
 
 
 def rasterize_svg(data: bytes, long_edge: int) -> bytes:
-    """PNG bytes for an SVG, via the registered rasteriser, or ImageRejected."""
+    """PNG bytes for an SVG, via the registered rasteriser, or ImageRejected.
+
+    The rasteriser only ever sees the sanitised re-serialisation (see svg_sanitize.py).
+    """
     fn = _rasterizer
     if fn is None:
         raise ImageRejected(errors.SVG_UNAVAILABLE, "SVG images can't be converted here.")
+    from .svg_sanitize import sanitize_svg  # xml + base64: not needed at start-up
+
+    safe = sanitize_svg(data)
     try:
-        png = fn(data, long_edge)
+        png = fn(safe, long_edge)
     except ImageRejected:
         raise
     except Exception as exc:
