@@ -37,18 +37,17 @@ from desktop.core.images.sniff import sniff_media_type
 from desktop.core.letta.models import ImageRef
 from desktop.workers import Workers
 
-from .image_reader import TooManyPixels, read_scaled
+from .image_reader import MAX_PIXELS, TooManyPixels, read_scaled
 from .plain_text import plain_label
 
 MAX_EDGE = 4096  # the preview's cap: more than any screen, and cheap to scale for zooming
-MAX_PIXELS = 50_000_000
 _EXT = {"image/jpeg": "jpg", "image/svg+xml": "svg"}
 
 
 def decode_full(data: bytes, max_edge: int = MAX_EDGE) -> QImage:
     """Encoded bytes → QImage (EXIF-oriented, capped at `max_edge`). Runs on a worker."""
     try:
-        return read_scaled(data, max_edge, MAX_PIXELS * 4)
+        return read_scaled(data, max_edge, MAX_PIXELS)
     except TooManyPixels:
         raise ImageRejected("too_many_pixels", "The image is too large to preview.") from None
     except ValueError as exc:

@@ -27,7 +27,12 @@ if TYPE_CHECKING:
         prepare_file,
         prepare_image,
     )
-    from .thumbnails import decode_base64_thumbnail, make_thumbnail, thumbnail_from_decoded
+    from .thumbnails import (
+        decode_base64_thumbnail,
+        make_thumbnail,
+        thumbnail_from_decoded,
+        thumbnail_image,
+    )
 
 _LAZY = {
     "DecodedImage": "pipeline",
@@ -38,6 +43,7 @@ _LAZY = {
     "decode_base64_thumbnail": "thumbnails",
     "make_thumbnail": "thumbnails",
     "thumbnail_from_decoded": "thumbnails",
+    "thumbnail_image": "thumbnails",
 }
 
 
@@ -64,4 +70,5 @@ __all__ = [
     "set_svg_rasterizer",
     "sniff_media_type",
     "thumbnail_from_decoded",
+    "thumbnail_image",
 ]

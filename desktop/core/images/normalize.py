@@ -64,6 +64,8 @@ def _scale_to_8bit(im: Image.Image) -> Image.Image:
 def to_resizable(im: Image.Image) -> Image.Image:
     """A mode the resampler handles well: L, LA, RGB, RGBA or CMYK (colour-managed later)."""
     mode = im.mode
+    if mode in ("L", "RGB") and "transparency" in im.info:
+        return im.convert(mode + "A")  # a PNG tRNS colour key: that colour becomes transparent
     if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
         return im
     if mode in ("P", "PA"):

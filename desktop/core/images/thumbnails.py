@@ -21,11 +21,13 @@ from .svg import rasterize_svg
 _GUARD = ImageLimits()
 
 
-def make_thumbnail(data: bytes, max_edge: int = 160) -> bytes:
-    """A PNG (graphics, transparency) or JPEG (photos) whose long edge is at most ``max_edge``.
-
-    Same safety checks as prepare_image (bombs, damaged files); raises ImageRejected.
-    """
+def thumbnail_image(
+    data: bytes, max_edge: int, max_pixels: int = _GUARD.max_input_pixels
+) -> tuple[Image.Image, str]:
+    """Decoded pixels (sRGB L/RGB/RGBA, upright) whose long edge is at most ``max_edge``, and
+    the source's media type. Every decoder for display goes through here: only the formats the
+    pipeline reads, the pixel cap checked from the header first, SVG sanitised and drawn in the
+    rasteriser's child, damaged or truncated files refused (never shown as grey)."""
     if max_edge < 1:
         raise ValueError("max_edge must be positive")
     if not data:
@@ -43,7 +45,7 @@ def make_thumbnail(data: bytes, max_edge: int = 160) -> bytes:
         scale = min(1.0, max_edge / max(size))
         return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
-    im, _ = decode_image(data, media_type, _GUARD.max_input_pixels, draft_size)
+    im, _ = decode_image(data, media_type, max_pixels, draft_size)
     icc = im.info.get("icc_profile")
     orientation = read_orientation(im)
     im = to_resizable(im)
@@ -51,6 +53,15 @@ def make_thumbnail(data: bytes, max_edge: int = 160) -> bytes:
     im = apply_orientation(im, orientation)
     im = to_srgb(im, icc)
     im.info = {}
+    return im, media_type
+
+
+def make_thumbnail(data: bytes, max_edge: int = 160) -> bytes:
+    """A PNG (graphics, transparency) or JPEG (photos) whose long edge is at most ``max_edge``.
+
+    Same safety checks as prepare_image (bombs, damaged files); raises ImageRejected.
+    """
+    im, media_type = thumbnail_image(data, max_edge)
     out = io.BytesIO()
     if im.mode == "RGBA" or looks_like_graphic(im, media_type):
         im.save(out, "PNG", compress_level=1)

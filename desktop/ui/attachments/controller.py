@@ -31,6 +31,7 @@ from desktop.core.capabilities import estimate_tokens
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
 from desktop.workers import Workers
 
+from ..image_reader import read_scaled
 from . import clipboard_fallback
 from .mime import Source, has_attachment, read_mime
 
@@ -59,15 +60,13 @@ def _qimage_from_pil(im: Any) -> QImage:
 
 
 def decode_preview(data: bytes, max_edge: int = THUMBNAIL_EDGE) -> QImage:
-    """Encoded image bytes → a QImage whose long edge is at most `max_edge` (on a worker)."""
-    from PIL import Image  # on first use: Pillow stays out of start-up
+    """Encoded image bytes → a QImage whose long edge is at most `max_edge` (on a worker).
 
+    Through the pipeline's guarded decoder (read_scaled): a draft restored from disk holds the
+    user's original bytes, which get the same format and pixel checks as a fresh drop."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.draft("RGB", (max_edge, max_edge))  # JPEG: decode at a reduced scale
-            im.thumbnail((max_edge, max_edge), Image.Resampling.BICUBIC)
-            return _qimage_from_pil(im)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        return read_scaled(data, max_edge)
+    except ValueError as exc:
         raise ValueError(f"the preview could not be decoded ({exc})") from None
 
 
