@@ -161,17 +161,11 @@ class Attachment:
 
 
 def read_file(path: str, cap: int = ImageLimits().max_file_bytes) -> bytes:
-    """Read a file for a preview (bounded); raises ImageRejected the way prepare_file does."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(cap + 1)
-    except IsADirectoryError:
-        raise ImageRejected("is_folder", "This is a folder, not an image.") from None
-    except OSError as exc:
-        raise ImageRejected("unreadable", f"The file can't be read ({exc.strerror}).") from None
-    if len(data) > cap:
-        raise ImageRejected("file_too_large", "The file is too large.")
-    return data
+    """Read a file for a preview (bounded, regular files only); raises ImageRejected the way
+    prepare_file does."""
+    from desktop.core.regular_file import read_regular_file
+
+    return read_regular_file(path, cap)
 
 
 def url_display_name(url: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +28,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from desktop.core.images import ImageRejected, errors
+from desktop.core.regular_file import open_regular, read_capped, read_regular_file
 
 FORMAT = 1
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
@@ -131,6 +135,17 @@ class Draft:
         }
 
 
+@dataclass
+class _Source:
+    """An attached file as read for one save: its cache key and bytes, or why there are none."""
+
+    key: tuple[str, int, int] | None
+    sha256: str = ""
+    data: bytes | None = None
+    gone: bool = False
+    """Refused because it no longer exists (the earlier copy may stand in)."""
+
+
 def _fsync_dir(folder: Path) -> None:
     # Windows cannot open a folder for fsync; there, os.replace is what we get.
     with contextlib.suppress(OSError):
@@ -180,16 +195,20 @@ class DraftStore:
         """Write the draft (images first, then the JSON); an empty draft removes the folder's
         files. With `seq`, a save older than one already written is skipped (returns False).
         Images that cannot be read any more (a file deleted since it was attached) are left
-        out."""
+        out, and so is anything that is not a regular file (a FIFO, a device)."""
+        folder = self.folder(agent_id)
+        # Attached files are read before taking the lock: a slow or huge file must never hold
+        # up another save, a load, or the closing window's flush.
+        sources = self._read_sources(folder, draft)
         with self._lock:
             if seq is not None:
                 if seq < self._seq.get(agent_id, -1):
                     return False
                 self._seq[agent_id] = seq
-            folder = self.folder(agent_id)
-            draft.images = [i for i in draft.images if self._store_image(folder, i)]
+            keep = functools.partial(self._store_image, folder, sources)
+            draft.images = [i for i in draft.images if keep(i)]
             for message in draft.unsent:
-                message.images = [i for i in message.images if self._store_image(folder, i)]
+                message.images = [i for i in message.images if keep(i)]
             if draft.empty:
                 self._remove(folder)
                 return True
@@ -203,8 +222,8 @@ class DraftStore:
         with self._lock:
             folder = self.folder(agent_id)
             try:
-                raw = (folder / "draft.json").read_bytes()
-            except OSError:
+                raw = read_regular_file(folder / "draft.json", MAX_IMAGE_BYTES)
+            except ImageRejected:
                 return None
             try:
                 data = json.loads(raw)
@@ -228,7 +247,31 @@ class DraftStore:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _store_image(self, folder: Path, image: DraftImage) -> bool:
+    def _read_sources(self, folder: Path, draft: Draft) -> dict[str, _Source]:
+        """Each attached file's bytes (or the copy already stored), read without the lock.
+
+        Only regular files are read (checked on the open descriptor, so a FIFO never blocks);
+        a file already copied in, unchanged since, is not read again (typing saves often).
+        """
+        images = [*draft.images, *(i for u in draft.unsent for i in u.images)]
+        paths = {i.path for i in images if i.path and i.data is None and not i.url}
+        out: dict[str, _Source] = {}
+        for path in paths:
+            try:
+                with open_regular(path) as (fh, st):
+                    key = (path, st.st_size, st.st_mtime_ns)
+                    known = self._copied.get(key)  # a stale miss only costs a re-read
+                    if known and (folder / "images" / known).is_file():
+                        out[path] = _Source(key, sha256=known)
+                        continue
+                    data = read_capped(fh, st, MAX_IMAGE_BYTES)
+            except ImageRejected as exc:
+                out[path] = _Source(None, gone=exc.reason == errors.NOT_FOUND)
+                continue
+            out[path] = _Source(key, sha256=hashlib.sha256(data).hexdigest(), data=data)
+        return out
+
+    def _store_image(self, folder: Path, sources: dict[str, _Source], image: DraftImage) -> bool:
         """Make sure the image's bytes are in `folder/images`; False when there are none."""
         if image.url:
             return True
@@ -238,30 +281,18 @@ class DraftStore:
             except (binascii.Error, ValueError):
                 return False
         if image.data is None and image.path:
-            try:
-                st = os.stat(image.path)
-            except OSError:  # deleted since it was attached: the copy made then stands in
-                known = self._by_path.get(image.path)
+            source = sources.get(image.path)
+            if source is None or source.key is None:
+                # Deleted since it was attached: the copy made then stands in.
+                known = self._by_path.get(image.path) if source and source.gone else None
                 if known and (folder / "images" / known).is_file():
                     image.sha256 = known
                     return True
                 return False
-            key = (image.path, st.st_size, st.st_mtime_ns)
-            known = self._copied.get(key)
-            if known and (folder / "images" / known).is_file():
-                image.sha256 = known
-                return True
-            if st.st_size > MAX_IMAGE_BYTES:
-                return False
-            try:
-                with open(image.path, "rb") as fh:
-                    image.data = fh.read(MAX_IMAGE_BYTES + 1)
-            except OSError:
-                return False
-            if len(image.data) > MAX_IMAGE_BYTES:
-                return False
-            image.sha256 = hashlib.sha256(image.data).hexdigest()
-            self._copied[key] = self._by_path[image.path] = image.sha256
+            image.sha256, image.data = source.sha256, source.data
+            self._copied[source.key] = self._by_path[image.path] = source.sha256
+            if image.data is None:  # already stored, unchanged
+                return (folder / "images" / source.sha256).is_file()
         if image.data is not None:
             if not image.sha256:
                 image.sha256 = hashlib.sha256(image.data).hexdigest()
@@ -277,8 +308,9 @@ class DraftStore:
         for image in images:
             if image.sha256:
                 try:
-                    image.data = (folder / "images" / image.sha256).read_bytes()
-                except OSError:
+                    stored = folder / "images" / image.sha256
+                    image.data = read_regular_file(stored, MAX_IMAGE_BYTES)
+                except ImageRejected:
                     continue
                 if hashlib.sha256(image.data).hexdigest() != image.sha256:
                     continue  # damaged on disk: leave it out rather than send garbage

@@ -7,9 +7,7 @@ safe to call from any thread.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -132,9 +130,9 @@ def _name(path: Path) -> str:
 
 
 def prepare_file(path: str | os.PathLike[str], limits: ImageLimits | None = None) -> PreparedImage:
-    """prepare_image for a file, checking it first from its metadata alone.
+    """prepare_image for a file, checking it first from its open descriptor.
 
-    Folders, missing files, unreadable files, empty files and files larger than
+    Folders, FIFOs, devices, missing files, unreadable files, empty files and files larger than
     ``limits.max_file_bytes`` are refused without reading them; the message names the file.
     """
     limits = limits or DEFAULT_LIMITS
@@ -150,40 +148,7 @@ def prepare_file(path: str | os.PathLike[str], limits: ImageLimits | None = None
         raise exc.for_file(name) from None
 
 
-def _os_error(exc: OSError, *, reading: bool) -> ImageRejected:
-    if isinstance(exc, FileNotFoundError):
-        if reading:
-            return ImageRejected(errors.NOT_FOUND, "The file disappeared before it could be read.")
-        return ImageRejected(errors.NOT_FOUND, "The file doesn't exist (was it moved or deleted?).")
-    if isinstance(exc, PermissionError):
-        return ImageRejected(errors.PERMISSION, "You don't have permission to read this file.")
-    if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
-        return ImageRejected(errors.IS_FOLDER, "This is a folder, not an image.")
-    reason = exc.strerror or type(exc).__name__
-    return ImageRejected(errors.UNREADABLE, f"The file can't be read ({reason}).")
-
-
 def _read_bounded(path: Path, limits: ImageLimits) -> bytes:
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise _os_error(exc, reading=False) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ImageRejected(errors.IS_FOLDER, "This is a folder, not an image.")
-    if not stat.S_ISREG(st.st_mode):
-        raise ImageRejected(errors.UNREADABLE, "This is not a regular file.")
-    if st.st_size == 0:
-        raise ImageRejected(errors.EMPTY, "The file is empty.")
-    if st.st_size > limits.max_file_bytes:
-        raise _file_too_large(st.st_size, limits)
-    try:
-        with open(path, "rb") as fh:
-            # The file may have grown since stat(): never read more than the cap allows.
-            data = fh.read(limits.max_file_bytes + 1)
-    except OSError as exc:
-        raise _os_error(exc, reading=True) from None
-    if len(data) > limits.max_file_bytes:
-        raise _file_too_large(len(data), limits)
-    if not data:
-        raise ImageRejected(errors.EMPTY, "The file is empty.")
-    return data
+    from desktop.core.regular_file import read_regular_file
+
+    return read_regular_file(path, limits.max_file_bytes)
