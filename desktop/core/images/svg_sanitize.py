@@ -137,7 +137,11 @@ def _check_embedded(value: str, budget: list[int]) -> None:
         raise _refuse("The SVG image embeds data that is not a PNG, JPEG, GIF or WebP image.")
     from .guard import header_size  # Pillow, on first need
 
-    width, height = header_size(raw, media_type, MAX_EMBEDDED_PIXELS)
+    try:
+        width, height = header_size(raw, media_type, MAX_EMBEDDED_PIXELS)
+    except ImageRejected as exc:
+        inner = exc.message.removeprefix("The image is ")
+        raise ImageRejected(exc.reason, f"The SVG image embeds an image {inner}") from None
     budget[1] += width * height
     if budget[1] > MAX_EMBEDDED_TOTAL_PIXELS:
         raise _refuse("The images embedded in the SVG are too large together to draw safely.")
