@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -45,6 +45,7 @@ from .send_guard import VisionGuard
 from .session_extras import SessionExtras
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
 from .window_extras import WindowExtras
+from .window_fit import PREFERRED, first_geometry, fitted
 
 ClientFactory = Callable[[str, str | None], "LettaClient"]
 IMAGE_FILTER = (
@@ -95,9 +96,23 @@ class MainWindow(QMainWindow):
         self.drafts = DraftKeeper(
             workers, drafts or default_store(), self.composer, self.attachments, self
         )
-        geometry = settings.window_geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(900, 760)
+        self._place(settings.window_geometry())
+
+    def _place(self, saved: QByteArray | None) -> None:
+        """A saved geometry if it is still on a screen that exists, else one that fits."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        screens = [s.availableGeometry() for s in QGuiApplication.screens()]
+        if saved is not None and self.restoreGeometry(saved):
+            if self.isMaximized() or self.isFullScreen():
+                return  # the window system places those
+            rect = fitted(self.geometry(), screens)
+            if rect != self.geometry():
+                self.setGeometry(rect)
+            return
+        if screen is not None:
+            self.setGeometry(first_geometry(screen.availableGeometry(), self.minimumSize()))
+        else:
+            self.resize(PREFERRED)
 
     # -- layout ---------------------------------------------------------------------------
 

@@ -1,0 +1,51 @@
+"""Where the main window opens: inside a screen that exists, never larger than it.
+
+The first size comes from the screen the window opens on (its available geometry: taskbars and
+panels excluded); a saved geometry that is no longer fully visible (a monitor unplugged, a
+resolution or scaling changed) is moved — and shrunk where needed — onto the screen it overlaps
+most, or the primary one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMargins, QRect, QSize
+
+#: The size the window asks for on a screen with room for it (logical pixels).
+PREFERRED = QSize(900, 760)
+#: Room left around a window for its title bar and frame (not known before it is shown).
+FRAME = QMargins(8, 40, 8, 8)
+_FRAME_ROOM = QSize(FRAME.left() + FRAME.right(), FRAME.top() + FRAME.bottom())
+
+
+def first_geometry(available: QRect, minimum: QSize) -> QRect:
+    """A new window's geometry: the preferred size, shrunk to fit `available`, centred."""
+    room = available.size() - _FRAME_ROOM
+    width = max(min(PREFERRED.width(), room.width()), min(minimum.width(), available.width()))
+    height = max(min(PREFERRED.height(), room.height()), min(minimum.height(), available.height()))
+    rect = QRect(0, 0, width, height)
+    rect.moveCenter(available.center())
+    return rect
+
+
+def fitted(rect: QRect, screens: list[QRect], frame: QMargins = FRAME) -> QRect:
+    """`rect` (a window's inside) unchanged when a screen's available area holds it with its
+    `frame`, else moved (and shrunk) onto the screen it overlaps most (the first — primary —
+    when it overlaps none)."""
+    outer = rect.marginsAdded(frame)
+    if not screens or any(s.contains(outer) for s in screens):
+        return QRect(rect)
+    return fitted_outer(outer, screens).marginsRemoved(frame)
+
+
+def fitted_outer(rect: QRect, screens: list[QRect]) -> QRect:
+
+    def overlap(screen: QRect) -> int:
+        common = screen.intersected(rect)
+        return common.width() * common.height() if common.isValid() else 0
+
+    target = max(screens, key=overlap) if any(overlap(s) for s in screens) else screens[0]
+    width = min(rect.width(), target.width())
+    height = min(rect.height(), target.height())
+    left = min(max(rect.left(), target.left()), target.left() + target.width() - width)
+    top = min(max(rect.top(), target.top()), target.top() + target.height() - height)
+    return QRect(left, top, width, height)

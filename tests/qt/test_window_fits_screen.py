@@ -1,0 +1,107 @@
+"""The window opens on the screen people have: small laptops, scaling, a monitor that is gone.
+
+Each case starts the app's window in a fresh process on Qt's offscreen platform configured as
+that screen (logical size and device pixel ratio), shows it, and checks what a user would check:
+the whole window, the message box and Send are on the screen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = r"""
+import json, sys
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+import desktop.app
+from desktop.settings import Settings
+saved = json.loads(sys.argv[1])
+if saved:  # a geometry saved on a screen that is not there now
+    probe = QWidget()
+    probe.setGeometry(QRect(*saved))
+    Settings().set_window_geometry(probe.saveGeometry())
+window, _, _ = desktop.app.create_window(desktop.app.build_parser().parse_args([]),
+                                         use_keyring=False)
+window.show()
+for _ in range(20):
+    app.processEvents()
+
+def rect(widget):
+    top_left = widget.mapToGlobal(widget.rect().topLeft())
+    return [top_left.x(), top_left.y(), widget.width(), widget.height()]
+
+avail = window.screen().availableGeometry()
+print(json.dumps({
+    "screen": [avail.x(), avail.y(), avail.width(), avail.height()],
+    "window": [window.frameGeometry().x(), window.frameGeometry().y(),
+               window.frameGeometry().width(), window.frameGeometry().height()],
+    "composer": rect(window.composer),
+    "send": rect(window.send_button),
+}))
+"""
+
+
+def _inside(inner: list[int], outer: list[int]) -> bool:
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return x >= ox and y >= oy and x + w <= ox + ow and y + h <= oy + oh
+
+
+def _run(tmp_path: Path, screens: list[dict], saved: list[int] | None = None) -> dict:
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": screens}))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(saved)],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _screen(name: str, width: int, height: int, dpr: float, x: int = 0) -> dict:
+    return {"name": name, "x": x, "y": 0, "width": width, "height": height, "dpr": dpr}
+
+
+@pytest.mark.parametrize(
+    ("case", "screen"),
+    [
+        ("1366×768 at 125 %", _screen("laptop", 1093, 614, 1.25)),
+        ("1920×1080 at 150 %", _screen("fhd", 1280, 720, 1.5)),
+        ("1366×768 at 100 %", _screen("small", 1366, 768, 1.0)),
+        ("1600×1000 at 200 %", _screen("hidpi", 800, 500, 2.0)),
+    ],
+)
+def test_the_first_window_fits_the_screen_with_the_message_box_and_send_on_it(
+    tmp_path, case, screen
+):
+    shown = _run(tmp_path, [screen])
+    assert _inside(shown["window"], shown["screen"]), (case, shown)
+    assert _inside(shown["composer"], shown["screen"]), (case, shown)
+    assert _inside(shown["send"], shown["screen"]), (case, shown)
+
+
+def test_a_window_saved_on_a_monitor_that_is_gone_comes_back_onto_the_screen(tmp_path):
+    shown = _run(tmp_path, [_screen("laptop", 1280, 720, 1.0)], saved=[2200, 300, 1000, 900])
+    assert _inside(shown["window"], shown["screen"]), shown
+    assert _inside(shown["send"], shown["screen"]), shown
