@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, qVersion
 
 from desktop import APP_ID, APP_NAME, __version__
+from desktop.core.private_files import open_private, private_dir
 from desktop.core.redact import RedactingFilter, redact
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,13 @@ def log_file() -> Path:
     return log_dir() / LOG_FILE_NAME
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log and each file it rotates into are created owner-only (0600)."""
+
+    def _open(self):  # type: ignore[override]
+        return open_private(self.baseFilename, self.mode, encoding=self.encoding)
+
+
 def _file_handler() -> logging.handlers.RotatingFileHandler | None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.handlers.RotatingFileHandler) and getattr(
@@ -74,8 +83,12 @@ def setup_file_logging(level: str | None = None) -> Path | None:
     if handler is None or Path(handler.baseFilename) != path:
         close_file_logging()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(
+            private_dir(data_dir())
+            private_dir(path.parent)
+            for older in path.parent.glob(f"{LOG_FILE_NAME}*"):  # written by an older version
+                with contextlib.suppress(OSError):
+                    os.chmod(older, 0o600)
+            handler = _PrivateRotatingFileHandler(
                 path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
             )
         except OSError as exc:

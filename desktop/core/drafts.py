@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.images import ImageRejected, errors
+from desktop.core.private_files import private_dir
 from desktop.core.regular_file import open_regular, read_capped, read_regular_file
 
 FORMAT = 1
@@ -158,7 +159,8 @@ def _fsync_dir(folder: Path) -> None:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves the old or the new file, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    # mkstemp creates the file 0600: os.replace keeps that mode.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
