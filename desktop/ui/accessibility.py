@@ -9,7 +9,7 @@ description where there is none.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -81,7 +81,13 @@ def fill_accessible_names(root: QWidget) -> list[QWidget]:
     return missing
 
 
-def announce(widget: QWidget) -> None:
-    """Tell screen readers about `widget` now: an Alert event (a live region, in effect)."""
-    if QAccessible.isActive():
-        QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.Alert))
+def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
+    """Have screen readers say `text` now. An announcement event (Qt 6.8+): AT-SPI's
+    `object:announcement`, UIA notifications, NSAccessibility announcements. Qt's Linux bridge
+    drops the older Alert event, so nothing was said at all."""
+    if not QAccessible.isActive() or not text:
+        return
+    event = QAccessibleAnnouncementEvent(widget, text)
+    if assertive:
+        event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive)
+    QAccessible.updateAccessibility(event)

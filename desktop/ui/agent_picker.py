@@ -107,7 +107,7 @@ class AgentPicker(QDialog):
         self.list.setUniformItemSizes(True)
         self.status = plain_label()
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Agent list status")
+        self.status.setAccessibleDescription("Agent list status")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
         )

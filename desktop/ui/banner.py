@@ -69,8 +69,8 @@ class Banner(QFrame):
         paint_surface(self, self.level)
 
     def _announce(self) -> None:
-        """Screen readers announce the notice: an Alert event (a live region, in effect)."""
-        announce(self)
+        """Screen readers say the notice; errors interrupt."""
+        announce(self, self.label.text(), assertive=self.level == "error")
 
     def _run_action(self) -> None:
         callback = self._callback

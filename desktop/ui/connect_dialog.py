@@ -100,7 +100,7 @@ class ConnectDialog(QDialog):
         self.result_label = plain_label()
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.result_label.setAccessibleName("Connection test result")
+        self.result_label.setAccessibleDescription("Connection test result")
         self.warning_label = plain_label()
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet(f"color: {tone(self.palette(), 'warning').name()};")

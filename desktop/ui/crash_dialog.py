@@ -62,7 +62,7 @@ class CrashDialog(QDialog):
         )
         self.copy_button.clicked.connect(self._copy)
         self.status = plain_label()
-        self.status.setAccessibleName("Copy status")
+        self.status.setAccessibleDescription("Copy status")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)

@@ -120,16 +120,17 @@ class MainWindow(QMainWindow):
         self.agent_button = QToolButton()
         self.agent_button.setText("Choose an agent…")
         self.agent_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.agent_button.setAccessibleName("Current agent — click to switch")
+        self.agent_button.setAccessibleName("Agent: none chosen")
+        self.agent_button.setAccessibleDescription("Switch to another agent")
         self.agent_button.setStyleSheet(
             "QToolButton { font-size: 15px; font-weight: 600; padding: 4px 8px; border: none; }"
         )
         self.agent_button.clicked.connect(self.choose_agent)
         self.model_label = plain_label()
-        self.model_label.setAccessibleName("Agent model")
+        self.model_label.setAccessibleDescription("Agent model")
         self.model_label.setStyleSheet("color: palette(placeholder-text);")
         self.server_label = plain_label()
-        self.server_label.setAccessibleName("Server")
+        self.server_label.setAccessibleDescription("Server")
         self.server_label.setStyleSheet("color: palette(placeholder-text);")
         header = QHBoxLayout()
         header.setContentsMargins(12, 8, 12, 4)
@@ -370,6 +371,7 @@ class MainWindow(QMainWindow):
     def _on_agent_loaded(self, agent: Agent) -> None:
         self.setWindowTitle(f"{agent.name} — {APP_NAME}")
         self.agent_button.setText(f"{agent.name}  ▾")
+        self.agent_button.setAccessibleName(f"Agent: {agent.name}")
         self._on_model_changed()
         if self.connection is not None:
             self.settings.set_last_agent(self.connection.base_url, agent.id)

@@ -83,7 +83,7 @@ class ModelSwitcher(QDialog):
         self.list.setAccessibleName("Models")
         self.status = plain_label("Loading models…")
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Model list status")
+        self.status.setAccessibleDescription("Model list status")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.switch_button = buttons.addButton("Switch", QDialogButtonBox.ButtonRole.AcceptRole)
         self.switch_button.setEnabled(False)

@@ -48,7 +48,7 @@ class VisionGuard(QObject):
         self.badge = CapabilityBadge()
         self.banner = VisionBanner()
         self.tokens_label = plain_label()
-        self.tokens_label.setAccessibleName("Estimated image tokens")
+        self.tokens_label.setAccessibleDescription("Estimated image tokens")
         self.tokens_label.setStyleSheet("color: palette(placeholder-text); font-size: 12px;")
         self.tokens_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.tokens_label.hide()

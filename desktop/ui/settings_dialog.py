@@ -43,7 +43,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(440)
 
         self.server_label = plain_label(server)
-        self.server_label.setAccessibleName("Current server")
+        self.server_label.setAccessibleDescription("Current server")
         self.connection_button = QPushButton("Connection…")
         self.connection_button.setAccessibleName("Change connection")
         self.connection_button.setAccessibleDescription("Choose the server and the API key")

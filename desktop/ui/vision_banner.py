@@ -157,5 +157,5 @@ class VisionBanner(QFrame):
         paint_surface(self, self.level)
 
     def _announce(self) -> None:
-        """Tell screen readers: an Alert event on the banner (a live region, in effect)."""
-        announce(self)
+        """Screen readers say the banner's headline and text."""
+        announce(self, f"{self.title.text()} {self.message}".strip())
