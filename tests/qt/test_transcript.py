@@ -93,7 +93,7 @@ def test_history_in_order_newest_at_bottom_with_kinds(qtbot, transcript):
     assert view.is_at_bottom()
     assert row_rect(view, 24).bottom() <= view.viewport().height() + 1
     assert model.index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "You: hello"
-    assert model.index(4, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "Agent: Hi **there**"
+    assert model.index(4, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "Agent: Hi there"
     assert view.accessibleName() == "Conversation"
 
 

@@ -26,6 +26,7 @@ from PySide6.QtGui import QImage
 from desktop.core.letta.models import ImageRef, Message, StreamChunk, ToolCall
 
 from ..visible_text import tool_label
+from .spoken import spoken_text
 from .thumbnails import Thumb, ThumbnailCache
 
 FLUSH_MS = 40
@@ -274,7 +275,8 @@ class TranscriptModel(QAbstractListModel):
             return format_date(e.date)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             pictures = f"{len(e.images)} image(s)" if e.images else ""
-            text = f"{e.text} ({pictures})" if e.text and pictures else e.text or pictures
+            words = spoken_text(e.text, markdown=e.kind in ("assistant", "reasoning", "summary"))
+            text = f"{words} ({pictures})" if words and pictures else words or pictures
             return f"{who_label(e.kind)}: {text}"
         return None
 
