@@ -27,7 +27,7 @@ from desktop.core.letta import (
 )
 from desktop.workers import Workers
 
-from .accessibility import fill_accessible_names
+from .accessibility import announce, fill_accessible_names
 from .errors import describe
 from .plain_text import plain_label
 from .tones import tone
@@ -63,6 +63,7 @@ class ConnectDialog(QDialog):
         self._workers = workers
         self._factory = client_factory
         self._test_task = None
+        self._testing = False
         self.setWindowTitle("Connect to Letta")
         self.setMinimumWidth(480)
 
@@ -176,7 +177,11 @@ class ConnectDialog(QDialog):
     # -- test -----------------------------------------------------------------------------
 
     def test_connection(self) -> None:
-        self.test_button.setEnabled(False)
+        # The button stays enabled (disabling it would throw keyboard focus to Connect and the
+        # result would go unheard); a second press while a test runs does nothing.
+        if self._testing:
+            return
+        self._testing = True
         self.result_label.setText("Testing…")
         client = self._factory(self.base_url(), self.api_key())
         self._test_task = self._workers.submit(
@@ -184,17 +189,23 @@ class ConnectDialog(QDialog):
             client,
             on_result=self._on_test_ok,
             on_error=self._on_test_failed,
-            on_finished=lambda: self.test_button.setEnabled(True),
+            on_finished=self._on_test_finished,
             owner=self,
         )
+
+    def _on_test_finished(self) -> None:
+        self._testing = False
 
     def _on_test_ok(self, text: str) -> None:
         self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'ok').name()};")
         self.result_label.setText("✓ " + text)
+        announce(self.result_label, text)
 
     def _on_test_failed(self, exc: BaseException) -> None:
         self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'error').name()};")
-        self.result_label.setText("✗ " + describe(exc).text)
+        text = describe(exc).text
+        self.result_label.setText("✗ " + text)
+        announce(self.result_label, text, assertive=True)
 
     def done(self, result: int) -> None:
         if self._test_task is not None:

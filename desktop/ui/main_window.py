@@ -272,8 +272,11 @@ class MainWindow(QMainWindow):
             message=message,
             parent=self,
         )
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.connect_to(dialog.base_url(), dialog.api_key(), remember=True)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        base_url, api_key = dialog.base_url(), dialog.api_key()
+        dialog.deleteLater()  # a hidden dialog would stay in the screen reader's tree
+        if accepted:
+            self.connect_to(base_url, api_key, remember=True)
         elif self.connection is None:
             self.banner.show_message(
                 "Not connected to a Letta server.",
@@ -359,8 +362,11 @@ class MainWindow(QMainWindow):
         from .agent_picker import AgentPicker  # imported when first opened: a lean start
 
         picker = AgentPicker(self.workers, self.connection.client.list_agents, current, self)
-        if picker.exec() == QDialog.DialogCode.Accepted and picker.selected_agent is not None:
-            self.open_agent(picker.selected_agent.id)
+        accepted = picker.exec() == QDialog.DialogCode.Accepted
+        chosen = picker.selected_agent
+        picker.deleteLater()
+        if accepted and chosen is not None:
+            self.open_agent(chosen.id)
         self.composer.setFocus()
 
     def open_agent(self, agent_id: str) -> None:

@@ -221,3 +221,30 @@ def test_a_key_over_plain_http_is_warned_about_however_the_address_came(
     shown = window.banner.label.text() if window.banner.isVisible() else ""
     expected = f"{url} uses plain http:// over the network: your API key travels unencrypted"
     assert (expected in shown) is warned, shown
+
+
+def test_testing_the_connection_keeps_focus_on_the_button_for_its_result(qtbot, workers, fake):
+    """Disabling the button threw keyboard focus to Connect; the result went unheard."""
+    dialog = ConnectDialog(workers, fake.factory, base_url=None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.key_edit.setText("good-key")
+    dialog.test_button.setFocus()
+    qtbot.keyClick(dialog.test_button, Qt.Key.Key_Space)
+    assert dialog.result_label.text() == "Testing…"
+    assert dialog.focusWidget() is dialog.test_button
+    qtbot.keyClick(dialog.test_button, Qt.Key.Key_Space)  # pressed again while it runs
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("✓"), timeout=5000)
+    assert dialog.focusWidget() is dialog.test_button
+
+
+def test_a_closed_agent_picker_does_not_stay_behind(qtbot, workers, fake):
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", "good-key", fake.agents[0]["id"])
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("Research helper"), timeout=5000)
+    from desktop.ui.agent_picker import AgentPicker
+
+    QTimer.singleShot(300, lambda: QApplication.activeModalWidget().reject())
+    window.choose_agent()
+    qtbot.waitUntil(lambda: not window.findChildren(AgentPicker), timeout=2000)
