@@ -25,6 +25,7 @@ from desktop.workers import Task, Workers
 from .accessibility import fill_accessible_names
 from .errors import describe
 from .plain_text import plain_label, plain_tip
+from .window_fit import keep_on_screen
 
 PAGE_SIZE = 50
 AgentRole = Qt.ItemDataRole.UserRole + 1
@@ -82,6 +83,7 @@ class AgentPicker(QDialog):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        keep_on_screen(self)
         self._workers = workers
         self._list_agents = list_agents
         self._current = current_agent_id

@@ -31,6 +31,7 @@ from .accessibility import announce, fill_accessible_names
 from .errors import describe
 from .plain_text import plain_label
 from .tones import tone
+from .window_fit import keep_on_screen
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
@@ -60,6 +61,7 @@ class ConnectDialog(QDialog):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        keep_on_screen(self)
         self._workers = workers
         self._factory = client_factory
         self._test_task = None

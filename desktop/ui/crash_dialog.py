@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 
 from .plain_text import plain_label
+from .window_fit import keep_on_screen
 
 #: Calls back with the debug-info text (it may fetch the server's version on a worker first).
 DebugInfoSource = Callable[[Callable[[str], None]], None]
@@ -37,6 +38,7 @@ class CrashDialog(QDialog):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        keep_on_screen(self)
         self._debug_info = debug_info
         self.copied_text = ""
         self.setWindowTitle(f"{APP_NAME} hit a problem")

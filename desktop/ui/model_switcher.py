@@ -28,6 +28,7 @@ from desktop.workers import Task, Workers
 
 from .errors import describe
 from .plain_text import plain_label, plain_tip
+from .window_fit import keep_on_screen
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
@@ -60,6 +61,7 @@ class ModelSwitcher(QDialog):
         """With `conversation` (one with a model of its own), the switch is that
         conversation's: the agent and its other conversations keep theirs."""
         super().__init__(parent)
+        keep_on_screen(self)
         self._workers = workers
         self._client = client
         self._agent = agent

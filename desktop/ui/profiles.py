@@ -29,6 +29,7 @@ from desktop.settings import Settings
 
 from .accessibility import fill_accessible_names
 from .plain_text import plain_label
+from .window_fit import keep_on_screen
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class ProfilesDialog(QDialog):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        keep_on_screen(self)
         self.setWindowTitle("Servers")
         self.setMinimumWidth(560)
         self._profiles = profiles

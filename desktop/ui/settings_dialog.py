@@ -23,6 +23,7 @@ from desktop.settings import LOG_LEVELS, Settings
 
 from .plain_text import plain_label, plain_tip
 from .theme import CHOICES, LABELS, apply_theme
+from .window_fit import keep_on_screen
 
 
 class SettingsDialog(QDialog):
@@ -36,6 +37,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        keep_on_screen(self)
         self._settings = settings
         self._open_connection = open_connection
         self._reasoning_changed = reasoning_changed

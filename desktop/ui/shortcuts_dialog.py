@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from .accessibility import clean_label
 from .transcript.view import TRANSCRIPT_KEYS
+from .window_fit import keep_on_screen
 
 #: Keys handled inside the message box (not actions, so listed here).
 COMPOSER_KEYS = (
@@ -71,6 +72,7 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
 class ShortcutsDialog(QDialog):
     def __init__(self, window: QMainWindow, parent: QWidget | None = None):
         super().__init__(parent or window)
+        keep_on_screen(self)
         self.setWindowTitle("Keyboard shortcuts")
         self.resize(480, 460)
         rows = shortcut_rows(window) + list(COMPOSER_KEYS) + list(TRANSCRIPT_KEYS)

@@ -8,7 +8,8 @@ most, or the primary one.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMargins, QRect, QSize
+from PySide6.QtCore import QEvent, QMargins, QObject, QRect, QSize
+from PySide6.QtWidgets import QWidget
 
 #: The size the window asks for on a screen with room for it (logical pixels).
 PREFERRED = QSize(900, 760)
@@ -49,3 +50,22 @@ def fitted_outer(rect: QRect, screens: list[QRect]) -> QRect:
     left = min(max(rect.left(), target.left()), target.left() + target.width() - width)
     top = min(max(rect.top(), target.top()), target.top() + target.height() - height)
     return QRect(left, top, width, height)
+
+
+class _DialogFitter(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget):
+            screen = watched.screen()
+            if screen is not None:
+                rect = fitted(watched.geometry(), [screen.availableGeometry()])
+                if rect != watched.geometry():
+                    watched.setGeometry(rect)
+        return False
+
+
+def keep_on_screen(dialog: QWidget) -> None:
+    """Each time `dialog` is shown, move and shrink it into the available area of its screen
+    (a 520 px tall picker on an 800×500 logical screen at 200 % would otherwise put its
+    buttons under the taskbar). Filters that dialog's events only."""
+    fitter = _DialogFitter(dialog)
+    dialog.installEventFilter(fitter)

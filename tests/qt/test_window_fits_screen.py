@@ -2,7 +2,7 @@
 
 Each case starts the app's window in a fresh process on Qt's offscreen platform configured as
 that screen (logical size and device pixel ratio), shows it, and checks what a user would check:
-the whole window, the message box and Send are on the screen.
+the whole window, the message box and Send are on the screen, and so is a dialog.
 """
 
 from __future__ import annotations
@@ -39,8 +39,16 @@ def rect(widget):
     top_left = widget.mapToGlobal(widget.rect().topLeft())
     return [top_left.x(), top_left.y(), widget.width(), widget.height()]
 
+from desktop.ui.agent_picker import AgentPicker
+picker = AgentPicker(window.workers, lambda **kw: [], None, window)
+picker.show()
+for _ in range(20):
+    app.processEvents()
+frame = picker.frameGeometry()
+
 avail = window.screen().availableGeometry()
 print(json.dumps({
+    "picker": [frame.x(), frame.y(), frame.width(), frame.height()],
     "screen": [avail.x(), avail.y(), avail.width(), avail.height()],
     "window": [window.frameGeometry().x(), window.frameGeometry().y(),
                window.frameGeometry().width(), window.frameGeometry().height()],
@@ -99,6 +107,7 @@ def test_the_first_window_fits_the_screen_with_the_message_box_and_send_on_it(
     assert _inside(shown["window"], shown["screen"]), (case, shown)
     assert _inside(shown["composer"], shown["screen"]), (case, shown)
     assert _inside(shown["send"], shown["screen"]), (case, shown)
+    assert _inside(shown["picker"], shown["screen"]), (case, shown)  # a dialog, too
 
 
 def test_a_window_saved_on_a_monitor_that_is_gone_comes_back_onto_the_screen(tmp_path):
