@@ -58,7 +58,7 @@ def chunk(mtype, text_field, text, mid="message-1", otid="otid-a"):
 
 STOP_END = {"message_type": "stop_reason", "stop_reason": "end_turn"}
 USAGE = {"message_type": "usage_statistics", "prompt_tokens": 10, "completion_tokens": 3}
-DONE = "data: [DONE]\n"
+DONE = "data: [DONE]\n\n"  # the blank line ends the event: without it [DONE] is never read
 
 
 class Recorder:
@@ -282,15 +282,24 @@ def test_failed_stop_reason_without_error_event_still_fails():
     assert "invalid tool call" in info.value.user_message
 
 
-@pytest.mark.parametrize("with_done", [True, False])
-def test_stream_without_stop_reason_is_cut_after_partial_chunks(with_done):
+@pytest.mark.parametrize(
+    ("with_done", "shown"),
+    [
+        (
+            True,
+            "The reply was cut off before it finished (the server closed the stream early).",
+        ),
+        (False, "The reply was cut off before it finished."),
+    ],
+)
+def test_stream_without_stop_reason_is_cut_after_partial_chunks(with_done, shown):
     events_in = [chunk("assistant_message", "content", "Half a sen")]
     if with_done:
         events_in.append(DONE)
     client, _ = client_for(answer_sse(sse(*events_in)))
     events, exc = collect_until_error(client)
     assert isinstance(exc, StreamCut)
-    assert "cut off" in exc.user_message
+    assert exc.user_message == shown
     assert assemble(events) == {"assistant_message:otid-a": "Half a sen"}
 
 

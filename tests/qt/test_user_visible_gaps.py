@@ -1,0 +1,193 @@
+"""Bugs a user would notice that the rest of the suite let through (issue 17, mutation gaps).
+
+Each test here failed with its bug planted by hand: a constant otid, the API key written to
+the settings file, and a history page that shows the message being sent a second time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keyring.backend
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.core.letta.models import Message
+from desktop.core.secrets import SERVICE, SecretStore
+from desktop.settings import Settings
+from desktop.ui.main_window import MainWindow
+from desktop.ui.transcript import KindRole, OtidRole, StateRole, TextRole, TranscriptModel
+from tests.fake_letta import FakeLetta
+
+KEY = "lk-remember-me-4f1c9a7e2b"  # made up; never a real key
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that works (priority > 0) and keeps its passwords in this object."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.passwords.pop((service, username), None)
+
+
+@pytest.fixture
+def fake():
+    server = FakeLetta(key=KEY)
+    server.add_agent("Research helper")
+    return server
+
+
+def _window(qtbot, workers, fake, secrets: SecretStore | None = None) -> MainWindow:
+    window = MainWindow(
+        workers, Settings(), secrets or SecretStore(use_keyring=False), fake.factory
+    )
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _rows(model) -> list[tuple[str, str, str]]:
+    out = []
+    for r in range(model.rowCount()):
+        i = model.index(r, 0)
+        out.append((i.data(KindRole), i.data(TextRole), i.data(StateRole) or ""))
+    return out
+
+
+def _send(qtbot, window: MainWindow, text: str) -> None:
+    qtbot.keyClicks(window.composer, text)
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+
+
+# -- every message gets its own otid -----------------------------------------------------------
+
+
+def test_a_retried_message_is_sent_even_after_an_earlier_message_was_stored(qtbot, workers, fake):
+    """Retry looks for the failed message's otid in the history: an otid shared with an earlier
+    message would make it report the failed one as delivered, and it would never be sent."""
+    agent = fake.agents[0]
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", KEY, agent["id"])
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
+    _send(qtbot, window, "first question")
+    fake.fail_next_send = 500
+    _send(qtbot, window, "second question")
+    first, second = (post["messages"][0]["otid"] for post in fake.posts)
+    assert first != second
+    assert ("user", "second question", "failed") in _rows(window.transcript_model)
+
+    window.transcript.retryRequested.emit(second)
+    qtbot.waitUntil(
+        lambda: ("assistant", "Echo: second question", "") in _rows(window.transcript_model),
+        timeout=5000,
+    )
+    stored = [
+        (m["content"][0]["text"], m["otid"])
+        for m in fake.messages[agent["id"]]
+        if m["message_type"] == "user_message"
+    ]
+    assert stored == [("first question", first), ("second question", second)]
+    users = [r for r in _rows(window.transcript_model) if r[0] == "user"]
+    assert [text for _, text, _ in users] == ["first question", "second question"]
+    assert "failed" not in {state for _, _, state in users}
+
+
+# -- the key never lands in the settings file -------------------------------------------------
+
+
+def _files_under(*folders: str) -> list[Path]:
+    return [p for folder in folders for p in Path(folder).rglob("*") if p.is_file()]
+
+
+def test_remembering_the_key_puts_it_in_the_keyring_and_nowhere_on_disk(qtbot, workers, fake):
+    keyring_ = MemoryKeyring()
+    secrets = SecretStore(use_keyring=False)
+    secrets._backend = keyring_  # a working keyring, without touching the real one
+    window = _window(qtbot, workers, fake, secrets)
+    window.settings.set_last_agent("https://letta.test", fake.agents[0]["id"])
+    window.connect_to("https://letta.test", KEY, remember=True)
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
+    qtbot.waitUntil(lambda: bool(keyring_.passwords), timeout=5000)
+    assert keyring_.passwords == {(SERVICE, "https://letta.test"): KEY}
+    window.close()
+    window.settings.sync()
+
+    ini = Path(window.settings.path)
+    assert ini.is_file() and "base_url=https://letta.test" in ini.read_text("utf-8")
+    folders = (os.environ["LETTA_DESKTOP_CONFIG_DIR"], os.environ["LETTA_DESKTOP_DATA_DIR"])
+    files = _files_under(*folders)
+    assert ini in files
+    holding_key = [str(p) for p in files if KEY.encode() in p.read_bytes()]
+    assert holding_key == []
+
+
+# -- a history page arriving during a send ----------------------------------------------------
+
+
+def test_a_history_reload_during_a_send_shows_the_message_once(qtbot):
+    model = TranscriptModel()
+    model.add_local_user("otid-typed", "is this shown twice?", [])
+    # The page the server returns while the reply is still on its way already holds the message
+    # (same otid, the server's own id).
+    model.set_history(
+        [
+            Message(
+                id="message-1",
+                kind="assistant",
+                message_type="assistant_message",
+                text="Hello! Ask me anything.",
+            ),
+            Message(
+                id="message-2",
+                kind="user",
+                message_type="user_message",
+                text="is this shown twice?",
+                otid="otid-typed",
+            ),
+        ]
+    )
+    assert _rows(model) == [
+        ("assistant", "Hello! Ask me anything.", ""),
+        ("user", "is this shown twice?", ""),
+    ]
+    assert [model.index(r, 0).data(OtidRole) for r in range(model.rowCount())] == [
+        None,
+        "otid-typed",
+    ]
+
+
+def test_a_history_reload_keeps_a_message_the_server_does_not_have_yet(qtbot):
+    model = TranscriptModel()
+    model.add_local_user("otid-new", "typed just now", [])
+    model.set_history(
+        [
+            Message(
+                id="message-1",
+                kind="user",
+                message_type="user_message",
+                text="an older question",
+                otid="otid-old",
+            )
+        ]
+    )
+    assert _rows(model) == [
+        ("user", "an older question", ""),
+        ("user", "typed just now", "sending"),
+    ]
