@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import diagnostics
+from desktop.core.private_files import private_dir
 from desktop.settings import LOG_LEVELS, Settings
 
 from .plain_text import plain_label, plain_tip
@@ -119,6 +120,5 @@ class SettingsDialog(QDialog):
         diagnostics.set_log_level(level)
 
     def _open_logs(self) -> None:
-        folder = diagnostics.log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(diagnostics.log_dir())  # owner-only, like the log it holds
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
