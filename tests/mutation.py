@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Mutation testing with mutmut: how many small planted bugs do the fast suites catch?
+
+    python3 tests/mutation.py [MODULE ...] [--qt] [--children N] [--report]
+
+MODULE is a file or glob under desktop/ (default: every module of desktop/core/, which takes
+hours on two cores; a few modules at a time is the habit, e.g. the ones a change touched):
+
+    python3 tests/mutation.py desktop/core/redact.py desktop/core/images/fit.py
+
+It uses the app venv `.venv` (the one `bash tests/run_all.sh` creates); on a fresh clone it
+creates it (`python3 -m venv .venv`, `pip install -e '.[test,mutation]'`), and it installs the
+`mutation` extra (mutmut) into it when missing. mutmut works in `.mutation/` (git-ignored): a
+copy of the checkout's tracked and new files, with `mutants/` inside; results are cached there
+per function, so a second run only tests what changed. The mutants run against tests/unit; with
+--qt also against the Qt tests of the GUI's deciding logic (send guard, transcript model,
+attachment controller), offscreen. One child process by default (the machine has two cores and
+is shared); --children raises it. --report only prints the scores of the last runs.
+
+The score of a module is killed / (killed + survived + timeout + suspicious); mutants no test
+reaches ("no tests") count as survivors too, since a bug there would pass unnoticed. The README's
+"Mutation testing" section lists the last measured scores and the mutants judged equivalent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+WORK = REPO / ".mutation"
+
+DEFAULT_MODULES = ["desktop/core/*.py", "desktop/core/*/*.py"]
+UNIT_TESTS = ["tests/unit"]
+# The Qt tests that exercise the GUI's deciding logic (fast, offscreen).
+QT_TESTS = [
+    "tests/qt/test_transcript.py",
+    "tests/qt/test_attachments.py",
+    "tests/qt/test_attachment_strip.py",
+    "tests/qt/test_user_visible_gaps.py",
+]
+QT_MODULES = [
+    "desktop/ui/send_guard.py",
+    "desktop/ui/transcript/model.py",
+    "desktop/ui/attachments/controller.py",
+]
+KILLED = {1, 3}
+NOT_KILLED = {0: "survived", 5: "no tests", 33: "no tests", 36: "timeout", 24: "timeout"}
+
+
+def ensure_venv() -> None:
+    """Re-run this script under .venv, creating it or adding mutmut when needed."""
+    if not VENV_PYTHON.exists():
+        print("[mutation] creating .venv", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run(
+            [str(VENV_PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True
+        )
+    has_mutmut = subprocess.run(
+        [str(VENV_PYTHON), "-c", "import mutmut, pytestqt"], capture_output=True
+    )
+    if has_mutmut.returncode != 0:
+        print("[mutation] pip install -e '.[test,mutation]' into .venv", file=sys.stderr)
+        subprocess.run(
+            [str(VENV_PYTHON), "-m", "pip", "install", "-q", "-e", ".[test,mutation]"],
+            cwd=REPO,
+            check=True,
+        )
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+
+
+def checkout_files() -> list[str]:
+    """The files of the checkout as it is now: tracked (with local edits) and new ones."""
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return [
+        f
+        for f in out.split("\0")
+        if f and not f.startswith((".mutation/", "docs/")) and (REPO / f).is_file()
+    ]
+
+
+def sync_copy() -> None:
+    """Bring .mutation/ up to date with the checkout (mutmut's cache in mutants/ is kept)."""
+    WORK.mkdir(exist_ok=True)
+    wanted = set(checkout_files())
+    for rel in wanted:
+        src, dst = REPO / rel, WORK / rel
+        if dst.exists() and dst.read_bytes() == src.read_bytes():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+    for top in ("desktop", "tests"):
+        for path in (WORK / top).rglob("*.py"):
+            if str(path.relative_to(WORK)) not in wanted:
+                path.unlink()  # deleted in the checkout
+
+
+def expand(patterns: list[str]) -> list[str]:
+    files = sorted(
+        str(p.relative_to(REPO))
+        for p in REPO.glob("desktop/**/*.py")
+        if any(fnmatch.fnmatch(str(p.relative_to(REPO)), pat) for pat in patterns)
+    )
+    return [f for f in files if not f.endswith("__init__.py") or (REPO / f).stat().st_size > 200]
+
+
+def write_config(modules: list[str], tests: list[str]) -> None:
+    """mutmut reads [tool.mutmut] from the pyproject.toml of the folder it runs in."""
+    pyproject = WORK / "pyproject.toml"
+    text = (REPO / "pyproject.toml").read_text("utf-8")
+    others = sorted(
+        p.name + ("/" if p.is_dir() else "")
+        for p in WORK.iterdir()
+        if p.name not in ("desktop", "tests", "mutants", "pyproject.toml")
+    )
+    config = {
+        "source_paths": ["desktop/"],
+        "also_copy": others,  # benchmarks/, build/, resources/…: some tests read them
+        "only_mutate": modules,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q"],
+        "pytest_add_cli_args_test_selection": tests,
+        # Qt: workers forked from a process that never made a QApplication.
+        "process_isolation": "forkserver",
+        "use_git_change_detection": False,
+    }
+    lines = ["", "[tool.mutmut]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    pyproject.write_text(text + "\n".join(lines) + "\n", "utf-8")
+
+
+def scores(modules: list[str]) -> list[tuple[str, int, int, dict[str, int]]]:
+    rows = []
+    for module in modules:
+        meta = WORK / "mutants" / (module + ".meta")
+        if not meta.exists():
+            continue
+        codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
+        if not codes:
+            continue
+        killed = sum(1 for c in codes.values() if c in KILLED)
+        others: dict[str, int] = {}
+        for c in codes.values():
+            if c not in KILLED:
+                word = "not run" if c is None else NOT_KILLED.get(c, "suspicious")
+                others[word] = others.get(word, 0) + 1
+        rows.append((module, killed, len(codes), others))
+    return rows
+
+
+def print_scores(modules: list[str]) -> None:
+    rows = scores(modules)
+    if not rows:
+        print("no results yet for these modules")
+        return
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'module':<{width}}  killed/total  score  not killed")
+    all_killed = all_total = 0
+    for module, killed, total, others in rows:
+        all_killed, all_total = all_killed + killed, all_total + total
+        rest = ", ".join(f"{n} {w}" for w, n in sorted(others.items()))
+        print(f"{module:<{width}}  {killed:>5}/{total:<5}  {100 * killed / total:4.0f}%  {rest}")
+    print(f"{'all':<{width}}  {all_killed:>5}/{all_total:<5}  {100 * all_killed / all_total:4.0f}%")
+    print("\nSurvivors: cd .mutation && ../.venv/bin/mutmut results; mutmut show NAME")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="files or globs under desktop/")
+    parser.add_argument("--qt", action="store_true", help="also the Qt tests (and GUI logic)")
+    parser.add_argument("--children", type=int, default=1, help="mutmut --max-children (1)")
+    parser.add_argument("--report", action="store_true", help="only print the last scores")
+    args = parser.parse_args()
+    ensure_venv()
+    patterns = args.modules or (DEFAULT_MODULES + (QT_MODULES if args.qt else []))
+    modules = expand(patterns)
+    if not modules:
+        print(f"no module matches {patterns}", file=sys.stderr)
+        return 2
+    if not args.report:
+        sync_copy()
+        write_config(modules, UNIT_TESTS + (QT_TESTS if args.qt else []))
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+        mutmut = [str(VENV / "bin" / "mutmut"), "run", "--max-children", str(args.children)]
+        print(f"[mutation] {len(modules)} module(s): {' '.join(modules)}", file=sys.stderr)
+        code = subprocess.run(mutmut, cwd=WORK, env=env).returncode
+        if code != 0:
+            print(f"[mutation] mutmut exited {code}", file=sys.stderr)
+    print_scores(modules)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
