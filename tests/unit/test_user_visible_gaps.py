@@ -13,7 +13,7 @@ from PIL import Image
 
 from desktop.core.images import ImageLimits, prepare_image
 from desktop.core.images.fit import target_size
-from desktop.core.redact import RedactingFilter, redact
+from desktop.core.redact import RedactingFilter, redact, register_secret
 from tests.unit.image_corpus import screenshot
 
 # -- portrait images are shrunk too -----------------------------------------------------------
@@ -69,3 +69,56 @@ def test_the_log_file_line_of_a_request_header_keeps_nothing_of_the_token():
     finally:
         log.removeHandler(handler)
     assert stream.getvalue() == "headers {'authorization': 'Bearer «redacted»'}\n"
+
+
+def _logged(*args, exc: BaseException | None = None) -> str:
+    """What one log call writes to the (redacted) log file."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("test.user_visible_gaps.file")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    try:
+        if exc is None:
+            log.warning(*args)
+        else:
+            try:
+                raise exc
+            except type(exc):
+                log.exception(*args)
+    finally:
+        log.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_a_registered_key_is_replaced_by_the_marker_and_nothing_else():
+    register_secret("Zq4-registered-key-for-redaction")
+    assert redact("url https://x/?key=Zq4-registered-key-for-redaction&page=2") == (
+        "url https://x/?key=«redacted»&page=2"
+    )
+    assert redact("sk-abcdefghijklmnopqrstuvwx looks like a key") == "«redacted» looks like a key"
+
+
+def test_short_keys_of_four_characters_are_masked_and_no_key_is_no_error():
+    register_secret(None)  # connecting without a key (a local server) registers nothing
+    register_secret("")
+    register_secret("Zq4!")  # four characters: still a secret
+    register_secret("Zq5")  # three: too short to tell from ordinary words
+    assert redact("key Zq4! and Zq5") == "key «redacted» and Zq5"
+
+
+def test_a_key_in_a_plain_log_message_is_masked_in_the_file():
+    register_secret("Zq4-plain-message-key-0001")
+    assert _logged("connecting with Zq4-plain-message-key-0001") == ("connecting with «redacted»\n")
+    assert _logged("nothing secret here") == "nothing secret here\n"
+    assert _logged("as args: %s", "Zq4-plain-message-key-0001") == "as args: «redacted»\n"
+
+
+def test_a_key_in_a_traceback_is_masked_in_the_file():
+    register_secret("Zq4-traceback-key-0002")
+    text = _logged("request failed", exc=ValueError("server echoed Zq4-traceback-key-0002"))
+    assert text.startswith("request failed\nTraceback (most recent call last):\n")
+    assert text.endswith("ValueError: server echoed «redacted»\n")
+    assert "Zq4-traceback" not in text
