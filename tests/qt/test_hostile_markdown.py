@@ -55,6 +55,8 @@ HOSTILE = {
     "a 20,000-column table": "|" + "a|" * 20_000 + "\n|" + "-|" * 20_000 + "\n|" + "b|" * 20_000,
     "50,000 one-line paragraphs": "\n\n".join(f"p{i}" for i in range(50_000)),
     "5 MB of prose": "All work and no play makes a dull reply. " * 125_000,
+    "20,000 list items": "\n".join(f"- item {i}" for i in range(20_000)),
+    "20,000 lines of code": "```python\n" + "x = 1  # a line\n" * 20_000 + "```",
 }
 
 
@@ -73,12 +75,13 @@ def test_no_reply_freezes_the_window_and_copy_still_gives_all_of_it(
         qtbot.wait(20)
     shown = _documents_text(view, 0)
     assert shown.strip(), "the reply is shown"
-    if len(text) > 100_000:
-        assert f"{len(text) - 100_000:,} more characters not shown; Copy gives all" in shown
+    if len(text) > 50_000 or text.count("\n") > 1_000:
+        assert "more characters not shown; Copy gives all" in shown
+        assert len(shown) < 52_000
     assert model.index(0, 0).data(TextRole) == text
     assert view.copy_text([0]) == text
     if case == "50,000 one-line paragraphs":
         # A document per paragraph cost ~20 KB each (50,000: ~1 GB); paragraphs share them.
         layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
         assert len(layout.rich.documents) <= 200
-    assert meter.max_stall_ms < 1500, f"GUI stalled {meter.max_stall_ms:.0f} ms on {case}"
+    assert meter.max_stall_ms < 500, f"GUI stalled {meter.max_stall_ms:.0f} ms on {case}"
