@@ -40,7 +40,7 @@ from .drafts import DraftKeeper, default_store
 from .drop_overlay import DropOverlay, DropTarget
 from .errors import Action, UserError, describe
 from .lightbox import LightboxOpener
-from .plain_text import plain_label, plain_tip
+from .plain_text import ElidedLabel, plain_tip
 from .send_guard import VisionGuard
 from .session_extras import SessionExtras
 from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
@@ -91,7 +91,8 @@ class MainWindow(QMainWindow):
         self.session: ChatSession | None = None
         self._wanted_agent: str | None = None
         self.setWindowTitle(APP_NAME)
-        self.setMinimumSize(560, 480)
+        # Fits a 1600×1000 screen at 200 % (800×500 logical) with a title bar and a panel.
+        self.setMinimumSize(520, 400)
         self._build()
         self.drafts = DraftKeeper(
             workers, drafts or default_store(), self.composer, self.attachments, self
@@ -126,10 +127,10 @@ class MainWindow(QMainWindow):
             "QToolButton { font-size: 15px; font-weight: 600; padding: 4px 8px; border: none; }"
         )
         self.agent_button.clicked.connect(self.choose_agent)
-        self.model_label = plain_label()
+        self.model_label = ElidedLabel()
         self.model_label.setAccessibleDescription("Agent model")
         self.model_label.setStyleSheet("color: palette(placeholder-text);")
-        self.server_label = plain_label()
+        self.server_label = ElidedLabel(Qt.TextElideMode.ElideMiddle)
         self.server_label.setAccessibleDescription("Server")
         self.server_label.setStyleSheet("color: palette(placeholder-text);")
         header = QHBoxLayout()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtGui import Qt
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 
@@ -29,3 +30,46 @@ def plain_tip(text: str) -> str:
         return text
     escaped = html.escape(text, quote=False)
     return f'<qt><p style="white-space:pre-wrap">{escaped}</p></qt>'
+
+
+class ElidedLabel(QLabel):
+    """A one-line plain-text label that shrinks with its row, showing "…" where text is cut
+    (a header on a narrow window or at 200 % would otherwise clip it mid-letter). `text()` and
+    the accessible name stay the whole text."""
+
+    MIN_WIDTH = 48
+
+    def __init__(self, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight):
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._mode = mode
+        self._full = ""
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setAccessibleName(text)
+        self.updateGeometry()
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+        return QSize(width + 2, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(
+            min(self.MIN_WIDTH, self.sizeHint().width()), super().minimumSizeHint().height()
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, self._mode, max(width, 0))
+        super().setText(shown)

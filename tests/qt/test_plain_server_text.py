@@ -4,7 +4,7 @@ agent or model name, a file name or a URL is ever rendered (a fake prompt, a loc
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QAccessible, QTextDocument
 from PySide6.QtWidgets import QLabel
 
 from desktop.ui.banner import Banner
@@ -41,3 +41,26 @@ def test_a_tooltip_shows_an_untrusted_name_literally_on_its_lines():
     doc.setHtml(plain_tip(HOSTILE + "\nsecond line"))
     assert doc.toPlainText() == HOSTILE + "\nsecond line"
     assert plain_tip("shot 1.png\nPreparing…") == "shot 1.png\nPreparing…"  # left alone
+
+
+def test_a_header_label_too_narrow_for_its_text_shows_an_ellipsis_not_half_a_letter(qtbot):
+    from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+    from desktop.ui.plain_text import ElidedLabel
+
+    row = QWidget()
+    qtbot.addWidget(row)
+    label = ElidedLabel(Qt.TextElideMode.ElideMiddle)
+    layout = QHBoxLayout(row)
+    layout.addWidget(label)
+    label.setText("letta.example.com:8283 <b>")
+    row.resize(90, 30)
+    row.show()
+    qtbot.waitExposed(row)
+    shown = QLabel.text(label)  # what is drawn
+    assert "…" in shown and shown != label.text()
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    assert label.text() == "letta.example.com:8283 <b>"  # the whole text, for code and readers
+    assert QAccessible.queryAccessibleInterface(label).text(QAccessible.Text.Name) == label.text()
+    row.resize(600, 30)
+    qtbot.waitUntil(lambda: QLabel.text(label) == label.text())
