@@ -27,6 +27,10 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that works (priority > 0) and keeps its passwords in this object."""
 
     priority = 1  # type: ignore[assignment]
+    # Defining a backend class registers it with keyring; a viable one would be chained with
+    # the real Secret Service for every later test in this process (test_keyring_real saw
+    # "ChainerBackend"). Handed to SecretStore directly, it never needs to be discovered.
+    viable = False  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
