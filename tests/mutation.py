@@ -11,8 +11,9 @@ hours on two cores; a few modules at a time is the habit, e.g. the ones a change
 It uses the app venv `.venv` (the one `bash tests/run_all.sh` creates); on a fresh clone it
 creates it (`python3 -m venv .venv`, `pip install -e '.[test,mutation]'`), and it installs the
 `mutation` extra (mutmut) into it when missing. mutmut works in `.mutation/` (git-ignored): a
-copy of the checkout's tracked and new files, with `mutants/` inside; results are cached there
-per function, so a second run only tests what changed. The mutants run against tests/unit; with
+copy of the checkout's tracked and new files, with `mutants/` inside (made anew each run:
+mutmut keeps the results of unchanged code even when the tests changed); the scores of every
+run are kept in `.mutation/scores.json`. The mutants run against tests/unit; with
 --qt also against the Qt tests of the GUI's deciding logic (send guard, transcript model,
 attachment controller), offscreen. One child process by default (the machine has two cores and
 is shared); --children raises it. --report only prints the scores of the last runs.
@@ -31,6 +32,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,13 +144,32 @@ def write_config(modules: list[str], tests: list[str]) -> None:
     pyproject.write_text(text + "\n".join(lines) + "\n", "utf-8")
 
 
-def scores(modules: list[str]) -> list[tuple[str, int, int, dict[str, int]]]:
-    rows = []
+SCORES = WORK / "scores.json"
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "desktop"], cwd=REPO)
+    return out.stdout.decode().strip() + ("+local edits" if dirty.returncode else "")
+
+
+def save_scores(modules: list[str]) -> None:
+    """Merge this run's exit codes per module into scores.json (with the commit and date)."""
+    saved = json.loads(SCORES.read_text("utf-8")) if SCORES.exists() else {}
+    stamp = {"commit": git_commit(), "date": time.strftime("%Y-%m-%d")}
     for module in modules:
         meta = WORK / "mutants" / (module + ".meta")
-        if not meta.exists():
-            continue
-        codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
+        if meta.exists():
+            codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
+            saved[module] = {**stamp, "exit_codes": codes}
+    SCORES.write_text(json.dumps(saved, indent=1, sort_keys=True), "utf-8")
+
+
+def scores(modules: list[str]) -> list[tuple[str, int, int, dict[str, int]]]:
+    saved = json.loads(SCORES.read_text("utf-8")) if SCORES.exists() else {}
+    rows = []
+    for module in modules:
+        codes = saved.get(module, {}).get("exit_codes", {})
         if not codes:
             continue
         killed = sum(1 for c in codes.values() if c in KILLED)
@@ -157,6 +178,8 @@ def scores(modules: list[str]) -> list[tuple[str, int, int, dict[str, int]]]:
             if c not in KILLED:
                 word = "not run" if c is None else NOT_KILLED.get(c, "suspicious")
                 others[word] = others.get(word, 0) + 1
+        entry = saved[module]
+        others[f"at {entry['commit']} {entry['date']}:"] = 0
         rows.append((module, killed, len(codes), others))
     return rows
 
@@ -171,7 +194,8 @@ def print_scores(modules: list[str]) -> None:
     all_killed = all_total = 0
     for module, killed, total, others in rows:
         all_killed, all_total = all_killed + killed, all_total + total
-        rest = ", ".join(f"{n} {w}" for w, n in sorted(others.items()))
+        when = [w for w, n in others.items() if not n]
+        rest = " ".join(when + [f"{n} {w}" for w, n in sorted(others.items()) if n])
         print(f"{module:<{width}}  {killed:>5}/{total:<5}  {100 * killed / total:4.0f}%  {rest}")
     print(f"{'all':<{width}}  {all_killed:>5}/{all_total:<5}  {100 * all_killed / all_total:4.0f}%")
     print("\nSurvivors: cd .mutation && ../.venv/bin/mutmut results; mutmut show NAME")
@@ -193,12 +217,14 @@ def main() -> int:
     if not args.report:
         sync_copy()
         write_config(modules, UNIT_TESTS + (QT_TESTS if args.qt else []))
+        shutil.rmtree(WORK / "mutants", ignore_errors=True)
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
         mutmut = [str(VENV / "bin" / "mutmut"), "run", "--max-children", str(args.children)]
         print(f"[mutation] {len(modules)} module(s): {' '.join(modules)}", file=sys.stderr)
         code = subprocess.run(mutmut, cwd=WORK, env=env).returncode
         if code != 0:
             print(f"[mutation] mutmut exited {code}", file=sys.stderr)
+        save_scores(modules)
     print_scores(modules)
     return 0
 
