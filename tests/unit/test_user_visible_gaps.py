@@ -7,12 +7,18 @@ and a bearer token of which only the first word was masked in the log.
 from __future__ import annotations
 
 import io
+import json
 import logging
+import uuid
 
+import pytest
 from PIL import Image
 
 from desktop.core.images import ImageLimits, prepare_image
 from desktop.core.images.fit import target_size
+from desktop.core.letta import StreamChunk, StreamFailed
+from desktop.core.letta.stream import parse_stream
+from desktop.core.letta.urls import new_otid, sends_key_in_clear
 from desktop.core.redact import RedactingFilter, redact, register_secret
 from tests.unit.image_corpus import screenshot
 
@@ -122,3 +128,95 @@ def test_a_key_in_a_traceback_is_masked_in_the_file():
     assert text.startswith("request failed\nTraceback (most recent call last):\n")
     assert text.endswith("ValueError: server echoed «redacted»\n")
     assert "Zq4-traceback" not in text
+
+
+# -- what a failed or odd stream shows (whole sentences) -------------------------------------
+
+
+def _stream(*messages, done: bool = True) -> list[tuple[str, str]]:
+    events = [
+        (m[0], json.dumps(m[1])) if isinstance(m, tuple) else ("message", json.dumps(m))
+        for m in messages
+    ]
+    return events + ([("message", "[DONE]")] if done else [])
+
+
+def _failure(events) -> StreamFailed:
+    with pytest.raises(StreamFailed) as info:
+        list(parse_stream(events))
+    return info.value
+
+
+def test_a_provider_error_is_shown_after_the_stop_reason_sentence():
+    error = {"message_type": "error_message", "message": "Image exceeds 5 MB maximum"}
+    stop = {"message_type": "stop_reason", "stop_reason": "llm_api_error"}
+    failed = _failure(_stream(stop, ("error", error)))
+    assert failed.user_message == (
+        "The agent's model provider returned an error. Image exceeds 5 MB maximum"
+    )
+    failed = _failure(_stream(("error", error)))  # no stop reason: the message alone
+    assert failed.user_message == "Image exceeds 5 MB maximum"
+
+
+def test_an_error_without_words_still_says_something():
+    failed = _failure(_stream(("error", {"message_type": "error_message"})))
+    assert failed.user_message == "The server reported an error."
+    failed = _failure(_stream({"error": None}))  # a bare {"error": …} body
+    assert failed.user_message == "The server reported an error."
+    failed = _failure(_stream({"error": "quota exhausted"}))
+    assert failed.user_message == "quota exhausted"
+    failed = _failure(_stream(("error", {"message_type": "error_message", "error": "boom"})))
+    assert failed.user_message == "boom"
+
+
+def test_hidden_reasoning_and_tool_returns_stream_their_text():
+    chunks = list(
+        parse_stream(
+            _stream(
+                {"message_type": "hidden_reasoning_message", "id": "m1", "hidden_reasoning": "…"},
+                {
+                    "message_type": "tool_return_message",
+                    "id": "m2",
+                    "tool_returns": [{"tool_call_id": "call-7", "tool_return": "42 results"}],
+                },
+                {
+                    "message_type": "tool_return_message",
+                    "id": "m3",
+                    "tool_call_id": "call-8",
+                    "tool_return": "done",
+                },
+                {"message_type": "stop_reason", "stop_reason": "end_turn"},
+            )
+        )
+    )
+    texts = [(c.key, c.text, c.tool_call_id) for c in chunks if isinstance(c, StreamChunk)]
+    assert texts == [
+        ("hidden_reasoning_message:m1", "…", None),
+        ("tool_return_message:m2", "42 results", "call-7"),
+        ("tool_return_message:m3", "done", "call-8"),
+    ]
+
+
+# -- the otid and the plain-http warning -------------------------------------------------------
+
+
+def test_every_message_gets_its_own_uuid_otid():
+    otids = [new_otid() for _ in range(100)]
+    assert len(set(otids)) == 100
+    assert all(str(uuid.UUID(o, version=4)) == o for o in otids)
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://letta.example.org:8283", True),
+        ("http://192.168.1.20:8283", True),
+        ("https://letta.example.org", False),
+        ("http://localhost:8283", False),
+        ("http://App.LocalHost:8283", False),
+        ("http://127.0.0.1:8283", False),
+        ("http://[::1]:8283", False),
+    ],
+)
+def test_the_key_in_clear_warning_is_for_plain_http_over_the_network(url, warned):
+    assert sends_key_in_clear(url) is warned
