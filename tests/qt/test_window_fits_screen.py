@@ -8,14 +8,11 @@ the whole window, the message box and Send are on the screen, and so is a dialog
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import run_snippet
 
 SCRIPT = r"""
 import json, sys
@@ -67,24 +64,8 @@ def _inside(inner: list[int], outer: list[int]) -> bool:
 def _run(tmp_path: Path, screens: list[dict], saved: list[int] | None = None) -> dict:
     config = tmp_path / "screens.json"
     config.write_text(json.dumps({"screens": screens}))
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM=f"offscreen:configfile={config}",
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(saved)],
-        cwd=str(ROOT),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    platform = f"offscreen:configfile={config}"
+    return json.loads(run_snippet(SCRIPT, json.dumps(saved), home=tmp_path, platform=platform))
 
 
 def _screen(name: str, width: int, height: int, dpr: float, x: int = 0) -> dict:

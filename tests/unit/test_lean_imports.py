@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import run_snippet
 
 LAZY = [
     "httpx",
@@ -36,24 +32,7 @@ def test_building_the_main_window_skips_the_heavy_modules(tmp_path):
         "window, _, _ = desktop.app.create_window(args, use_keyring=False)\n"
         f"print(json.dumps([m for m in {LAZY!r} if m in sys.modules]))\n"
     )
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=str(ROOT),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert json.loads(run_snippet(code, home=tmp_path)) == []
 
 
 def test_lazy_names_still_resolve():

@@ -9,17 +9,15 @@ must be spoken, assertively. (Qt's older Alert event never reached the bus at al
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.app_process import run_snippet
+
 pytestmark = pytest.mark.x11
 
-ROOT = Path(__file__).resolve().parents[2]
 ASSERTIVE = 2  # AT-SPI politeness: 1 polite, 2 assertive
 
 APP = r"""
@@ -104,26 +102,15 @@ def test_a_connection_error_is_spoken_assertively(tmp_path):
     listener = Listener(_a11y_bus())
     listener.start()
     try:
-        env = dict(
-            os.environ,
-            QT_QPA_PLATFORM="xcb",
-            QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1",
-            HOME=str(tmp_path),
-            XDG_CONFIG_HOME=str(tmp_path / "config"),
-            XDG_DATA_HOME=str(tmp_path / "data"),
-            XDG_CACHE_HOME=str(tmp_path / "cache"),
-        )
-        env.pop("LETTA_API_KEY", None)
-        out = subprocess.run(
-            [sys.executable, "-c", APP, "http://127.0.0.1:9", "20"],
-            cwd=str(ROOT),
-            env=env,
-            capture_output=True,
-            text=True,
+        shown = run_snippet(
+            APP,
+            "http://127.0.0.1:9",
+            "20",
+            home=tmp_path,
+            platform="xcb",
             timeout=60,
+            QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1",
         )
-        assert out.returncode == 0, out.stderr[-2000:]
-        shown = out.stdout.strip().splitlines()[-1]
         assert shown.startswith("Could not reach the server at 127.0.0.1:9"), shown
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not listener.heard:
