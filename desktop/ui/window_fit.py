@@ -35,10 +35,11 @@ def fitted(rect: QRect, screens: list[QRect], frame: QMargins = FRAME) -> QRect:
     outer = rect.marginsAdded(frame)
     if not screens or any(s.contains(outer) for s in screens):
         return QRect(rect)
-    return fitted_outer(outer, screens).marginsRemoved(frame)
+    return _moved_onto(outer, screens).marginsRemoved(frame)
 
 
-def fitted_outer(rect: QRect, screens: list[QRect]) -> QRect:
+def _moved_onto(rect: QRect, screens: list[QRect]) -> QRect:
+    """`rect` moved, and shrunk where needed, into the screen it overlaps most."""
 
     def overlap(screen: QRect) -> int:
         common = screen.intersected(rect)
