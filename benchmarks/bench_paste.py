@@ -66,7 +66,7 @@ def measure(runs: int, size: tuple[int, int] = (5120, 2880)) -> dict[str, list[f
     from desktop.core.images.fit import target_size
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
     from desktop.workers import Workers
     from tests.stall import StallMeter
     from tests.unit.image_corpus import screenshot

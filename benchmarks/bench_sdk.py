@@ -48,7 +48,7 @@ def run(quick: bool) -> list[dict]:
     app = QApplication.instance() or QApplication(sys.argv)
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
     from desktop.workers import Workers
     from tests.fake_letta import FakeLetta
 

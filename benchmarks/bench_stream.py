@@ -36,7 +36,7 @@ def tokens(n: int) -> list[str]:
 def _window():
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
     from desktop.workers import Workers
 
     workers = Workers()

@@ -1,7 +1,7 @@
 import sys
 
 if sys.argv[1:2] == ["--svg-raster-child"]:  # a frozen app started as its SVG rasteriser
-    from desktop.ui import svg_child
+    from desktop.ui.imaging import svg_child
 
     sys.exit(svg_child.main(sys.argv[2:]))
 

@@ -82,8 +82,8 @@ def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.svg_process import rasterize_svg
+    from desktop.ui.imaging.svg_process import rasterize_svg
+    from desktop.ui.window.main_window import MainWindow
     from desktop.workers import Workers
 
     verify = tls_verify()

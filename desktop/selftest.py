@@ -140,7 +140,9 @@ def _check_qtsvg() -> tuple[bool, str]:
     from PySide6.QtSvg import QSvgRenderer  # noqa: F401  (the import itself is a check)
 
     from desktop.paths import resource_path
-    from desktop.ui.svg_process import rasterize_svg  # the child process, as the app runs it
+    from desktop.ui.imaging.svg_process import (
+        rasterize_svg,  # the child process, as the app runs it
+    )
 
     png = rasterize_svg(_TINY_SVG, 40)
     if not png.startswith(b"\x89PNG"):

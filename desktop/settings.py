@@ -13,8 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from desktop import APP_ID
-
-from .core.letta import LETTA_CLOUD_URL
+from desktop.core.letta import LETTA_CLOUD_URL
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 

@@ -50,7 +50,7 @@ QT_TESTS = [
     "tests/qt/test_user_visible_gaps.py",
 ]
 QT_MODULES = [
-    "desktop/ui/send_guard.py",
+    "desktop/ui/vision/vision_guard.py",
     "desktop/ui/transcript/model.py",
     "desktop/ui/attachments/controller.py",
 ]

@@ -7,7 +7,7 @@ image still too large after fitting (the many-image rule lowers the cap), a form
 does not take, a request over the provider's byte limit. A problem with an `attachment_id`
 belongs on that image's badge; the others are about the whole message.
 
-Nothing here sends or changes anything; the UI decides (desktop/ui/send_guard.py).
+Nothing here sends or changes anything; the UI decides (desktop/ui/vision/vision_guard.py).
 """
 
 from __future__ import annotations

@@ -76,8 +76,8 @@ def main() -> int:
     from desktop.core.secrets import SecretStore
     from desktop.paths import resource_path
     from desktop.settings import Settings
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.theme import apply_theme
+    from desktop.ui.style.theme import apply_theme
+    from desktop.ui.window.main_window import MainWindow
     from desktop.workers import Workers
     from tests.fake_letta import FakeLetta
 

@@ -100,7 +100,7 @@ def server():
 
 
 def make_window(qtbot, workers, server, *, connect: bool = True):
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), server.factory())
     qtbot.addWidget(window)

@@ -19,7 +19,7 @@ from desktop.core.letta import ApprovalDecision, Message, StreamChunk, ToolCall
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.accessibility import interactive_widgets
-from desktop.ui.approvals import (
+from desktop.ui.chat.approvals import (
     FOREIGN_REASON,
     Approval,
     ApprovalPanel,
@@ -27,8 +27,8 @@ from desktop.ui.approvals import (
     answer_notice,
     pending_in,
 )
-from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.window.main_window import MainWindow
 from tests.qt.threads_support import FakeThreads, sse
 
 URL = "https://letta.test"

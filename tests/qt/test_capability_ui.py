@@ -20,9 +20,9 @@ from desktop.core.images import PreparedImage
 from desktop.core.letta import LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
-from desktop.ui.vision_banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
+from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import agent_route_transport
 from tests.qt.attachments_support import png_bytes, sse, wait_settled
 
@@ -455,7 +455,7 @@ def test_the_limits_follow_the_number_of_images_in_the_request(
     qtbot, server, open_window, monkeypatch
 ):
     """The many-image rule: past its threshold (history included) every image gets smaller."""
-    import desktop.ui.send_guard as guard_module
+    import desktop.ui.vision.vision_guard as guard_module
 
     def few_images(handle: str, overrides: Any = None):
         cap = capability_for(handle, overrides)

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QApplication, QDialog
 from desktop.core.letta import LETTA_CLOUD_URL
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.agent_picker import AgentPicker
-from desktop.ui.connect_dialog import ConnectDialog
-from desktop.ui.main_window import MainWindow
+from desktop.ui.connection.agent_picker import AgentPicker
+from desktop.ui.connection.connect_dialog import ConnectDialog
 from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
 
@@ -243,7 +243,7 @@ def test_a_closed_agent_picker_does_not_stay_behind(qtbot, workers, fake):
     window = _window(qtbot, workers, fake)
     window.start("https://letta.test", "good-key", fake.agents[0]["id"])
     qtbot.waitUntil(lambda: window.windowTitle().startswith("Research helper"), timeout=5000)
-    from desktop.ui.agent_picker import AgentPicker
+    from desktop.ui.connection.agent_picker import AgentPicker
 
     QTimer.singleShot(300, lambda: QApplication.activeModalWidget().reject())
     window.choose_agent()

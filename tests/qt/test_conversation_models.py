@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.core.letta import Conversation
-from desktop.ui.model_switcher import ModelSwitcher
+from desktop.ui.vision.model_switcher import ModelSwitcher
 
 from .test_conversations import URL, make_window, texts
 from .threads_support import FakeThreads
@@ -152,7 +152,7 @@ def test_a_failed_conversation_list_is_an_error_with_reload(qtbot, workers, fake
 def test_a_remembered_conversation_beyond_the_listed_pages_is_fetched_by_id(
     qtbot, workers, fake, monkeypatch
 ):
-    from desktop.ui import chat_session
+    from desktop.ui.chat import session as chat_session
 
     monkeypatch.setattr(chat_session, "MAX_CONVERSATIONS", 1)
     monkeypatch.setattr(chat_session, "CONVERSATION_PAGE", 1)

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 from tests.qt.threads_support import FakeThreads
 

@@ -19,14 +19,14 @@ from desktop.core.redact import register_secret
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.accessibility import fill_accessible_names, interactive_widgets
-from desktop.ui.agent_picker import AgentPicker
-from desktop.ui.capture import CaptureOverlay, looks_blank
-from desktop.ui.connect_dialog import ConnectDialog
-from desktop.ui.crash_dialog import CrashDialog
-from desktop.ui.main_window import MainWindow
-from desktop.ui.settings_dialog import SettingsDialog
-from desktop.ui.shortcuts_dialog import ShortcutsDialog, shortcut_rows, window_actions
-from desktop.ui.theme import apply_theme
+from desktop.ui.attachments.capture import CaptureOverlay, looks_blank
+from desktop.ui.connection.agent_picker import AgentPicker
+from desktop.ui.connection.connect_dialog import ConnectDialog
+from desktop.ui.dialogs.crash import CrashDialog
+from desktop.ui.dialogs.settings import SettingsDialog
+from desktop.ui.dialogs.shortcuts import ShortcutsDialog, shortcut_rows, window_actions
+from desktop.ui.style.theme import apply_theme
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
 SECRET = "sk-letta-DISTINCTIVE-0123456789abcdef"

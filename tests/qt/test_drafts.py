@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from desktop.core.letta import LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import ErrorRole, KindRole, OtidRole, StateRole, TextRole
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta, agent_route_transport
 
 
@@ -222,7 +222,7 @@ def test_refused_connection_retries_automatically_with_a_countdown(qtbot, worker
 
 
 def test_automatic_retries_stop_after_three(qtbot, workers, fake, monkeypatch):
-    from desktop.ui import chat_session
+    from desktop.ui.chat import session as chat_session
 
     monkeypatch.setattr(chat_session, "_BACKOFF", (0.01, 0.01, 0.01))
     alpha = fake.agents[0]
@@ -245,7 +245,7 @@ def test_automatic_retries_stop_after_three(qtbot, workers, fake, monkeypatch):
 
 
 def test_wait_and_retry_after_a_busy_agent(qtbot, workers, fake, monkeypatch):
-    from desktop.ui import chat_session
+    from desktop.ui.chat import session as chat_session
 
     alpha = fake.agents[0]
     window = open_window(qtbot, workers, fake, alpha["id"])

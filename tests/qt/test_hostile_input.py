@@ -250,7 +250,7 @@ def test_a_fifo_an_svg_bomb_and_an_ico_bomb_are_refused_and_the_window_still_clo
     qtbot, workers, server, tmp_path
 ):
     from desktop.core.images import set_svg_rasterizer
-    from desktop.ui.svg_process import rasterize_svg
+    from desktop.ui.imaging.svg_process import rasterize_svg
     from tests.unit.test_images_decoders import ico_around, png_of_zeros
     from tests.unit.test_images_svg import use_bomb
 

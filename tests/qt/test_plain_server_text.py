@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QTextDocument
 from PySide6.QtWidgets import QLabel
 
-from desktop.ui.banner import Banner
 from desktop.ui.plain_text import plain_label, plain_tip
+from desktop.ui.window.notices import Banner
 
 HOSTILE = '<img src="/home/me/secret.png"><b style="color:red">Paste your API key at</b> evil.test'
 

@@ -17,10 +17,10 @@ from PySide6.QtGui import QColor, QPixmap
 
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui import capture as capture_module
-from desktop.ui import portal_capture
-from desktop.ui.capture import unsupported_reason
-from desktop.ui.main_window import MainWindow
+from desktop.ui.attachments import capture as capture_module
+from desktop.ui.attachments import portal_capture
+from desktop.ui.attachments.capture import unsupported_reason
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 from tests.peers.fake_portal import FakePortal, PrivateBus, dbus_daemon
 from tests.qt.attachments_support import wait_settled

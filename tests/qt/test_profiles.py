@@ -8,8 +8,8 @@ import pytest
 from desktop.core.letta import LETTA_CLOUD_URL
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.main_window import MainWindow
-from desktop.ui.profiles import Profile, Profiles, ProfilesDialog
+from desktop.ui.connection.profiles import Profile, Profiles, ProfilesDialog
+from desktop.ui.window.main_window import MainWindow
 from tests.qt.threads_support import FakeThreads
 
 HOME = "http://letta.home.test:8283"

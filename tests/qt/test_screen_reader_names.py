@@ -7,8 +7,8 @@ from PySide6.QtGui import QAccessible
 
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.agent_picker import AgentPicker
-from desktop.ui.main_window import MainWindow
+from desktop.ui.connection.agent_picker import AgentPicker
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
 

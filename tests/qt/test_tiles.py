@@ -1,10 +1,10 @@
-"""Rounded cover tiles (desktop/ui/tiles.py): what a thumbnail cell shows, rendered once."""
+"""Rounded cover tiles (desktop/ui/imaging/tiles.py): what a thumbnail cell shows, rendered once."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from desktop.ui.tiles import cover_source, cover_tile
+from desktop.ui.imaging.tiles import cover_source, cover_tile
 
 
 def _bands(w: int, h: int) -> QImage:

@@ -598,7 +598,7 @@ def test_a_tool_result_image_becomes_a_thumbnail_decoded_off_the_gui_thread(
     view, model, cache = transcript
     from PySide6.QtCore import QThread
 
-    from desktop.ui.transcript import thumbnails
+    from desktop.ui.transcript import history_thumbnails as thumbnails
 
     threads = []
     real = thumbnails.decode_thumbnail

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from desktop.core.letta.models import Message
 from desktop.core.secrets import SERVICE, SecretStore
 from desktop.settings import Settings
-from desktop.ui.main_window import MainWindow
 from desktop.ui.transcript import KindRole, OtidRole, StateRole, TextRole, TranscriptModel
+from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
 KEY = "lk-remember-me-4f1c9a7e2b"  # made up; never a real key

@@ -36,7 +36,7 @@ def rect(widget):
     top_left = widget.mapToGlobal(widget.rect().topLeft())
     return [top_left.x(), top_left.y(), widget.width(), widget.height()]
 
-from desktop.ui.agent_picker import AgentPicker
+from desktop.ui.connection.agent_picker import AgentPicker
 picker = AgentPicker(window.workers, lambda **kw: [], None, window)
 picker.show()
 for _ in range(20):

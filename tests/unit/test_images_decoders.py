@@ -77,8 +77,8 @@ def truncated_jpeg() -> bytes:
 
 
 def test_a_truncated_jpeg_is_refused_everywhere_not_shown_as_grey(qapp):
-    from desktop.ui.image_reader import read_scaled
-    from desktop.ui.lightbox import decode_full
+    from desktop.ui.attachments.lightbox import decode_full
+    from desktop.ui.imaging.display_decode import read_scaled
 
     data = truncated_jpeg()
     with pytest.raises(ImageRejected, match="damaged or incomplete"):
@@ -90,8 +90,8 @@ def test_a_truncated_jpeg_is_refused_everywhere_not_shown_as_grey(qapp):
 
 
 def test_display_decoders_refuse_formats_the_app_does_not_read(qapp):
-    from desktop.ui.image_reader import read_scaled
-    from desktop.ui.transcript.thumbnails import decode_thumbnail
+    from desktop.ui.imaging.display_decode import read_scaled
+    from desktop.ui.transcript.history_thumbnails import decode_thumbnail
 
     tga = io.BytesIO()
     Image.new("RGB", (32, 32), (0, 200, 0)).save(tga, "TGA")  # Qt has a TGA plugin; we don't
@@ -104,7 +104,7 @@ def test_display_decoders_refuse_formats_the_app_does_not_read(qapp):
 
 
 def test_display_decoders_check_the_pixel_cap_from_the_header(qapp):
-    from desktop.ui.image_reader import TooManyPixels, read_scaled
+    from desktop.ui.imaging.display_decode import TooManyPixels, read_scaled
 
     start = time.perf_counter()
     with pytest.raises(TooManyPixels):
@@ -114,8 +114,8 @@ def test_display_decoders_check_the_pixel_cap_from_the_header(qapp):
 
 def test_a_history_svg_bomb_is_refused_quickly(qapp):
     from desktop.core.images import set_svg_rasterizer
-    from desktop.ui.svg_process import rasterize_svg
-    from desktop.ui.transcript.thumbnails import decode_thumbnail
+    from desktop.ui.imaging.svg_process import rasterize_svg
+    from desktop.ui.transcript.history_thumbnails import decode_thumbnail
     from tests.unit.test_images_svg import use_bomb
 
     set_svg_rasterizer(rasterize_svg)

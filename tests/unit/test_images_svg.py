@@ -51,7 +51,7 @@ def test_failing_rasterizer_is_a_rejection(no_rasterizer):
 @pytest.fixture
 def qt_rasterizer(qapp):
     pytest.importorskip("PySide6.QtSvg")
-    from desktop.ui.svg_process import rasterize_svg
+    from desktop.ui.imaging.svg_process import rasterize_svg
 
     set_svg_rasterizer(rasterize_svg)
     yield rasterize_svg
@@ -241,7 +241,7 @@ def test_the_renderer_sees_only_what_was_checked():
 
 
 def test_a_runaway_the_sanitiser_allows_is_stopped_by_the_time_limit(qt_rasterizer, monkeypatch):
-    from desktop.ui import svg_process
+    from desktop.ui.imaging import svg_process
 
     monkeypatch.setattr(svg_process, "TIME_LIMIT_S", 1.0)
     # 2,000 shapes in a marker at each of 15,000 vertices: 30 M draws, legal for the sanitiser.
@@ -262,7 +262,7 @@ def test_the_rasteriser_child_stays_within_its_memory_cap(qt_rasterizer):
     """Past the sanitiser (called directly), 8 embedded 8000×8000 PNGs took 2.2 GB in-process."""
     import resource
 
-    from desktop.ui.svg_child import MEMORY_HEADROOM
+    from desktop.ui.imaging.svg_child import MEMORY_HEADROOM
 
     huge = data_url(png_of((8000, 8000), (200, 10, 10)))
     svg = svg_with(f'<image width="8" height="8" href="{huge}"/>' * 8)

@@ -12,12 +12,12 @@ LAZY = [
     "PIL",
     "desktop.core.letta.client",
     "desktop.core.images.pipeline",
-    "desktop.ui.agent_picker",
-    "desktop.ui.connect_dialog",
-    "desktop.ui.settings_dialog",
-    "desktop.ui.shortcuts_dialog",
-    "desktop.ui.crash_dialog",
-    "desktop.ui.model_switcher",
+    "desktop.ui.connection.agent_picker",
+    "desktop.ui.connection.connect_dialog",
+    "desktop.ui.dialogs.settings",
+    "desktop.ui.dialogs.shortcuts",
+    "desktop.ui.dialogs.crash",
+    "desktop.ui.vision.model_switcher",
 ]
 
 

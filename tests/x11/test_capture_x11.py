@@ -16,7 +16,7 @@ pytestmark = pytest.mark.x11
 
 
 def test_after_a_refused_capture_the_keyboard_is_back_in_the_message_box(qtbot):
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     workers = Workers()
     window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), lambda *a: None)

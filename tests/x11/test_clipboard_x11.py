@@ -51,7 +51,7 @@ def xclip_png(tmp_path):
 
 
 def test_paste_png_from_the_x_clipboard(qtbot, xclip_png):
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.window.main_window import MainWindow
 
     workers = Workers()
     window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), lambda *a: None)

@@ -12,22 +12,22 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import ImageRejected
-from .limits import DEFAULT_FORMATS, ImageLimits
-from .prepared import PreparedImage
-from .sniff import sniff_media_type
-from .svg import set_svg_rasterizer
-from .urls import is_public_image_url
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.limits import DEFAULT_FORMATS, ImageLimits
+from desktop.core.images.prepared import PreparedImage
+from desktop.core.images.sniff import sniff_media_type
+from desktop.core.images.svg import set_svg_rasterizer
+from desktop.core.images.urls import is_public_image_url
 
 if TYPE_CHECKING:
-    from .pipeline import (
+    from desktop.core.images.pipeline import (
         DecodedImage,
         decode_for_prepare,
         prepare_decoded,
         prepare_file,
         prepare_image,
     )
-    from .thumbnails import (
+    from desktop.core.images.thumbnails import (
         decode_base64_thumbnail,
         make_thumbnail,
         thumbnail_from_decoded,

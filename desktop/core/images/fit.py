@@ -7,9 +7,9 @@ import math
 
 from PIL import Image, ImageChops, ImageStat
 
-from . import errors
-from .errors import ImageRejected
-from .limits import ImageLimits
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.limits import ImageLimits
 
 RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 1.5

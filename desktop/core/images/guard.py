@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from . import errors
-from .errors import ImageRejected
-from .memory import pin_mmap_threshold
-from .sniff import describe_non_image, short_name
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.memory import pin_mmap_threshold
+from desktop.core.images.sniff import describe_non_image, short_name
 
 pin_mmap_threshold()  # decoded pixels must not be zeroed under the GIL (see memory.py)
 

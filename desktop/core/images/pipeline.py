@@ -13,12 +13,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import errors
-from .errors import ImageRejected
-from .fit import encode_to_fit, looks_like_graphic, resize, target_size
-from .guard import decode_image, reject_not_image
-from .limits import ImageLimits
-from .normalize import (
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.fit import encode_to_fit, looks_like_graphic, resize, target_size
+from desktop.core.images.guard import decode_image, reject_not_image
+from desktop.core.images.limits import ImageLimits
+from desktop.core.images.normalize import (
     apply_orientation,
     drop_opaque_alpha,
     read_orientation,
@@ -26,9 +26,9 @@ from .normalize import (
     to_resizable,
     to_srgb,
 )
-from .prepared import PreparedImage, format_size
-from .sniff import sniff_media_type
-from .svg import rasterize_svg
+from desktop.core.images.prepared import PreparedImage, format_size
+from desktop.core.images.sniff import sniff_media_type
+from desktop.core.images.svg import rasterize_svg
 
 DEFAULT_LIMITS = ImageLimits()
 

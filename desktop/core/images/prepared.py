@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .sniff import short_name
+from desktop.core.images.sniff import short_name
 
 
 def format_size(n: int) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import errors
-from .errors import ImageRejected
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
 
 SvgRasterizer = Callable[[bytes, int], bytes]
 """Takes SVG bytes and a target long edge in pixels, returns PNG bytes."""
@@ -16,8 +16,8 @@ _rasterizer: SvgRasterizer | None = None
 def set_svg_rasterizer(fn: SvgRasterizer | None) -> None:
     """Register (or, with None, remove) the function that turns SVG into PNG.
 
-    Called once by the composition root at start-up (the Qt one lives in desktop/ui/svg_raster.py);
-    without it, SVG input is rejected with a clear message.
+    Called once by the composition root at start-up (the Qt one lives in
+    desktop/ui/imaging/svg_raster.py); without it, SVG input is rejected with a clear message.
     """
     global _rasterizer
     _rasterizer = fn
@@ -31,7 +31,9 @@ def rasterize_svg(data: bytes, long_edge: int) -> bytes:
     fn = _rasterizer
     if fn is None:
         raise ImageRejected(errors.SVG_UNAVAILABLE, "SVG images can't be converted here.")
-    from .svg_sanitize import sanitize_svg  # xml + base64: not needed at start-up
+    from desktop.core.images.svg_sanitize import (
+        sanitize_svg,  # xml + base64: not needed at start-up
+    )
 
     safe = sanitize_svg(data)
     try:

@@ -25,9 +25,9 @@ from xml.etree import ElementTree as ET
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
-from . import errors
-from .errors import ImageRejected
-from .sniff import sniff_media_type
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.sniff import sniff_media_type
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -135,7 +135,7 @@ def _check_embedded(value: str, budget: list[int]) -> None:
     media_type = sniff_media_type(raw)
     if media_type not in _EMBEDDED_TYPES:
         raise _refuse("The SVG image embeds data that is not a PNG, JPEG, GIF or WebP image.")
-    from .guard import header_size  # Pillow, on first need
+    from desktop.core.images.guard import header_size  # Pillow, on first need
 
     try:
         width, height = header_size(raw, media_type, MAX_EMBEDDED_PIXELS)

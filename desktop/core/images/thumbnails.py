@@ -8,15 +8,15 @@ import io
 
 from PIL import Image
 
-from . import errors
-from .errors import ImageRejected
-from .fit import looks_like_graphic
-from .guard import decode_image, reject_not_image
-from .limits import ImageLimits
-from .normalize import apply_orientation, read_orientation, to_resizable, to_srgb
-from .pipeline import DecodedImage
-from .sniff import sniff_media_type
-from .svg import rasterize_svg
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.fit import looks_like_graphic
+from desktop.core.images.guard import decode_image, reject_not_image
+from desktop.core.images.limits import ImageLimits
+from desktop.core.images.normalize import apply_orientation, read_orientation, to_resizable, to_srgb
+from desktop.core.images.pipeline import DecodedImage
+from desktop.core.images.sniff import sniff_media_type
+from desktop.core.images.svg import rasterize_svg
 
 _GUARD = ImageLimits()
 

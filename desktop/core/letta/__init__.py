@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from desktop.core.letta.errors import (
     AuthError,
     BadRequest,
     Conflict,
@@ -24,7 +24,7 @@ from .errors import (
     StreamCut,
     StreamFailed,
 )
-from .models import (
+from desktop.core.letta.models import (
     Agent,
     ApprovalDecision,
     Conversation,
@@ -37,7 +37,7 @@ from .models import (
     StreamUsage,
     ToolCall,
 )
-from .urls import (
+from desktop.core.letta.urls import (
     DEFAULT_CONVERSATION,
     DEFAULT_SELF_HOSTED_URL,
     LETTA_CLOUD_URL,
@@ -48,14 +48,14 @@ from .urls import (
 )
 
 if TYPE_CHECKING:
-    from .client import LettaClient, MessageStream
+    from desktop.core.letta.client import LettaClient, MessageStream
 
 _LAZY = {"LettaClient", "MessageStream"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from . import client
+        from desktop.core.letta import client
 
         return getattr(client, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .errors import (
+from desktop.core.letta.errors import (
     ConnectionFailed,
     LettaError,
     NetworkError,
@@ -40,7 +40,7 @@ from .errors import (
     TimeoutError_,
     error_for_status,
 )
-from .models import (
+from desktop.core.letta.models import (
     Agent,
     ApprovalDecision,
     Conversation,
@@ -50,8 +50,8 @@ from .models import (
     StreamReconnecting,
     StreamStop,
 )
-from .stream import StreamParser
-from .urls import DEFAULT_CONVERSATION, normalize_base_url
+from desktop.core.letta.stream import StreamParser
+from desktop.core.letta.urls import DEFAULT_CONVERSATION, normalize_base_url
 
 if TYPE_CHECKING:
     from letta_client import Letta, Stream

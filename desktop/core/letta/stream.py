@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import StreamCut, StreamFailed
-from .models import (
+from desktop.core.letta.errors import StreamCut, StreamFailed
+from desktop.core.letta.models import (
     _KIND_BY_TYPE,
     StreamChunk,
     StreamEvent,

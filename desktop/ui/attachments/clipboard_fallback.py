@@ -12,8 +12,7 @@ import subprocess
 import sys
 
 from desktop.core.images import sniff_media_type
-
-from .mime import IMAGE_FORMATS
+from desktop.ui.attachments.mime import IMAGE_FORMATS
 
 TIMEOUT_S = 3.0
 

@@ -29,11 +29,10 @@ from PySide6.QtGui import QImage
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind, State, problems_text
 from desktop.core.capabilities import estimate_tokens
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.ui.attachments import clipboard_fallback
+from desktop.ui.attachments.mime import Source, has_attachment, read_mime
+from desktop.ui.imaging.display_decode import read_scaled
 from desktop.workers import Workers
-
-from ..image_reader import read_scaled
-from . import clipboard_fallback
-from .mime import Source, has_attachment, read_mime
 
 log = logging.getLogger(__name__)
 

@@ -36,10 +36,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.images.sniff import short_name
-
-from ..plain_text import plain_tip
-from ..tiles import cover_tile
-from .controller import AttachmentController
+from desktop.ui.attachments.controller import AttachmentController
+from desktop.ui.imaging.tiles import cover_tile
+from desktop.ui.plain_text import plain_tip
 
 CHIP = 68
 QWIDGETSIZE_MAX = (1 << 24) - 1

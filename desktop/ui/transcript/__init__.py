@@ -8,8 +8,9 @@
 - `ThumbnailCache` decodes history images on workers into a bounded LRU; never fetches URLs.
 """
 
-from .delegate import TranscriptDelegate
-from .model import (
+from desktop.ui.transcript.delegate import TranscriptDelegate
+from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
+from desktop.ui.transcript.model import (
     CollapsedRole,
     DateRole,
     EntryRole,
@@ -28,8 +29,7 @@ from .model import (
     ToolNameRole,
     TranscriptModel,
 )
-from .thumbnails import Thumb, ThumbnailCache
-from .view import TranscriptView
+from desktop.ui.transcript.view import TranscriptView
 
 __all__ = [
     "CollapsedRole",

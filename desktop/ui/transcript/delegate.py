@@ -43,11 +43,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..tiles import cover_tile
-from ..visible_text import tool_label, visible_text
-from . import style as S
-from .highlight import SyntaxColors
-from .model import (
+from desktop.ui.imaging.tiles import cover_tile
+from desktop.ui.transcript import style as S
+from desktop.ui.transcript.highlight import SyntaxColors
+from desktop.ui.transcript.history_thumbnails import Thumb
+from desktop.ui.transcript.model import (
     COLLAPSIBLE,
     NOTICE_KINDS,
     EntryRole,
@@ -56,11 +56,11 @@ from .model import (
     calls_text,
     who_label,
 )
-from .model import Entry as _Entry
-from .richtext import DocStyle, RichText
-from .selection import SelectableText
-from .style import Theme
-from .thumbnails import Thumb
+from desktop.ui.transcript.model import Entry as _Entry
+from desktop.ui.transcript.richtext import DocStyle, RichText
+from desktop.ui.transcript.selection import SelectableText
+from desktop.ui.transcript.style import Theme
+from desktop.ui.visible_text import tool_label, visible_text
 
 Index = QModelIndex | QPersistentModelIndex
 _CACHE_ROWS = 600  # laid-out rows kept; others are rebuilt when scrolled back into view

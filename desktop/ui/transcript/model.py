@@ -24,10 +24,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from desktop.core.letta.models import ImageRef, Message, StreamChunk, ToolCall
-
-from ..visible_text import tool_label
-from .spoken import spoken_text
-from .thumbnails import Thumb, ThumbnailCache
+from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
+from desktop.ui.transcript.spoken import spoken_text
+from desktop.ui.visible_text import tool_label
 
 FLUSH_MS = 40
 

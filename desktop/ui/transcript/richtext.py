@@ -32,8 +32,8 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
-from . import highlight
-from .highlight import SyntaxColors
+from desktop.ui.transcript import highlight
+from desktop.ui.transcript.highlight import SyntaxColors
 
 #: A line that continues the previous block even after a blank line (list item, indented text).
 _CONTINUATION = re.compile(r"(\s|[-*+]\s|\d{1,9}[.)](\s|$))")

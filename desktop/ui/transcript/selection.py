@@ -35,7 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QTextBrowser, QWidget
 
-from .richtext import RichText, SafeTextDocument
+from desktop.ui.transcript.richtext import RichText, SafeTextDocument
 
 ACCESSIBLE_NAME = "Message text, selectable"
 _OWN_KEYS = (

@@ -45,8 +45,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .delegate import Hit, TranscriptDelegate
-from .model import (
+from desktop.ui.transcript.delegate import Hit, TranscriptDelegate
+from desktop.ui.transcript.model import (
     COLLAPSIBLE,
     CollapsedRole,
     EntryRole,
@@ -58,8 +58,8 @@ from .model import (
     ThumbnailsRole,
     TranscriptModel,
 )
-from .selection import SelectableText
-from .style import Theme
+from desktop.ui.transcript.selection import SelectableText
+from desktop.ui.transcript.style import Theme
 
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
 BOTTOM_SLACK = 8  # px from the bottom that still counts as "at the bottom"

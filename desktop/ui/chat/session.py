@@ -29,11 +29,10 @@ from desktop.core.letta import (
     StreamReconnecting,
     StreamStop,
 )
+from desktop.ui.chat.approvals import Approval, StreamedApproval, answer_notice, pending_in
+from desktop.ui.transcript import TranscriptModel, TranscriptView
+from desktop.ui.user_errors import Action, UserError, describe
 from desktop.workers import Task, Workers
-
-from .approvals import Approval, StreamedApproval, answer_notice, pending_in
-from .errors import Action, UserError, describe
-from .transcript import TranscriptModel, TranscriptView
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient, MessageStream

@@ -21,10 +21,9 @@ from PySide6.QtWidgets import (
 from desktop import diagnostics
 from desktop.core.private_files import private_dir
 from desktop.settings import LOG_LEVELS, Settings
-
-from .plain_text import plain_label, plain_tip
-from .theme import CHOICES, LABELS, apply_theme
-from .window_fit import keep_on_screen
+from desktop.ui.plain_text import plain_label, plain_tip
+from desktop.ui.style.theme import CHOICES, LABELS, apply_theme
+from desktop.ui.window.screen_fit import keep_on_screen
 
 
 class SettingsDialog(QDialog):

@@ -11,8 +11,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from desktop import APP_NAME
-
-from .capture import bring_to_front
+from desktop.ui.attachments.capture import bring_to_front
 
 TRAY_LINGER_MS = 15000  # the tray icon goes away this long after a notification
 

@@ -21,11 +21,10 @@ from PySide6.QtGui import QImage
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind
 from desktop.core.drafts import Draft, DraftImage, DraftStore, UnsentMessage
 from desktop.core.letta import Agent
+from desktop.ui.attachments import AttachmentController
+from desktop.ui.chat.composer import Composer
+from desktop.ui.chat.session import ChatSession, PendingSend
 from desktop.workers import Workers
-
-from .attachments import AttachmentController
-from .chat_session import ChatSession, PendingSend
-from .composer import Composer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class _Restored:
 
 def _thumbnail(data: bytes) -> QImage | None:
     """With Pillow, which lets go of the GIL (QImage.fromData holds it for the whole decode)."""
-    from .attachments.controller import decode_preview
+    from desktop.ui.attachments.controller import decode_preview
 
     try:
         return decode_preview(data, THUMBNAIL_EDGE)

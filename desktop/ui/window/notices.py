@@ -1,7 +1,7 @@
 """An inline message strip above the composer: what went wrong and the one thing to do next.
 
-Colours come from the palette (desktop/ui/tones.py), so the strip suits light and dark schemes;
-showing it raises an accessibility Alert so screen readers announce it.
+Colours come from the palette (desktop/ui/style/tones.py), so the strip suits light and dark
+schemes; showing it raises an accessibility Alert so screen readers announce it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
-from .accessibility import announce
-from .plain_text import plain_label
-from .tones import paint_surface
+from desktop.ui.accessibility import announce
+from desktop.ui.plain_text import plain_label
+from desktop.ui.style.tones import paint_surface
 
 _NAMES = {"error": "Error", "warning": "Warning", "info": "Notice"}
 

@@ -18,9 +18,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
 from desktop.core.letta.models import ImageRef
+from desktop.ui.imaging.display_decode import read_scaled
 from desktop.workers import Workers
-
-from ..image_reader import read_scaled
 
 MAX_EDGE = 240  # long edge of a thumbnail, in pixels
 

@@ -45,7 +45,7 @@ from PySide6.QtWidgets import QWidget
 if TYPE_CHECKING:
     from PySide6.QtDBus import QDBusConnection
 
-    from .portal_capture import PortalProbe, PortalRequest
+    from desktop.ui.attachments.portal_capture import PortalProbe, PortalRequest
 
 HIDE_DELAY_MS = 250  # time for the compositor to take the hidden window off the screen
 MIN_SIZE = 4  # logical px: a smaller drag is taken as a click, not a selection
@@ -82,7 +82,7 @@ def portal_reachable(bus: QDBusConnection | None = None) -> bool:
     False when QtDBus is missing (a trimmed bundle), there is no session bus, or a probe or call
     already found no portal on that bus. The capture itself probes asynchronously first."""
     try:
-        from . import portal_capture
+        from desktop.ui.attachments import portal_capture
     except ImportError:
         return False
     return portal_capture.reachable(bus)
@@ -450,7 +450,7 @@ class ScreenCapture(QObject):
         if self.bus is not None:
             return self.bus
         try:
-            from .portal_capture import session_bus
+            from desktop.ui.attachments.portal_capture import session_bus
         except ImportError:
             return None
         return session_bus()
@@ -460,7 +460,7 @@ class ScreenCapture(QObject):
         if bus is None:  # no QtDBus in this build, or no session bus
             self._portal_failed(NO_PORTAL)
             return
-        from .portal_capture import probe_portal
+        from desktop.ui.attachments.portal_capture import probe_portal
 
         self._probe = probe_portal(bus, self._on_probed, parent=self)
 
@@ -479,7 +479,7 @@ class ScreenCapture(QObject):
         if bus is None:
             self._portal_failed(NO_PORTAL)
             return
-        from .portal_capture import RESPONSE_TIMEOUT_MS, portal_capture
+        from desktop.ui.attachments.portal_capture import RESPONSE_TIMEOUT_MS, portal_capture
 
         self._request = portal_capture(
             bus,

@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.letta import DEFAULT_SELF_HOSTED_URL, LETTA_CLOUD_URL, normalize_base_url
 from desktop.settings import Settings
-
-from .accessibility import fill_accessible_names
-from .plain_text import plain_label
-from .window_fit import keep_on_screen
+from desktop.ui.accessibility import fill_accessible_names
+from desktop.ui.plain_text import plain_label
+from desktop.ui.window.screen_fit import keep_on_screen
 
 
 @dataclass(frozen=True)

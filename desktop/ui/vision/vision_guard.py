@@ -28,17 +28,16 @@ from desktop.core.send_guard import (
     message_tokens,
     model_name,
 )
-
-from .capability_badge import CapabilityBadge
-from .errors import UserError
-from .plain_text import plain_label
-from .transcript import ImagesRole, KindRole, StateRole
-from .vision_banner import VisionBanner
+from desktop.ui.plain_text import plain_label
+from desktop.ui.transcript import ImagesRole, KindRole, StateRole
+from desktop.ui.user_errors import UserError
+from desktop.ui.vision.badge import CapabilityBadge
+from desktop.ui.vision.banner import VisionBanner
 
 if TYPE_CHECKING:
-    from .chat_session import ChatSession
-    from .main_window import MainWindow
-    from .model_switcher import ModelSwitcher
+    from desktop.ui.chat.session import ChatSession
+    from desktop.ui.vision.model_switcher import ModelSwitcher
+    from desktop.ui.window.main_window import MainWindow
 
 
 class VisionGuard(QObject):
@@ -328,7 +327,7 @@ class VisionGuard(QObject):
         agent, conn = self.agent(), self._w.connection
         if agent is None or conn is None:
             return
-        from .model_switcher import ModelSwitcher  # loads when first opened
+        from desktop.ui.vision.model_switcher import ModelSwitcher  # loads when first opened
 
         session = self._w.session
         own = (

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
-from .attachments.mime import has_attachment
+from desktop.ui.attachments.mime import has_attachment
 
 
 class DropOverlay(QWidget):

@@ -15,11 +15,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from .accessibility import announce
-from .plain_text import plain_label
-from .tones import paint_surface
+from desktop.ui.accessibility import announce
+from desktop.ui.plain_text import plain_label
+from desktop.ui.style.tones import paint_surface
 
-# Notice levels (colours come from the palette: desktop/ui/tones.py).
+# Notice levels (colours come from the palette: desktop/ui/style/tones.py).
 _WARNING, _SOFT, _ERROR = "warning", "info", "error"
 
 

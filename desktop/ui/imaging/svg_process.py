@@ -16,8 +16,7 @@ from pathlib import Path
 
 from desktop.core.images import ImageRejected
 from desktop.core.images.errors import UNSAFE_SVG
-
-from .svg_child import BAD_SVG
+from desktop.ui.imaging.svg_child import BAD_SVG
 
 TIME_LIMIT_S = 5.0
 """Wall clock for one SVG, start-up included. Ordinary SVGs take 0.2–0.5 s here; shutdown waits
@@ -34,7 +33,7 @@ def _command(long_edge: int) -> list[str]:
         return [sys.executable, CHILD_FLAG, *args]
     code = (
         f"import sys; sys.path.insert(0, {_ROOT!r}); "
-        "from desktop.ui.svg_child import main; sys.exit(main(sys.argv[1:]))"
+        "from desktop.ui.imaging.svg_child import main; sys.exit(main(sys.argv[1:]))"
     )
     return [sys.executable, "-I", "-c", code, *args]
 

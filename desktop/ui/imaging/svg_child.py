@@ -1,8 +1,8 @@
 """The SVG rasteriser's child process: caps itself, draws one sanitised SVG, exits.
 
-Protocol (desktop/ui/svg_process.py is the other end): the long edge in argv, the SVG on stdin,
-the PNG on stdout; exit 0, or BAD_SVG with the reason on stderr. Anything else (killed by the
-memory or CPU cap, a crash inside Qt) means the drawing ran away.
+Protocol (desktop/ui/imaging/svg_process.py is the other end): the long edge in argv, the SVG
+on stdin, the PNG on stdout; exit 0, or BAD_SVG with the reason on stderr. Anything else (killed
+by the memory or CPU cap, a crash inside Qt) means the drawing ran away.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtGui import QGuiApplication  # text in an SVG needs the font database
 
-    from desktop.ui.svg_raster import render_png
+    from desktop.ui.imaging.svg_raster import render_png
 
     app = QGuiApplication(["letta-desktop-svg"])  # noqa: F841  (kept alive while drawing)
     cap_resources(cpu_seconds)

@@ -18,18 +18,17 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QBoxLayout, QMenu, QMessageBox, QToolButton, QWidget
 
 from desktop import APP_NAME, __version__, diagnostics
-
-from .accessibility import fill_accessible_names
-from .capture import ScreenCapture, capture_name
-from .notifier import ReplyNotifier
-from .theme import apply_theme
-from .transcript import KindRole, TextRole
+from desktop.ui.accessibility import fill_accessible_names
+from desktop.ui.attachments.capture import ScreenCapture, capture_name
+from desktop.ui.style.theme import apply_theme
+from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.window.reply_notifier import ReplyNotifier
 
 if TYPE_CHECKING:
-    from .chat_session import ChatSession
-    from .crash_dialog import CrashDialog
-    from .main_window import MainWindow
-    from .settings_dialog import SettingsDialog
+    from desktop.ui.chat.session import ChatSession
+    from desktop.ui.dialogs.crash import CrashDialog
+    from desktop.ui.dialogs.settings import SettingsDialog
+    from desktop.ui.window.main_window import MainWindow
 
 
 def _shortcuts(*keys: QKeySequence.StandardKey | str) -> list[QKeySequence]:
@@ -167,7 +166,7 @@ class WindowExtras(QObject):
             if window.connection
             else "Not connected"
         )
-        from .settings_dialog import SettingsDialog  # dialogs load when first opened
+        from desktop.ui.dialogs.settings import SettingsDialog  # dialogs load when first opened
 
         dialog = SettingsDialog(
             window.settings,
@@ -186,7 +185,7 @@ class WindowExtras(QObject):
         self._window.transcript_model.reasoning_expanded = on
 
     def open_shortcuts(self) -> None:
-        from .shortcuts_dialog import ShortcutsDialog
+        from desktop.ui.dialogs.shortcuts import ShortcutsDialog
 
         dialog = ShortcutsDialog(self._window)
         fill_accessible_names(dialog)
@@ -244,7 +243,7 @@ class WindowExtras(QObject):
             dialog.add_report(report)
             return
         path = diagnostics.log_file()
-        from .crash_dialog import CrashDialog
+        from desktop.ui.dialogs.crash import CrashDialog
 
         dialog = CrashDialog(
             report,

@@ -35,10 +35,9 @@ from desktop.core.attachments import Attachment, Kind, read_file
 from desktop.core.images import ImageRejected
 from desktop.core.images.sniff import sniff_media_type
 from desktop.core.letta.models import ImageRef
+from desktop.ui.imaging.display_decode import MAX_PIXELS, TooManyPixels, read_scaled
+from desktop.ui.plain_text import plain_label
 from desktop.workers import Workers
-
-from .image_reader import MAX_PIXELS, TooManyPixels, read_scaled
-from .plain_text import plain_label
 
 MAX_EDGE = 4096  # the preview's cap: more than any screen, and cheap to scale for zooming
 _EXT = {"image/jpeg": "jpg", "image/svg+xml": "svg"}

@@ -3,8 +3,9 @@ main_window.py.
 
 - the conversation picker in the header (default conversation first, then the agent's others,
   newest first) with “New”; the choice is remembered per server and agent;
-- the approval panel above the composer (desktop/ui/approvals.py);
-- File ▸ Server: the profiles to switch to, and “Manage servers…” (desktop/ui/profiles.py);
+- the approval panel above the composer (desktop/ui/chat/approvals.py);
+- File ▸ Server: the profiles to switch to, and “Manage servers…”
+  (desktop/ui/connection/profiles.py);
 - the automatic-retry countdown in the banner.
 
 MainWindow creates one `SessionExtras` after its build and hands it each new client and session
@@ -20,17 +21,15 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QMenu, QToolButton, QWidget
 
 from desktop.core.letta import DEFAULT_CONVERSATION, ApprovalDecision, Conversation
-
-from .approvals import ApprovalPanel
-from .plain_text import plain_tip
-from .profiles import Profiles, ProfilesDialog
-from .transcript.model import format_date
+from desktop.ui.chat.approvals import ApprovalPanel
+from desktop.ui.connection.profiles import Profiles, ProfilesDialog
+from desktop.ui.plain_text import plain_tip
+from desktop.ui.transcript.model import format_date
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
-
-    from .chat_session import ChatSession
-    from .main_window import MainWindow
+    from desktop.ui.chat.session import ChatSession
+    from desktop.ui.window.main_window import MainWindow
 
 
 def conversation_label(conversation: Conversation) -> str:

@@ -2,7 +2,7 @@
 
 `render_png` uses QSvgRenderer + QImage + QPainter + QBuffer only (no QPixmap, no widgets). The
 app never calls it in its own process: Qt's renderer has no time or memory limit and holds the
-GIL while it draws, so desktop/ui/svg_process.py runs it in a capped child (svg_child.py).
+GIL while it draws, so desktop/ui/imaging/svg_process.py runs it in a capped child (svg_child.py).
 """
 
 from __future__ import annotations

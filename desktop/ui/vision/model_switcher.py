@@ -24,11 +24,10 @@ from PySide6.QtWidgets import (
 from desktop.core.capabilities import ModelCapability, capability_for, short_status
 from desktop.core.letta import Agent, Conversation, ModelInfo
 from desktop.core.send_guard import vision_mark
+from desktop.ui.plain_text import plain_label, plain_tip
+from desktop.ui.user_errors import describe
+from desktop.ui.window.screen_fit import keep_on_screen
 from desktop.workers import Task, Workers
-
-from .errors import describe
-from .plain_text import plain_label, plain_tip
-from .window_fit import keep_on_screen
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient

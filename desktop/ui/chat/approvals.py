@@ -44,9 +44,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.letta import ApprovalDecision, Message, StreamChunk, ToolCall
-
-from .tones import tone
-from .visible_text import tool_label, visible_text
+from desktop.ui.style.tones import tone
+from desktop.ui.visible_text import tool_label, visible_text
 
 #: Sent as the reason when a call to another client's tool is denied and the user gave none, so
 #: the agent learns why instead of trying again.

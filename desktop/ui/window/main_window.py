@@ -30,22 +30,21 @@ from desktop.core.letta import Agent
 from desktop.core.letta.urls import sends_key_in_clear
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
+from desktop.ui.attachments import AttachmentController, AttachmentStrip
+from desktop.ui.attachments.drop_overlay import DropOverlay, DropTarget
+from desktop.ui.attachments.lightbox import LightboxOpener
+from desktop.ui.chat.composer import Composer
+from desktop.ui.chat.draft_keeper import DraftKeeper, default_store
+from desktop.ui.chat.session import ChatSession
+from desktop.ui.plain_text import ElidedLabel, plain_tip
+from desktop.ui.transcript import ThumbnailCache, TranscriptModel, TranscriptView
+from desktop.ui.user_errors import Action, UserError, describe
+from desktop.ui.vision.vision_guard import VisionGuard
+from desktop.ui.window.notices import Banner
+from desktop.ui.window.screen_fit import PREFERRED, first_geometry, fitted
+from desktop.ui.window.session_extras import SessionExtras
+from desktop.ui.window.window_extras import WindowExtras
 from desktop.workers import Workers
-
-from .attachments import AttachmentController, AttachmentStrip
-from .banner import Banner
-from .chat_session import ChatSession
-from .composer import Composer
-from .drafts import DraftKeeper, default_store
-from .drop_overlay import DropOverlay, DropTarget
-from .errors import Action, UserError, describe
-from .lightbox import LightboxOpener
-from .plain_text import ElidedLabel, plain_tip
-from .send_guard import VisionGuard
-from .session_extras import SessionExtras
-from .transcript import ThumbnailCache, TranscriptModel, TranscriptView
-from .window_extras import WindowExtras
-from .window_fit import PREFERRED, first_geometry, fitted
 
 ClientFactory = Callable[[str, str | None], "LettaClient"]
 IMAGE_FILTER = (
@@ -263,7 +262,9 @@ class MainWindow(QMainWindow):
         )
 
     def show_connect_dialog(self, message: str | None = None) -> None:
-        from .connect_dialog import ConnectDialog  # imported when first opened: a lean start
+        from desktop.ui.connection.connect_dialog import (
+            ConnectDialog,  # imported when first opened: a lean start
+        )
 
         current = self.connection
         dialog = ConnectDialog(
@@ -360,7 +361,9 @@ class MainWindow(QMainWindow):
             self.show_connect_dialog()
             return
         current = self.session.agent.id if self.session and self.session.agent else None
-        from .agent_picker import AgentPicker  # imported when first opened: a lean start
+        from desktop.ui.connection.agent_picker import (
+            AgentPicker,  # imported when first opened: a lean start
+        )
 
         picker = AgentPicker(self.workers, self.connection.client.list_agents, current, self)
         accepted = picker.exec() == QDialog.DialogCode.Accepted

@@ -25,13 +25,12 @@ from desktop.core.letta import (
     normalize_base_url,
     sends_key_in_clear,
 )
+from desktop.ui.accessibility import announce, fill_accessible_names
+from desktop.ui.plain_text import plain_label
+from desktop.ui.style.tones import tone
+from desktop.ui.user_errors import describe
+from desktop.ui.window.screen_fit import keep_on_screen
 from desktop.workers import Workers
-
-from .accessibility import announce, fill_accessible_names
-from .errors import describe
-from .plain_text import plain_label
-from .tones import tone
-from .window_fit import keep_on_screen
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient

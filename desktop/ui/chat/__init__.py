@@ -1,0 +1,1 @@
+"""Talking to one agent: the session (history, sends, streams), composer, approvals, drafts."""

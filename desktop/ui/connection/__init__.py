@@ -1,0 +1,1 @@
+"""Which server, which key, which agent: connect dialog, agent picker, server profiles."""

@@ -1,0 +1,1 @@
+"""Stand-alone dialogs: settings, keyboard shortcuts, the crash report."""

@@ -1,0 +1,1 @@
+"""Showing untrusted images safely: bounded display decoding, the SVG child process, tiles."""

@@ -1,0 +1,1 @@
+"""Light/dark theme and the notice colours, derived from the palette."""
