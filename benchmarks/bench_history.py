@@ -74,13 +74,17 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
         model.modelReset.connect(
             lambda: marks.setdefault("page", time.perf_counter()) if model.rowCount() else None
         )
-        original_open = window.open_agent
 
-        def open_agent(agent_id: str) -> None:
-            marks["open"] = time.perf_counter()
-            original_open(agent_id)
+        def timed_open(session) -> None:
+            original_open = session.open_agent
 
-        window.open_agent = open_agent
+            def open_agent(agent_id: str) -> None:
+                marks["open"] = time.perf_counter()
+                original_open(agent_id)
+
+            session.open_agent = open_agent
+
+        window.features.sessions.sessionChanged.connect(timed_open)
         rss_before = rss_mb()
         window.start(base_url, "bench-key", AGENT_ID)
         spin_until(lambda: "paint" in marks, 60, "first paint")

@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     diagnostics.setup_file_logging()  # needs the app's name for the platform's data folder
     window, base_url, env_key = create_window(args)
     diagnostics.set_log_level(window.settings.log_level)
-    crash_hook = diagnostics.CrashHook(window.extras.show_crash, window).install()
+    crash_hook = diagnostics.CrashHook(window.help.show_crash, window).install()
     if os.environ.get("LETTA_DESKTOP_EXIT_AFTER_SHOWN") == "1":
         return _exit_after_shown(app, window)
     window.show()

@@ -57,7 +57,7 @@ def said(window) -> list[str]:
 
 def _settled(window) -> bool:
     """History loaded and the conversation picker shown (the server has conversations)."""
-    return window.session._history_task is None and window.more.conversations.isVisible()
+    return window.session._history_task is None and window.conversations.isVisible()
 
 
 def send(qtbot, window, text: str) -> None:
@@ -71,12 +71,12 @@ def send(qtbot, window, text: str) -> None:
 def test_conversations_new_send_list_and_switch_back(qtbot, letta_stack, open_window):
     agent = letta_stack.create_agent(name="e2e-threads")
     window = open_window(agent["id"], ready=_settled)
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     assert combo.count() == 1 and combo.itemText(0) == "Default conversation"
     send(qtbot, window, "hello default")
     assert "Echo: hello default" in said(window)
 
-    window.more.conversations.new_button.click()
+    window.conversations.new_button.click()
     qtbot.waitUntil(lambda: window.session.conversation_id.startswith("conv-"), timeout=30000)
     conv_id = window.session.conversation_id
     qtbot.waitUntil(lambda: window.session._history_task is None, timeout=30000)
@@ -134,7 +134,7 @@ def last_tool_message(letta_stack) -> str:
 def test_approve_and_deny_a_gated_tool(qtbot, letta_stack, gated_agent, open_window):
     agent, tool = gated_agent
     window = open_window(agent["id"], ready=_settled)
-    panel = window.more.approval
+    panel = window.approval
 
     send(qtbot, window, "water the ferns [[approval]]")
     qtbot.waitUntil(panel.isVisible, timeout=30000)
@@ -186,19 +186,19 @@ def test_a_pending_approval_is_found_when_the_window_opens(
 ):
     agent, _tool = gated_agent
     conv_window = open_window(agent["id"], ready=_settled)
-    conv_window.more.conversations.new_button.click()
+    conv_window.conversations.new_button.click()
     qtbot.waitUntil(lambda: conv_window.session.conversation_id.startswith("conv-"), timeout=30000)
     conv_id = conv_window.session.conversation_id
     send(qtbot, conv_window, "[[approval]] in a thread")
-    qtbot.waitUntil(conv_window.more.approval.isVisible, timeout=30000)
+    qtbot.waitUntil(conv_window.approval.isVisible, timeout=30000)
     conv_window.close()
 
     window = open_window(
         agent["id"], ready=_settled
     )  # remembered: the conversation, with its pending call
     assert window.session.conversation_id == conv_id
-    qtbot.waitUntil(window.more.approval.isVisible, timeout=30000)
-    window.more.approval.approve_button.click()
+    qtbot.waitUntil(window.approval.isVisible, timeout=30000)
+    window.approval.approve_button.click()
     qtbot.waitUntil(
         lambda: (
             not window.session.busy

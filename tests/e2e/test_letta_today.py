@@ -301,7 +301,7 @@ def test_the_window_shows_both_parallel_calls_and_sends_the_mixed_answer(
 
     agent, (water, feed) = two_tool_agent
     window = open_window(agent["id"], ready=lambda w: w.session._history_task is None)
-    panel = window.more.approval
+    panel = window.approval
     window.composer.set_text(f"garden chores [[parallel_approval {water} {feed}]]")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: panel.isVisible() and len(panel.calls) == 2, timeout=60000)

@@ -339,7 +339,7 @@ def start(qtbot, window, fake):
         ),
         timeout=5000,
     )
-    qtbot.waitUntil(lambda: window.more.conversations.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: window.conversations.isVisible(), timeout=5000)
 
 
 def send(qtbot, window, text):
@@ -349,7 +349,7 @@ def send(qtbot, window, text):
 
 def test_streamed_approval_shows_the_call_and_approve_runs_it(qtbot, window, fake):
     start(qtbot, window, fake)
-    panel = window.more.approval
+    panel = window.approval
     assert not panel.isVisible()
     send(qtbot, window, "water the fern [[approval]]")
     qtbot.waitUntil(panel.isVisible, timeout=5000)
@@ -380,7 +380,7 @@ def test_streamed_approval_shows_the_call_and_approve_runs_it(qtbot, window, fak
 
 def test_deny_sends_the_reason(qtbot, window, fake):
     start(qtbot, window, fake)
-    panel = window.more.approval
+    panel = window.approval
     send(qtbot, window, "[[approval]] please")
     qtbot.waitUntil(panel.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
@@ -397,7 +397,7 @@ def test_deny_sends_the_reason(qtbot, window, fake):
 def test_an_unanswered_request_in_history_shows_the_panel(qtbot, window, fake, workers):
     start(qtbot, window, fake)
     send(qtbot, window, "[[approval]]")
-    qtbot.waitUntil(window.more.approval.isVisible, timeout=5000)
+    qtbot.waitUntil(window.approval.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     window.close()
 
@@ -405,7 +405,7 @@ def test_an_unanswered_request_in_history_shows_the_panel(qtbot, window, fake, w
     qtbot.addWidget(again)
     again.show()
     start(qtbot, again, fake)
-    panel = again.more.approval
+    panel = again.approval
     qtbot.waitUntil(panel.isVisible, timeout=5000)
     assert panel.approval.ids == (fake.pending[fake.agents[0]["id"]],)
     panel.approve_button.click()
@@ -417,7 +417,7 @@ def test_an_unanswered_request_in_history_shows_the_panel(qtbot, window, fake, w
 def test_a_409_pending_approval_on_send_brings_the_panel_back(qtbot, window, fake):
     start(qtbot, window, fake)
     send(qtbot, window, "[[approval]]")
-    panel = window.more.approval
+    panel = window.approval
     qtbot.waitUntil(panel.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     window.session._set_approval(None)  # as if the panel had been lost (another client, …)
@@ -434,9 +434,9 @@ def test_approvals_in_a_conversation_go_to_its_route(qtbot, window, fake):
     start(qtbot, window, fake)
     assert window.session.conversation_id == conv["id"]
     send(qtbot, window, "[[approval]]")
-    qtbot.waitUntil(window.more.approval.isVisible, timeout=5000)
+    qtbot.waitUntil(window.approval.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    window.more.approval.approve_button.click()
+    window.approval.approve_button.click()
     qtbot.waitUntil(lambda: bool(fake.approvals), timeout=5000)
     assert fake.approvals[-1]["route"] == conv["id"]
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
@@ -542,7 +542,7 @@ def test_parallel_calls_from_the_stream_are_answered_together(qtbot, workers):
     qtbot.addWidget(win)
     win.show()
     start(qtbot, win, fake)
-    panel = win.more.approval
+    panel = win.approval
     send(qtbot, win, "water and look around [[parallel]]")
     qtbot.waitUntil(panel.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: not win.session.busy, timeout=5000)

@@ -49,7 +49,7 @@ def open_in(qtbot, window, fake, conv_id: str | None) -> None:
             window.session is not None
             and window.session.agent is not None
             and window.session._history_task is None
-            and window.more.conversations.isVisible()
+            and window.conversations.isVisible()
         ),
         timeout=5000,
     )
@@ -67,7 +67,7 @@ def test_a_conversation_with_its_own_model_is_labelled_and_gated_by_it(qtbot, wo
     assert window.vision.handle() == BLIND
     assert window.vision.capability().vision is False
 
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     combo.setCurrentIndex(0)  # the default conversation: the agent's model again
     combo.activated.emit(0)
     qtbot.waitUntil(lambda: window.session.conversation_id == "default", timeout=5000)
@@ -124,7 +124,7 @@ def test_a_conversation_deleted_elsewhere_falls_back_to_the_default(qtbot, worke
     qtbot.waitUntil(lambda: window.session.conversation_id == "default", timeout=5000)
     qtbot.waitUntil(lambda: window.session._history_task is None, timeout=5000)
     assert "no longer exists" in window.banner.label.text()
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     assert own["id"] not in [combo.itemData(i) for i in range(combo.count())]
     # The message is kept, failed, for Retry in the default conversation.
     [pending] = window.session.pending_messages()
@@ -145,7 +145,7 @@ def test_a_failed_conversation_list_is_an_error_with_reload(qtbot, workers, fake
     )
     assert window.banner.action_button.text() == "Reload history"
     window.banner.action_button.click()
-    qtbot.waitUntil(lambda: window.more.conversations.combo.count() == 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.conversations.combo.count() == 3, timeout=5000)
     window.close()
 
 
@@ -163,6 +163,6 @@ def test_a_remembered_conversation_beyond_the_listed_pages_is_fetched_by_id(
     qtbot.waitUntil(lambda: window.session.conversation_id == oldest["id"], timeout=5000)
     got = [r for r in fake.requests if r.url.path == f"/v1/conversations/{oldest['id']}"]
     assert got and got[0].method == "GET"
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     assert combo.currentData() == oldest["id"]
     window.close()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.window.actions import ActionId
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 from tests.qt.threads_support import FakeThreads
@@ -60,14 +61,14 @@ def texts(window) -> list[str]:
 
 def open_agent(qtbot, window, fake):
     window.start(URL, fake.key, fake.agents[0]["id"])
-    qtbot.waitUntil(lambda: window.more.conversations.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: window.conversations.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: bool(texts(window)), timeout=5000)
 
 
 def test_picker_lists_default_first_and_switching_loads_that_history(qtbot, workers, fake):
     window = make_window(qtbot, workers, fake)
     open_agent(qtbot, window, fake)
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     assert [combo.itemText(i) for i in range(combo.count())] == [
         "Default conversation",
         "Trip to Rome",
@@ -100,11 +101,11 @@ def test_new_conversation_is_created_selected_and_remembered(qtbot, workers, fak
     window = make_window(qtbot, workers, fake)
     open_agent(qtbot, window, fake)
     agent_id = fake.agents[0]["id"]
-    window.more.conversations.new_button.click()
+    window.conversations.new_button.click()
     qtbot.waitUntil(lambda: len(fake.conversations[agent_id]) == 2, timeout=5000)
     new_id = fake.conversations[agent_id][0]["id"]
     qtbot.waitUntil(lambda: window.session.conversation_id == new_id, timeout=5000)
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     assert combo.count() == 3 and combo.currentData() == new_id
     assert combo.itemText(1).startswith("Conversation")
     create = [r for r in fake.requests if r.method == "POST" and r.url.path == "/v1/conversations/"]
@@ -121,15 +122,15 @@ def test_new_conversation_is_created_selected_and_remembered(qtbot, workers, fak
     second.start(URL, fake.key, agent_id)
     qtbot.waitUntil(lambda: "Echo: fresh start" in texts(second), timeout=5000)
     assert second.session.conversation_id == new_id
-    assert second.more.conversations.combo.currentData() == new_id
+    assert second.conversations.combo.currentData() == new_id
     second.close()
 
 
 def test_the_file_menu_starts_a_new_conversation(qtbot, workers, fake):
     window = make_window(qtbot, workers, fake)
     open_agent(qtbot, window, fake)
-    assert window.more.new_action.isEnabled()
-    window.more.new_action.trigger()
+    assert window.commands[ActionId.NEW_CONVERSATION].isEnabled()
+    window.commands[ActionId.NEW_CONVERSATION].trigger()
     qtbot.waitUntil(lambda: len(fake.conversations[fake.agents[0]["id"]]) == 2, timeout=5000)
     window.close()
 
@@ -149,7 +150,7 @@ def test_a_server_without_conversations_hides_the_picker(qtbot, workers):
     window = make_window(qtbot, workers, plain)
     window.start(URL, plain.key, agent["id"])
     qtbot.waitUntil(lambda: texts(window) == ["legacy"], timeout=5000)
-    assert not window.more.conversations.isVisible()
+    assert not window.conversations.isVisible()
     assert not window.session.conversations_supported
-    assert not window.more.new_action.isEnabled()
+    assert not window.commands[ActionId.NEW_CONVERSATION].isEnabled()
     window.close()

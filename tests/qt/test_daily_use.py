@@ -25,6 +25,7 @@ from desktop.ui.connection.connect_dialog import ConnectDialog
 from desktop.ui.dialogs.crash import CrashDialog
 from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.dialogs.shortcuts import ShortcutsDialog, shortcut_rows, window_actions
+from desktop.ui.notice import Notice, Tone
 from desktop.ui.style.theme import apply_theme
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
@@ -47,7 +48,7 @@ def window(qtbot, workers, fake):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.extras.capture.cancel()
+    win.capture.cancel()
 
 
 def _open(qtbot, window, fake, agent: int = 1) -> None:
@@ -115,7 +116,7 @@ def test_overlay_drag_gives_the_region_at_device_pixels(qtbot):
 
 
 def test_capture_attaches_the_region_and_brings_the_window_back(qtbot, window):
-    capture = window.extras.capture
+    capture = window.capture
     capture.grab = lambda _screen: _screen_pixmap(window, 2.0)
     capture.start()
     assert not window.isVisible()  # hidden while the screen is grabbed
@@ -135,7 +136,7 @@ def test_capture_attaches_the_region_and_brings_the_window_back(qtbot, window):
 
 
 def test_escape_cancels_the_capture(qtbot, window):
-    capture = window.extras.capture
+    capture = window.capture
     capture.grab = lambda _screen: _screen_pixmap(window, 1.0)
     capture.start()
     qtbot.waitUntil(
@@ -158,8 +159,8 @@ def test_a_refused_grab_says_so_in_the_banner(qtbot, window, kind):
 
     _activate(qtbot, window)
     window.composer.setFocus()
-    window.extras.capture.grab = grab
-    window.extras.capture.start()
+    window.capture.grab = grab
+    window.capture.start()
     qtbot.waitUntil(lambda: window.isVisible() and window.banner.isVisible(), timeout=3000)
     text = window.banner.label.text()
     assert "could not be captured" in text and "paste" in text
@@ -290,7 +291,7 @@ def test_choosing_dark_makes_the_palette_dark_and_the_transcript_repaints(qtbot,
 
 
 def test_banner_colours_follow_the_palette(qtbot, window):
-    window.banner.show_message("Something to say", "warning")
+    window.banner.show(Notice("Something to say", Tone.WARNING))
     light = window.banner.grab().toImage().pixelColor(window.banner.width() // 2, 3)
     apply_theme("dark")
     try:
@@ -315,7 +316,7 @@ def _unnamed(root) -> list[str]:
 
 def test_every_interactive_widget_has_an_accessible_name(qtbot, window, workers, fake):
     _open(qtbot, window, fake)
-    window.banner.show_message("Hello", "error", "Do it", lambda: None)
+    window.banner.show(Notice("Hello", Tone.ERROR, "Do it", lambda: None))
     assert not _unnamed(window)
     dialogs = [
         ConnectDialog(workers, fake.factory, base_url=None),
@@ -329,14 +330,14 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, window, workers,
         fill_accessible_names(dialog)  # what the app does when it opens them
         assert not _unnamed(dialog), type(dialog).__name__
     assert window.composer.accessibleDescription()
-    assert window.extras.capture_button.accessibleDescription()
+    assert window.capture_button.accessibleDescription()
 
 
 def test_focus_order_goes_header_transcript_composer_attach_send(qtbot, window, fake):
     _open(qtbot, window, fake)
     order = [window.agent_button]
     widget = window.agent_button
-    for _ in range(30):
+    for _ in range(100):  # hidden panels (approvals, notices) sit in the chain too
         widget = widget.nextInFocusChain()
         if widget.isVisible() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
             order.append(widget)
@@ -359,7 +360,7 @@ def test_a_reply_while_away_notifies_and_asks_for_attention(qtbot, window, fake,
     _open(qtbot, window, fake)
     alerts: list = []
     monkeypatch.setattr(QApplication, "alert", staticmethod(lambda w, ms=0: alerts.append(w)))
-    notifier = window.extras.notifier
+    notifier = window.notifier
     monkeypatch.setattr(notifier, "attended", lambda: False)
     qtbot.keyClicks(window.composer, "are you there?")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
@@ -377,9 +378,9 @@ def test_a_reply_while_away_notifies_and_asks_for_attention(qtbot, window, fake,
 
 def test_copy_debug_info_has_versions_and_no_key(qtbot, window, fake):
     _open(qtbot, window, fake)
-    window.extras.copy_debug_info()
-    qtbot.waitUntil(lambda: bool(window.extras.last_debug_info), timeout=5000)
-    text = window.extras.last_debug_info
+    window.help.copy_debug_info()
+    qtbot.waitUntil(lambda: bool(window.help.last_debug_info), timeout=5000)
+    text = window.help.last_debug_info
     assert QApplication.clipboard().text() == text
     for needle in (
         "Letta Desktop 0.1.0",
@@ -413,7 +414,7 @@ def test_the_log_file_exists_and_never_holds_the_key(tmp_path):
 def test_the_crash_hook_shows_the_dialog_and_logs_redacted(qtbot, window):
     path = diagnostics.setup_file_logging()
     register_secret(SECRET)
-    hook = diagnostics.CrashHook(window.extras.show_crash, window).install()
+    hook = diagnostics.CrashHook(window.help.show_crash, window).install()
     closed: list = []
     try:
 
@@ -422,12 +423,10 @@ def test_the_crash_hook_shows_the_dialog_and_logs_redacted(qtbot, window):
 
         QTimer.singleShot(0, explode)
         qtbot.waitUntil(
-            lambda: (
-                window.extras.crash_dialog is not None and window.extras.crash_dialog.isVisible()
-            ),
+            lambda: window.help.crash_dialog is not None and window.help.crash_dialog.isVisible(),
             timeout=3000,
         )
-        dialog = window.extras.crash_dialog
+        dialog = window.help.crash_dialog
         details = dialog.details.toPlainText()
         assert "RuntimeError: boom with" in details and SECRET not in details
 

@@ -7,8 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QTextDocument
 from PySide6.QtWidgets import QLabel
 
+from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label, plain_tip
-from desktop.ui.window.notices import Banner
+from desktop.ui.window.banner import Banner
 
 HOSTILE = '<img src="/home/me/secret.png"><b style="color:red">Paste your API key at</b> evil.test'
 
@@ -24,7 +25,7 @@ def displayed(label: QLabel) -> str:
 def test_a_server_error_in_the_banner_is_shown_literally(qtbot):
     banner = Banner()
     qtbot.addWidget(banner)
-    banner.show_message(HOSTILE, "error")
+    banner.show(Notice(HOSTILE, Tone.ERROR))
     assert displayed(banner.label) == HOSTILE
 
 

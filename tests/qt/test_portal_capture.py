@@ -20,6 +20,7 @@ from desktop.settings import Settings
 from desktop.ui.attachments import capture as capture_module
 from desktop.ui.attachments import portal_capture
 from desktop.ui.attachments.capture import unsupported_reason
+from desktop.ui.window.actions import ActionId
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 from tests.peers.fake_portal import FakePortal, PrivateBus, dbus_daemon
@@ -86,18 +87,18 @@ def window(qtbot, workers, bus):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    win.extras.capture.bus = bus
-    win.extras.capture.portal_timeout_ms = 800  # the 'never' portal: give up fast
+    win.capture.bus = bus
+    win.capture.portal_timeout_ms = 800  # the 'never' portal: give up fast
     win.hide_counter = HideCounter(win)
     yield win
-    win.extras.capture.cancel()
+    win.capture.cancel()
 
 
 def _run(qtbot, window, *, trigger=None) -> StallMeter:
     """Start a capture (Ctrl+Shift+S's action) and wait until it is over; the stall meter runs."""
-    capture = window.extras.capture
+    capture = window.capture
     meter = StallMeter().start()
-    (trigger or window.extras.capture_action.trigger)()
+    (trigger or window.commands[ActionId.CAPTURE].trigger)()
     qtbot.waitUntil(lambda: not capture.active, timeout=10000)
     meter.stop()
     return meter
@@ -108,7 +109,7 @@ def _run(qtbot, window, *, trigger=None) -> StallMeter:
 
 def test_the_portal_screenshot_becomes_a_pending_attachment(qtbot, window, start_portal):
     portal = start_portal("0")
-    capture = window.extras.capture
+    capture = window.capture
     capture.use_portal = True
     meter = _run(qtbot, window)
     assert window.isVisible()
@@ -131,8 +132,8 @@ def test_under_wayland_the_capture_action_asks_the_portal(qtbot, window, start_p
     """No `use_portal`: the platform decides. Qt cannot grab under Wayland, the portal can."""
     monkeypatch.setattr(capture_module, "current_platform", lambda: "wayland")
     start_portal("0")
-    assert window.extras.capture.wants_portal()
-    assert unsupported_reason(bus=window.extras.capture.bus) is None
+    assert window.capture.wants_portal()
+    assert unsupported_reason(bus=window.capture.bus) is None
     _run(qtbot, window)
     assert len(window.attachments) == 1
     assert window.attachments.items[0].name == "Screenshot-1.png"
@@ -143,12 +144,12 @@ def test_an_x11_app_in_a_wayland_session_asks_the_portal(qtbot, window, start_po
     monkeypatch.setattr(capture_module, "current_platform", lambda: "xcb")
     monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
     start_portal("0")
-    assert window.extras.capture.wants_portal()
+    assert window.capture.wants_portal()
     _run(qtbot, window)
     assert len(window.attachments) == 1 and window.hide_counter.hides == 1
     monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert not window.extras.capture.wants_portal()  # plain X11: grab as before
+    assert not window.capture.wants_portal()  # plain X11: grab as before
 
 
 def test_a_blank_grab_falls_back_to_the_portal(qtbot, window, start_portal, monkeypatch):
@@ -164,7 +165,7 @@ def test_a_blank_grab_falls_back_to_the_portal(qtbot, window, start_portal, monk
 
     monkeypatch.setattr(capture_module, "default_grab", black)
     start_portal("0")
-    assert not window.extras.capture.wants_portal()
+    assert not window.capture.wants_portal()
     _run(qtbot, window)
     assert window.isVisible() and window.hide_counter.hides == 1
     assert len(window.attachments) == 1
@@ -173,7 +174,7 @@ def test_a_blank_grab_falls_back_to_the_portal(qtbot, window, start_portal, monk
 
 def test_cancelling_in_the_portal_leaves_nothing_and_says_nothing(qtbot, window, start_portal):
     start_portal("1")
-    window.extras.capture.use_portal = True
+    window.capture.use_portal = True
     _run(qtbot, window)
     assert window.isVisible() and window.hide_counter.hides == 1
     assert len(window.attachments) == 0 and window.strip.chips() == []
@@ -183,7 +184,7 @@ def test_cancelling_in_the_portal_leaves_nothing_and_says_nothing(qtbot, window,
 @pytest.mark.parametrize("mode", ["2", "never"])
 def test_a_portal_failure_points_to_paste(qtbot, window, start_portal, mode):
     portal = start_portal(mode)
-    window.extras.capture.use_portal = True
+    window.capture.use_portal = True
     meter = _run(qtbot, window)
     assert window.isVisible()
     assert len(window.attachments) == 0
@@ -197,7 +198,7 @@ def test_a_portal_failure_points_to_paste(qtbot, window, start_portal, mode):
 
 
 def test_without_a_portal_the_window_stays_and_points_to_paste(qtbot, window):
-    capture = window.extras.capture
+    capture = window.capture
     capture.use_portal = True
     _run(qtbot, window)
     assert window.isVisible() and window.hide_counter.hides == 0  # the probe said no first
@@ -211,7 +212,7 @@ def test_without_a_portal_the_window_stays_and_points_to_paste(qtbot, window):
 def test_a_slow_portal_never_blocks_the_gui(qtbot, window, start_portal):
     """Every reply held back 0.6 s (a portal starting up): a blocking call would stall for it."""
     start_portal("0", delay=0.6)
-    window.extras.capture.use_portal = True
+    window.capture.use_portal = True
     meter = _run(qtbot, window)
     assert len(window.attachments) == 1
     assert meter.max_stall_ms < 250, f"GUI stalled {meter.max_stall_ms:.0f} ms"
@@ -219,7 +220,7 @@ def test_a_slow_portal_never_blocks_the_gui(qtbot, window, start_portal):
 
 def test_cancel_while_the_portal_is_up_brings_the_window_back(qtbot, window, start_portal):
     portal = start_portal("never")
-    capture = window.extras.capture
+    capture = window.capture
     capture.use_portal = True
     capture.portal_timeout_ms = 60_000
     capture.start()

@@ -80,7 +80,7 @@ def test_file_server_menu_switches_profiles_with_their_keys_and_projects(qtbot, 
     qtbot.waitUntil(lambda: window.session._history_task is None, timeout=5000)
     assert all("x-project" not in r.headers for r in fake.requests)
 
-    menu = window.more.server_menu
+    menu = window.server_menu
     menu.aboutToShow.emit()
     names = [a.text() for a in menu.actions() if not a.isSeparator()]
     assert names == ["Cloud", "Home", "&Manage servers…"]
@@ -136,6 +136,6 @@ def test_connecting_through_the_dialog_makes_a_profile(qtbot, workers, fake):
     qtbot.waitUntil(
         lambda: window.session is not None and window.session.agent is not None, timeout=5000
     )
-    assert [p.base_url for p in window.more.profiles.all()] == [HOME]
+    assert [p.base_url for p in window.features.connection.profiles.all()] == [HOME]
     assert window.settings.current_profile == "letta.home.test:8283"
     window.close()

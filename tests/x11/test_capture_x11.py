@@ -33,8 +33,8 @@ def test_after_a_refused_capture_the_keyboard_is_back_in_the_message_box(qtbot):
             pixmap.fill(QColor("black"))
             return pixmap
 
-        window.extras.capture.grab = black
-        window.extras.capture.start()
+        window.capture.grab = black
+        window.capture.start()
         qtbot.waitUntil(lambda: window.isVisible() and window.banner.isVisible(), timeout=5000)
         assert "could not be captured" in window.banner.label.text()
         qtbot.waitUntil(lambda: window.focusWidget() is window.composer, timeout=3000)

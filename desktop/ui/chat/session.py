@@ -227,6 +227,17 @@ class ChatSession(QObject):
         if conversation.id == self.conversation_id:
             self.modelChanged.emit()
 
+    def adopt_agent(self, agent: Agent) -> None:
+        """The agent changed on the server (its model was switched): keep the new one."""
+        if self.agent is None or self.agent.id != agent.id:
+            return
+        self.agent = agent
+        self.agentLoaded.emit(agent)
+
+    @property
+    def client(self) -> LettaClient:
+        return self._client
+
     # -- opening and history --------------------------------------------------------------
 
     def open_agent(self, agent_id: str) -> None:

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from desktop.core.letta import Agent
 from desktop.ui.accessibility import fill_accessible_names
 from desktop.ui.plain_text import plain_label, plain_tip
+from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.user_errors import describe
-from desktop.ui.window.screen_fit import keep_on_screen
 from desktop.workers import Task, Workers
 
 PAGE_SIZE = 50

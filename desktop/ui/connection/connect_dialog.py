@@ -27,9 +27,9 @@ from desktop.core.letta import (
 )
 from desktop.ui.accessibility import announce, fill_accessible_names
 from desktop.ui.plain_text import plain_label
+from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.style.tones import tone
 from desktop.ui.user_errors import describe
-from desktop.ui.window.screen_fit import keep_on_screen
 from desktop.workers import Workers
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from desktop.core.letta import DEFAULT_SELF_HOSTED_URL, LETTA_CLOUD_URL, normali
 from desktop.settings import Settings
 from desktop.ui.accessibility import fill_accessible_names
 from desktop.ui.plain_text import plain_label
-from desktop.ui.window.screen_fit import keep_on_screen
+from desktop.ui.screen_fit import keep_on_screen
 
 
 @dataclass(frozen=True)

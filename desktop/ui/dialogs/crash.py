@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop.ui.plain_text import plain_label
-from desktop.ui.window.screen_fit import keep_on_screen
+from desktop.ui.screen_fit import keep_on_screen
 
 #: Calls back with the debug-info text (it may fetch the server's version on a worker first).
 DebugInfoSource = Callable[[Callable[[str], None]], None]

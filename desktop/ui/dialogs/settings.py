@@ -22,8 +22,8 @@ from desktop import diagnostics
 from desktop.core.private_files import private_dir
 from desktop.settings import LOG_LEVELS, Settings
 from desktop.ui.plain_text import plain_label, plain_tip
+from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.style.theme import CHOICES, LABELS, apply_theme
-from desktop.ui.window.screen_fit import keep_on_screen
 
 
 class SettingsDialog(QDialog):

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.accessibility import clean_label
+from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.transcript.view import TRANSCRIPT_KEYS
-from desktop.ui.window.screen_fit import keep_on_screen
 
 #: Keys handled inside the message box (not actions, so listed here).
 COMPOSER_KEYS = (

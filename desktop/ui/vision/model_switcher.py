@@ -25,8 +25,8 @@ from desktop.core.capabilities import ModelCapability, capability_for, short_sta
 from desktop.core.letta import Agent, Conversation, ModelInfo
 from desktop.core.send_guard import vision_mark
 from desktop.ui.plain_text import plain_label, plain_tip
+from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.user_errors import describe
-from desktop.ui.window.screen_fit import keep_on_screen
 from desktop.workers import Task, Workers
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.capabilities import ModelCapability, capability_for
@@ -28,6 +29,7 @@ from desktop.core.send_guard import (
     message_tokens,
     model_name,
 )
+from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.transcript import ImagesRole, KindRole, StateRole
 from desktop.ui.user_errors import UserError
@@ -35,15 +37,34 @@ from desktop.ui.vision.badge import CapabilityBadge
 from desktop.ui.vision.banner import VisionBanner
 
 if TYPE_CHECKING:
+    from desktop.settings import Settings
+    from desktop.ui.attachments import AttachmentController
     from desktop.ui.chat.session import ChatSession
+    from desktop.ui.transcript import TranscriptModel
     from desktop.ui.vision.model_switcher import ModelSwitcher
-    from desktop.ui.window.main_window import MainWindow
+    from desktop.workers import Workers
 
 
 class VisionGuard(QObject):
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self._w = window
+    notice = Signal(object)  # Notice
+    sendRequested = Signal()  # the user chose Send anyway
+    composerWanted = Signal()  # the images are gone: back to typing
+
+    def __init__(
+        self,
+        workers: Workers,
+        settings: Settings,
+        attachments: AttachmentController,
+        transcript_model: TranscriptModel,
+        dialog_parent: QWidget,
+    ):
+        super().__init__(dialog_parent)
+        self._workers = workers
+        self._settings = settings
+        self._attachments = attachments
+        self._transcript = transcript_model
+        self._dialog_parent = dialog_parent
+        self._session: ChatSession | None = None
         self.badge = CapabilityBadge()
         self.banner = VisionBanner()
         self.tokens_label = plain_label()
@@ -76,20 +97,22 @@ class VisionGuard(QObject):
         self.banner.sendAnywayRequested.connect(self.send_anyway)
         self.banner.removeRequested.connect(self.remove_images)
 
-    def connect_sources(self) -> None:
-        """Follow the attachments and the transcript (call once both exist)."""
-        att = self._w.attachments
+        self._follow_sources()
+
+    def _follow_sources(self) -> None:
+        att = self._attachments
         for signal in (att.added, att.changed):
             signal.connect(self._on_attachments_changed)
         att.removed.connect(self._on_attachments_removed)
-        model = self._w.transcript_model
+        model = self._transcript
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.dataChanged):
             signal.connect(self._forget_history_count)
         model.rowsInserted.connect(self.refresh_soon)
         model.rowsRemoved.connect(self.refresh_soon)
         model.modelReset.connect(self.refresh_soon)
 
-    def watch(self, session: ChatSession) -> None:
+    def set_session(self, session: ChatSession) -> None:
+        self._session = session
         session.agentLoaded.connect(self._on_agent)
         session.modelChanged.connect(lambda: self._on_agent(None))
         session.failed.connect(self._on_failed)
@@ -98,12 +121,12 @@ class VisionGuard(QObject):
     # -- what we know ---------------------------------------------------------------------
 
     def agent(self) -> Agent | None:
-        session = self._w.session
+        session = self._session
         return session.agent if session is not None else None
 
     def handle(self) -> str | None:
         """The model that will answer: the shown conversation's own, else the agent's."""
-        session = self._w.session
+        session = self._session
         return session.model if session is not None else None
 
     def capability(self) -> ModelCapability | None:
@@ -113,7 +136,7 @@ class VisionGuard(QObject):
             return None
         cap = self._capability
         if cap is None or cap.handle != handle:
-            cap = capability_for(handle, self._w.settings.vision_overrides())
+            cap = capability_for(handle, self._settings.vision_overrides())
             self._capability = cap
         return cap
 
@@ -129,7 +152,7 @@ class VisionGuard(QObject):
         rows loaded a count takes tens of milliseconds of the GUI thread."""
         if self._history_images is not None:
             return self._history_images
-        model = self._w.transcript_model
+        model = self._transcript
         count = 0
         for row in range(model.rowCount()):
             index = model.index(row, 0)
@@ -145,7 +168,7 @@ class VisionGuard(QObject):
         """The attachments the next send would carry (ready ones, and guard-flagged ones)."""
         return [
             a
-            for a in self._w.attachments.items
+            for a in self._attachments.items
             if a.ready or (a.state is State.PROBLEM and a.id in self._flagged)
         ]
 
@@ -158,7 +181,7 @@ class VisionGuard(QObject):
         cap = self.capability()
         if cap is None:
             return ImageLimits()
-        total = self.history_image_count() + max(1, len(self._w.attachments))
+        total = self.history_image_count() + max(1, len(self._attachments))
         cached = self._limits
         if cached is not None and cached[0] is cap and cached[1] == total:
             return cached[2]
@@ -171,13 +194,13 @@ class VisionGuard(QObject):
     def _on_attachments_changed(self, *_args: Any) -> None:
         # Coalesced: a drop of 200 files emits hundreds of changes, and each refresh checks
         # every pending image (quadratic). allow_send() still refreshes at once before a send.
-        if not self._w.attachments.items:
+        if not self._attachments.items:
             self._send_anyway = False
         self.refresh_soon()
 
     def _on_attachments_removed(self, *_args: Any) -> None:
         # A send removes every chip at once: one refresh after them, not one per chip.
-        if not self._w.attachments.items:
+        if not self._attachments.items:
             self._send_anyway = False
         self.refresh_soon()
 
@@ -216,7 +239,7 @@ class VisionGuard(QObject):
         for problem in self.problems:
             if problem.attachment_id and problem.blocking:
                 wanted.setdefault(problem.attachment_id, problem.text)
-        controller = self._w.attachments
+        controller = self._attachments
         for att in controller.items:
             old, new = self._flagged.get(att.id), wanted.get(att.id)
             if old == new:
@@ -282,11 +305,11 @@ class VisionGuard(QObject):
     def send_anyway(self) -> None:
         self._send_anyway = True
         self.banner.clear()
-        self._w.send()
+        self.sendRequested.emit()
 
     def remove_images(self) -> None:
         """Remove the images the problems are about (all of them when the model cannot see)."""
-        controller = self._w.attachments
+        controller = self._attachments
         if self.banner.mode == "limits":
             flagged = set(self._flagged)
             for att in controller.items:
@@ -295,7 +318,7 @@ class VisionGuard(QObject):
         else:
             controller.clear()
         self.refresh()
-        self._w.composer.setFocus()
+        self.composerWanted.emit()
 
     def _on_failed(self, error: UserError) -> None:
         cap, self._risky = self._risky, None
@@ -308,15 +331,15 @@ class VisionGuard(QObject):
                 f"The image may have been the cause: it is not known whether {model_name(cap)} "
                 "can see images. If it cannot, mark it so from the badge next to the model."
             )
-        self._w.transcript_model.add_notice(text, "error")
-        self._w.banner.show_message(f"{error.text} {text}", "error")
+        self._transcript.add_notice(text, "error")
+        self.notice.emit(Notice(f"{error.text} {text}", Tone.ERROR))
 
     # -- changing the model or what we believe --------------------------------------------
 
     def set_override(self, handle: str, value: bool | None) -> None:
         if not handle:
             return
-        settings = self._w.settings
+        settings = self._settings
         settings.set_vision_override(handle, value)
         settings.sync()
         self._forget_capability()
@@ -324,21 +347,18 @@ class VisionGuard(QObject):
         self.refresh()
 
     def switch_model(self) -> None:
-        agent, conn = self.agent(), self._w.connection
-        if agent is None or conn is None:
+        agent, session = self.agent(), self._session
+        if agent is None or session is None:
             return
         from desktop.ui.vision.model_switcher import ModelSwitcher  # loads when first opened
 
-        session = self._w.session
-        own = (
-            session.conversation if session is not None and session.model_is_conversations else None
-        )
+        own = session.conversation if session.model_is_conversations else None
         dialog = ModelSwitcher(
-            self._w.workers,
-            conn.client,
+            self._workers,
+            session.client,
             agent,
-            self._w.settings.vision_overrides(),
-            self._w,
+            self._settings.vision_overrides(),
+            self._dialog_parent,
             conversation=own,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -348,16 +368,13 @@ class VisionGuard(QObject):
         dialog.open()
 
     def _on_switched(self, switched: Agent | Conversation) -> None:
-        session = self._w.session
+        session = self._session
         if session is None or session.agent is None:
             return
         if isinstance(switched, Conversation):
             session.set_conversation(switched)  # relabels and re-fits pending images
-            return
-        if session.agent.id != switched.id:
-            return
-        session.agent = switched
-        session.agentLoaded.emit(switched)  # the window relabels and re-fits pending images
+        else:
+            session.adopt_agent(switched)  # relabels and re-fits pending images
 
 
 NAMED = 3

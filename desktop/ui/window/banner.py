@@ -1,7 +1,7 @@
-"""An inline message strip above the composer: what went wrong and the one thing to do next.
+"""The one strip above the composer that shows a `Notice`: what went wrong, what to do next.
 
-Colours come from the palette (desktop/ui/style/tones.py), so the strip suits light and dark
-schemes; showing it raises an accessibility Alert so screen readers announce it.
+Colours come from the palette (desktop/ui/style/tones.py), so the
+strip suits light and dark schemes; showing it announces the text to screen readers.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from desktop.ui.accessibility import announce
+from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.style.tones import paint_surface
 
-_NAMES = {"error": "Error", "warning": "Warning", "info": "Notice"}
+_NAMES = {Tone.ERROR: "Error", Tone.WARNING: "Warning", Tone.INFO: "Notice"}
 
 
 class Banner(QFrame):
@@ -24,7 +25,8 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.setAccessibleName("Notice")
-        self.level = "info"
+        self.level = Tone.INFO
+        self.notice: Notice | None = None
         self.label = plain_label()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -45,32 +47,36 @@ class Banner(QFrame):
         self.action_button.clicked.connect(self._run_action)
         self.hide()
 
-    def show_message(
-        self,
-        text: str,
-        level: str = "error",
-        action: str | None = None,
-        callback: Callable[[], None] | None = None,
-    ) -> None:
-        self.level = level if level in _NAMES else "info"
+    def show(self, notice: Notice | None = None) -> None:  # type: ignore[override]
+        if notice is None:  # QWidget.show(), as layouts and tests call it
+            super().show()
+            return
+        self.notice = notice
+        self.level = notice.tone
+        text, action = notice.text, notice.action
         self.label.setText(text)
         self.setAccessibleName(_NAMES[self.level])
         self.setAccessibleDescription(text)
         self.label.setAccessibleName(text)
-        self._callback = callback
-        self.action_button.setVisible(bool(action and callback))
+        self._callback = notice.callback
+        self.action_button.setVisible(bool(action and notice.callback))
         self.action_button.setText(action or "")
         self.action_button.setAccessibleName(action or "Notice action")
-        self.show()
+        super().show()
         self.update()
         self._announce()
+
+    def withdraw(self, source: str) -> None:
+        """Hide the notice if `source` raised it (a countdown that is over, say)."""
+        if self.notice is not None and self.notice.source == source and self.isVisible():
+            self.hide()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         paint_surface(self, self.level)
 
     def _announce(self) -> None:
         """Screen readers say the notice; errors interrupt."""
-        announce(self, self.label.text(), assertive=self.level == "error")
+        announce(self, self.label.text(), assertive=self.level is Tone.ERROR)
 
     def _run_action(self) -> None:
         callback = self._callback
