@@ -44,7 +44,7 @@ def measure(messages: int, images: int, quick: bool) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from desktop.app import create_window
+    from desktop.compose import create_window
 
     proc, base_url = start_server(messages, images, quick)
     marks: dict[str, float] = {}

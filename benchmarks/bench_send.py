@@ -55,7 +55,7 @@ def measure(n: int, size: tuple[int, int], rounds: int = 1) -> dict:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import create_window
+    from desktop.compose import create_window
     from tests.peers import letta_server
     from tests.stall import StallMeter
 

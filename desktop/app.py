@@ -11,12 +11,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from desktop import APP_ID, APP_NAME, ORG_NAME, __version__
-
-if TYPE_CHECKING:
-    from desktop.core.letta import LettaClient
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,53 +56,6 @@ def _setup_logging() -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-def tls_verify() -> bool | str:
-    """TLS verification is always on; LETTA_CA_BUNDLE names a custom CA bundle (a PEM file, for
-    a company proxy or a self-signed server). A missing file is reported and ignored — it never
-    turns verification off."""
-    bundle = os.environ.get("LETTA_CA_BUNDLE", "").strip()
-    if not bundle:
-        return True
-    path = os.path.abspath(os.path.expanduser(bundle))
-    if not os.path.isfile(path):
-        logging.getLogger(__name__).warning(
-            "LETTA_CA_BUNDLE=%s is not a file; using the system's CA certificates", bundle
-        )
-        return True
-    return path
-
-
-def create_window(args: argparse.Namespace, *, use_keyring: bool = True):
-    """Build services and the main window (no event loop). Used by main() and by tests."""
-    from desktop.core.images import set_svg_rasterizer
-    from desktop.core.redact import register_secret
-    from desktop.core.secrets import SecretStore
-    from desktop.settings import Settings
-    from desktop.ui.imaging.svg_process import rasterize_svg
-    from desktop.ui.window.main_window import MainWindow
-    from desktop.workers import Workers
-
-    verify = tls_verify()
-
-    def client_factory(base_url: str, api_key: str | None) -> LettaClient:
-        # httpx loads with the first client (after the first frame), not at start-up.
-        from desktop.core.letta import LettaClient
-
-        register_secret(api_key)
-        return LettaClient(base_url, api_key, verify=verify)
-
-    set_svg_rasterizer(rasterize_svg)  # SVG is drawn by Qt in a capped child process
-    env_key = os.environ.get("LETTA_API_KEY") or None
-    register_secret(env_key)
-    base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
-    workers = Workers()
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring), client_factory)
-    files = getattr(args, "files", None)
-    if files:  # `letta-desktop a.png b.jpg`: pending attachments, prepared on workers
-        window.add_files([os.path.abspath(f) for f in files])
-    return window, base_url, env_key
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging()
@@ -129,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop import diagnostics
 
     diagnostics.setup_file_logging()  # needs the app's name for the platform's data folder
+    from desktop.compose import create_window
+
     window, base_url, env_key = create_window(args)
     diagnostics.set_log_level(window.settings.log_level)
     crash_hook = diagnostics.CrashHook(window.help.show_crash, window).install()

@@ -56,7 +56,7 @@ def _check_main_window() -> tuple[bool, str]:
     from PySide6.QtCore import QDeadlineTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import create_window
+    from desktop.compose import create_window
 
     args = argparse.Namespace(base_url=None, agent=None, files=[])
     window, _base_url, _key = create_window(args, use_keyring=False)

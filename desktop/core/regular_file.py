@@ -16,7 +16,8 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from desktop.core.images import ImageRejected, errors
+from desktop.core.images import errors
+from desktop.core.images.errors import ImageRejected
 from desktop.core.images.prepared import format_size
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)

@@ -188,7 +188,7 @@ def open_window(qtbot, letta_stack: E2EStack):
     """
     import argparse
 
-    from desktop.app import create_window
+    from desktop.compose import create_window
 
     windows = []
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, Qt
 
-from desktop.app import create_window
+from desktop.compose import create_window
 from desktop.core.capabilities import capability_for
 from desktop.ui.transcript import ImagesRole, KindRole, TextRole
 from tests.stall import StallMeter

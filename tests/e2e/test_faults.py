@@ -20,7 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from desktop.app import create_window
+from desktop.compose import create_window
 from desktop.core.letta import LettaClient
 from desktop.ui.transcript import ErrorRole, KindRole, NoteRole, OtidRole, StateRole, TextRole
 from tests.peers.fault_proxy import FaultProxy, Rule

@@ -23,7 +23,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from desktop import diagnostics
-from desktop.app import create_window
+from desktop.compose import create_window
 from desktop.ui.transcript import KindRole, StateRole, TextRole
 from tests.e2e.conftest import SDK_HEADERS, VISION_MODEL
 from tests.peers import letta_server

@@ -66,7 +66,7 @@ def main() -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import create_window
+    from desktop.compose import create_window
     from tests.peers import letta_server
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -26,7 +26,7 @@ if saved:  # a geometry saved on a screen that is not there now
     probe = QWidget()
     probe.setGeometry(QRect(*saved))
     Settings().set_window_geometry(probe.saveGeometry())
-window, _, _ = desktop.app.create_window(desktop.app.build_parser().parse_args([]),
+window, _, _ = desktop.compose.create_window(desktop.app.build_parser().parse_args([]),
                                          use_keyring=False)
 window.show()
 for _ in range(20):

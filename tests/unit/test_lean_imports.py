@@ -28,8 +28,9 @@ def test_building_the_main_window_skips_the_heavy_modules(tmp_path):
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "import desktop.app\n"
+        "import desktop.compose\n"
         "args = desktop.app.build_parser().parse_args([])\n"
-        "window, _, _ = desktop.app.create_window(args, use_keyring=False)\n"
+        "window, _, _ = desktop.compose.create_window(args, use_keyring=False)\n"
         f"print(json.dumps([m for m in {LAZY!r} if m in sys.modules]))\n"
     )
     assert json.loads(run_snippet(code, home=tmp_path)) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desktop.app import tls_verify
+from desktop.compose import tls_verify
 from desktop.core.letta import LettaClient
 from desktop.core.redact import RedactingFilter, redact, register_secret
 

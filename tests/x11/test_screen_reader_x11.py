@@ -25,8 +25,9 @@ import sys, time
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 import desktop.app
+import desktop.compose
 args = desktop.app.build_parser().parse_args([])
-window, _, _ = desktop.app.create_window(args, use_keyring=False)
+window, _, _ = desktop.compose.create_window(args, use_keyring=False)
 window.show()
 window.start(sys.argv[1], "sk-test-key", None)
 end = time.monotonic() + float(sys.argv[2])
