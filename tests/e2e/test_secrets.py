@@ -109,9 +109,9 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
     try:
         qtbot.addWidget(window)
         window.show()
-        window._wanted_agent = agent["id"]
         with qtbot.waitSignal(window.drafts.restored, timeout=30000):
-            window.connect_to(base_url, KEY, remember=True)  # as after the connect dialog
+            # as after the connect dialog
+            window.connect_to(base_url, KEY, remember=True, agent_id=agent["id"])
         qtbot.waitUntil(
             lambda: window.session is not None and window.session.agent is not None, timeout=30000
         )

@@ -125,7 +125,13 @@ class ConnectionFlow(QObject):
                 )
             )
 
-    def connect_to(self, base_url: str, api_key: str | None, *, remember: bool) -> None:
+    def connect_to(
+        self, base_url: str, api_key: str | None, *, remember: bool, agent_id: str | None = None
+    ) -> None:
+        """A client for `base_url`; once the server accepts the key, `ready` names `agent_id`
+        (or the one asked for at start, or the last one used there)."""
+        if agent_id is not None:
+            self._wanted_agent = agent_id
         if self.connection is not None:
             self.connection.client.close()
         client = self._client_factory(base_url, api_key)

@@ -85,8 +85,10 @@ class MainWindow(QMainWindow):
         """Connect with what we know, or ask. Never blocks (the keyring is read on a worker)."""
         self.features.connection.start(base_url, api_key, agent_id)
 
-    def connect_to(self, base_url: str, api_key: str | None, *, remember: bool) -> None:
-        self.features.connection.connect_to(base_url, api_key, remember=remember)
+    def connect_to(
+        self, base_url: str, api_key: str | None, *, remember: bool, agent_id: str | None = None
+    ) -> None:
+        self.features.connection.connect_to(base_url, api_key, remember=remember, agent_id=agent_id)
 
     def show_connect_dialog(self, message: str | None = None) -> None:
         self.features.connection.show_connect_dialog(message)
