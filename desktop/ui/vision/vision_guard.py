@@ -81,8 +81,7 @@ class VisionGuard(QObject):
         self._history_images: int | None = None  # history_image_count, until rows change
         # The capability (settings read + JSON parse of the overrides) per model handle, until
         # the user changes an override or an agent loads; the limits per (capability, image
-        # count). limits() runs for every attachment added: a 200-file drop read the settings
-        # 200 times for the same answer.
+        # count). limits() runs for every attachment added: 200 times for a 200-file drop.
         self._capability: ModelCapability | None = None
         self._limits: tuple[ModelCapability, int, ImageLimits] | None = None
         # Signals come in bursts (ten chips removed by one send, a history page of rows): one
@@ -409,8 +408,8 @@ def _limits_text(
 
     The problems about the whole message come whole; images over the model's count are one
     sentence with a few of their names; of the other per-image problems the first few are
-    shown, then how many more images have one. A 200-image drop used to list every problem:
-    ~12,000 characters, laid out again on each refresh of the drop (40–90 ms each)."""
+    shown, then how many more images have one. Listing every problem of a 200-image drop
+    would be ~12,000 characters, laid out again on each refresh (40–90 ms each)."""
     names = {a.id: a.name for a in pending}
     whole = [p for p in problems if p.attachment_id is None]
     too_many = [p for p in problems if p.kind == TOO_MANY and p.attachment_id is not None]
