@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
+    from desktop.ui.connection.connection_flow import ClientFactory
     from desktop.ui.window.main_window import MainWindow
 
 
@@ -32,9 +33,13 @@ def tls_verify() -> bool | str:
 
 
 def create_window(
-    args: argparse.Namespace, *, use_keyring: bool = True
+    args: argparse.Namespace,
+    *,
+    use_keyring: bool = True,
+    client_factory: ClientFactory | None = None,
 ) -> tuple[MainWindow, str | None, str | None]:
-    """Build services and the main window (no event loop). Used by main() and by tests."""
+    """Build services and the main window (no event loop). Used by main() and by tests (which
+    may bring a `client_factory` with their own timeouts)."""
     from desktop.core.images import set_svg_rasterizer
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
@@ -45,11 +50,13 @@ def create_window(
 
     verify = tls_verify()
 
-    def client_factory(base_url: str, api_key: str | None) -> LettaClient:
+    def make_client(base_url: str, api_key: str | None) -> LettaClient:
         # httpx loads with the first client (after the first frame), not at start-up.
         from desktop.core.letta import LettaClient
 
         register_secret(api_key)
+        if client_factory is not None:
+            return client_factory(base_url, api_key)
         return LettaClient(base_url, api_key, verify=verify)
 
     set_svg_rasterizer(rasterize_svg)  # SVG is drawn by Qt in a capped child process
@@ -57,7 +64,7 @@ def create_window(
     register_secret(env_key)
     base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
     workers = Workers()
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring), client_factory)
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring), make_client)
     files = getattr(args, "files", None)
     if files:  # `letta-desktop a.png b.jpg`: pending attachments, prepared on workers
         window.add_files([os.path.abspath(f) for f in files])

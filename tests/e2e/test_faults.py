@@ -83,8 +83,9 @@ def window(qtbot, letta_stack, proxy, agent):
     proxy.clear_rules()
     proxy.accept_connections()
     args = argparse.Namespace(base_url=proxy.url, agent=agent["id"], files=[])
-    win, base_url, _ = create_window(args, use_keyring=False)
-    win._client_factory = _client_factory(letta_stack.has_redis)
+    win, base_url, _ = create_window(
+        args, use_keyring=False, client_factory=_client_factory(letta_stack.has_redis)
+    )
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.drafts.restored, timeout=30000):

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from desktop import __version__
-from desktop.app import build_parser, create_window
+from desktop.app import build_parser
+from desktop.compose import create_window
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -13,7 +13,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop import diagnostics
-from desktop.app import build_parser, create_window
+from desktop.app import build_parser
+from desktop.compose import create_window
 from desktop.core.images import set_svg_rasterizer
 from desktop.core.redact import register_secret
 from desktop.core.secrets import SecretStore

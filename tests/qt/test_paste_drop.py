@@ -333,7 +333,8 @@ def test_edit_menu_paste_reaches_the_composer(qtbot, window):
 
 
 def test_command_line_files_become_pending_attachments(qtbot, tmp_path):
-    from desktop.app import build_parser, create_window
+    from desktop.app import build_parser
+    from desktop.compose import create_window
 
     a = write(tmp_path / "a.png", png_bytes(30, 30))
     b = write(tmp_path / "b.jpg", jpeg_bytes(40, 20))

@@ -20,6 +20,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication, QWidget
 app = QApplication([])
 import desktop.app
+import desktop.compose
 from desktop.settings import Settings
 saved = json.loads(sys.argv[1])
 if saved:  # a geometry saved on a screen that is not there now

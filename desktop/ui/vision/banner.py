@@ -1,29 +1,37 @@
 """The warning above the composer when pending images meet a model that cannot (or may not) see.
 
-Three modes: "cannot" (a warning with Switch model…, Send anyway, Remove images), "unknown"
-(a softer notice with the override choices) and "limits" (images the model would refuse as they
-are, with Remove images). Announced to assistive technology when it appears or changes mode; a
+Three modes (`Mode`): the model cannot see, may not see, or would refuse the images as they are.
+Announced to assistive technology when it appears or changes mode; a
 new text in the same mode is announced once it stops changing (REANNOUNCE_MS), and showing the
 same thing again does nothing (no relayout, no announcement). The text is kept
 short (the guard summarises; MAX_CHARS cuts anything longer): word-wrapping a long text is laid
-out again on every change, and that stalled a 200-image drop for 40–90 ms a time.
+out again on every change: 40–90 ms a time for a 200-image drop.
 """
 
 from __future__ import annotations
+
+from enum import Enum
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from desktop.ui.accessibility import announce
+from desktop.ui.notice import Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.style.tones import paint_surface
 
 # Notice levels (colours come from the palette: desktop/ui/style/tones.py).
-_WARNING, _SOFT, _ERROR = "warning", "info", "error"
+_WARNING, _SOFT, _ERROR = Tone.WARNING, Tone.INFO, Tone.ERROR
 
 
-_ICONS = {"cannot": "⚠", "unknown": "?", "limits": "⛔"}
+class Mode(str, Enum):
+    CANNOT = "cannot"  # the model cannot see: Switch model…, Send anyway, Remove images
+    UNKNOWN = "unknown"  # it may not: the override choices
+    LIMITS = "limits"  # images it would refuse as they are: Remove images
+
+
+_ICONS = {Mode.CANNOT: "⚠", Mode.UNKNOWN: "?", Mode.LIMITS: "⛔"}
 
 MAX_CHARS = 1000
 REANNOUNCE_MS = (
@@ -56,7 +64,7 @@ class VisionBanner(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("visionBanner")
-        self.mode: str | None = None
+        self.mode: Mode | None = None
         self.level = _SOFT
         # Appearing or changing mode is announced at once; a new text in the same mode (the
         # count of images over a limit while a big drop is taken in) only once it has been
@@ -108,16 +116,16 @@ class VisionBanner(QFrame):
         self.hide()
 
     def show_cannot(self, text: str) -> None:
-        self._show("cannot", text, _WARNING, "Warning: model cannot see images")
+        self._show(Mode.CANNOT, text, _WARNING, "Warning: model cannot see images")
         self.switch_button.setDefault(True)
 
     def show_unknown(self, text: str) -> None:
-        self._show("unknown", text, _SOFT, "Notice: model may not see images")
+        self._show(Mode.UNKNOWN, text, _SOFT, "Notice: model may not see images")
 
     def show_limits(self, text: str) -> None:
-        self._show("limits", text, _ERROR, "Images cannot be sent as they are")
+        self._show(Mode.LIMITS, text, _ERROR, "Images cannot be sent as they are")
 
-    def _show(self, mode: str, text: str, level: str, name: str) -> None:
+    def _show(self, mode: Mode, text: str, level: Tone, name: str) -> None:
         text = _bounded(text)
         if mode == self.mode and text == self.message and not self.isHidden():
             return  # already showing just this: no relayout, no second announcement
@@ -131,10 +139,10 @@ class VisionBanner(QFrame):
         self.title.setText(f"{_ICONS[mode]} {headline}")
         self.label.setText(rest)
         self.label.setVisible(bool(rest))
-        cannot, unknown = mode == "cannot", mode == "unknown"
+        cannot, unknown = mode is Mode.CANNOT, mode is Mode.UNKNOWN
         self.switch_button.setVisible(cannot or unknown)
         self.send_button.setVisible(cannot)
-        self.remove_button.setVisible(cannot or mode == "limits")
+        self.remove_button.setVisible(cannot or mode is Mode.LIMITS)
         self.yes_button.setVisible(unknown)
         self.no_button.setVisible(unknown)
         self.setAccessibleName(name)

@@ -34,7 +34,7 @@ from desktop.ui.plain_text import plain_label
 from desktop.ui.transcript import ImagesRole, KindRole, StateRole
 from desktop.ui.user_errors import UserError
 from desktop.ui.vision.badge import CapabilityBadge
-from desktop.ui.vision.banner import VisionBanner
+from desktop.ui.vision.banner import Mode, VisionBanner
 
 if TYPE_CHECKING:
     from desktop.settings import Settings
@@ -309,7 +309,7 @@ class VisionGuard(QObject):
     def remove_images(self) -> None:
         """Remove the images the problems are about (all of them when the model cannot see)."""
         controller = self._attachments
-        if self.banner.mode == "limits":
+        if self.banner.mode is Mode.LIMITS:
             flagged = set(self._flagged)
             for att in controller.items:
                 if att.id in flagged:
