@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from desktop.core import app_dirs
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind
 from desktop.core.drafts import Draft, DraftImage, DraftStore, UnsentMessage
 from desktop.core.letta import Agent
@@ -35,17 +34,8 @@ RESTORED_NOTE = (
 )
 
 
-def data_dir() -> Path:
-    """The app's data folder: env LETTA_DESKTOP_DATA_DIR, else the platform's app data dir."""
-    override = os.environ.get("LETTA_DESKTOP_DATA_DIR")
-    if override:
-        return Path(override)
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location or Path.home() / ".local" / "share" / "letta-desktop")
-
-
 def default_store() -> DraftStore:
-    return DraftStore(data_dir() / "drafts")
+    return DraftStore(app_dirs.drafts_dir())
 
 
 @dataclass
