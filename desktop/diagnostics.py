@@ -1,8 +1,7 @@
 """Diagnostics: the rotating log file, "Copy debug info", and the crash hook.
 
-- The log file lives in the platform's app data folder (`…/logs/letta-desktop.log`;
-  LETTA_DESKTOP_DATA_DIR moves the data folder, e.g. for tests) and passes every record through
-  the RedactingFilter, like the console handler: no key, no bearer token.
+- The log file lives in the platform's log folder (desktop/core/app_dirs.py) and passes every
+  record through the RedactingFilter, like the console handler: no key, no bearer token.
 - `debug_info()` is the text behind Help ▸ Copy debug info: versions, platform, Qt plugin, keyring
   backend, the server's host and version. Never a key; the text is redacted once more at the end.
 - `CrashHook` replaces sys.excepthook and threading.excepthook. It logs the (redacted) traceback
@@ -25,10 +24,11 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, qVersion
+from PySide6.QtCore import QObject, Qt, Signal, qVersion
 
 from desktop import APP_ID, APP_NAME, __version__
-from desktop.core.private_files import open_private, private_dir
+from desktop.core import app_dirs
+from desktop.core.private_files import open_private
 from desktop.core.redact import RedactingFilter, redact
 
 log = logging.getLogger(__name__)
@@ -42,21 +42,8 @@ _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
 # -- folders and the log file ---------------------------------------------------------------------
 
 
-def data_dir() -> Path:
-    """The app's data folder: LETTA_DESKTOP_DATA_DIR, else the platform's app-local data folder."""
-    override = os.environ.get("LETTA_DESKTOP_DATA_DIR")
-    if override:
-        return Path(override)
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(location) if location else Path.home() / f".{APP_ID}"
-
-
-def log_dir() -> Path:
-    return data_dir() / "logs"
-
-
 def log_file() -> Path:
-    return log_dir() / LOG_FILE_NAME
+    return app_dirs.log_dir() / LOG_FILE_NAME
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -83,8 +70,7 @@ def setup_file_logging(level: str | None = None) -> Path | None:
     if handler is None or Path(handler.baseFilename) != path:
         close_file_logging()
         try:
-            private_dir(data_dir())
-            private_dir(path.parent)
+            app_dirs.log_dir(create=True)
             for older in path.parent.glob(f"{LOG_FILE_NAME}*"):  # written by an older version
                 with contextlib.suppress(OSError):
                     os.chmod(older, 0o600)

@@ -1,29 +1,25 @@
 """Typed preferences on top of QSettings; window state kept apart from preferences.
 
-Never stores the API key (that lives in desktop/core/secrets.py). The file location follows the
-platform (an INI file under the user's config dir); LETTA_DESKTOP_CONFIG_DIR moves it (tests).
+Never stores the API key (that lives in desktop/core/secrets.py). The file is an INI in the
+app's config folder (desktop/core/app_dirs.py; LETTA_DESKTOP_CONFIG_DIR moves it, for tests).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from desktop import APP_ID
+from desktop.core import app_dirs
 from desktop.core.letta import LETTA_CLOUD_URL
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _open() -> QSettings:
-    folder = os.environ.get("LETTA_DESKTOP_CONFIG_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        return QSettings(str(Path(folder) / f"{APP_ID}.ini"), QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_ID, APP_ID)
+    ini = app_dirs.config_dir(create=True) / f"{APP_ID}.ini"
+    return QSettings(str(ini), QSettings.Format.IniFormat)
 
 
 class Settings:

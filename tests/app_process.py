@@ -25,6 +25,7 @@ def run_snippet(
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_DATA_HOME=str(home / "data"),
         XDG_CACHE_HOME=str(home / "cache"),
+        XDG_STATE_HOME=str(home / "state"),
         **env,
     )
     environ.pop("LETTA_API_KEY", None)  # the snippet says what key it uses

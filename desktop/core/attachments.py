@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 # The pipeline (Pillow) is imported where it is used: start-up does not pay for it.
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.core.letta.parts import image_url_part
 
 THUMBNAIL_EDGE = 240
 """Long edge of the early preview (chips paint it at 64–72 px, sharp on 2× screens)."""
@@ -104,7 +105,7 @@ class Attachment:
     def content_part(self) -> dict[str, Any]:
         """The Letta content part for this attachment (only when ready)."""
         if self.kind is Kind.URL and self.url:
-            return {"type": "image", "source": {"type": "url", "url": self.url}}
+            return image_url_part(self.url)
         if self.prepared is None:
             raise ValueError(f"attachment {self.id} is not prepared")
         return self.prepared.to_content_part()

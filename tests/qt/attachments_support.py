@@ -1,20 +1,17 @@
-"""Helpers for the attachment tests: images on disk, a fake Letta server, a connected window."""
+"""Helpers for the attachment tests: images on disk, a FakeLetta with one vision agent, a connected
+window."""
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from PIL import Image
 
-from desktop.core.letta import LettaClient
-from tests.fake_letta import agent_route_transport
+from tests.fake_letta import FakeLetta
 
-AGENT = {"id": "agent-1", "name": "Vision", "model": "anthropic/claude-sonnet-4-5-20250929"}
-SSE = {"content-type": "text/event-stream; charset=utf-8"}
+VISION_MODEL = "anthropic/claude-sonnet-4-5-20250929"
 
 
 def png_bytes(w: int, h: int, color=(40, 120, 220)) -> bytes:
@@ -45,47 +42,6 @@ def sse(*events: dict | str) -> bytes:
     return "".join(out).encode()
 
 
-REPLY = sse(
-    {
-        "message_type": "assistant_message",
-        "id": "message-2",
-        "otid": "otid-reply",
-        "content": "I see two images.",
-    },
-    {"message_type": "stop_reason", "stop_reason": "end_turn"},
-    "[DONE]",
-)
-
-
-@dataclass
-class FakeServer:
-    """httpx.MockTransport handler: the few endpoints the window uses; captures POST bodies."""
-
-    fail_posts: int = 0
-    posts: list[dict] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if request.method == "GET" and path == "/v1/agents/":
-            return httpx.Response(200, json=[AGENT])
-        if request.method == "GET" and path == "/v1/agents/agent-1":
-            return httpx.Response(200, json=AGENT)
-        if request.method == "GET" and path == "/v1/agents/agent-1/messages":
-            return httpx.Response(200, json=[])
-        if request.method == "POST" and path == "/v1/agents/agent-1/messages":
-            self.posts.append(json.loads(request.content))
-            if self.fail_posts:
-                self.fail_posts -= 1
-                return httpx.Response(400, json={"detail": "Bad request: try again"})
-            return httpx.Response(200, headers=SSE, content=REPLY)
-        return httpx.Response(404, json={"detail": f"no route {request.method} {path}"})
-
-    def factory(self):
-        return lambda base_url, key: LettaClient(
-            base_url, key, transport=agent_route_transport(self)
-        )
-
-
 # -- fixtures (imported by the test modules) ------------------------------------------------------
 
 import pytest  # noqa: E402
@@ -95,14 +51,17 @@ from desktop.settings import Settings  # noqa: E402
 
 
 @pytest.fixture
-def server():
-    return FakeServer()
+def server() -> FakeLetta:
+    """Agent "agent-1" on a vision model; any key is accepted."""
+    fake = FakeLetta(key=None)
+    fake.add_agent("Vision", VISION_MODEL, agent_id="agent-1")
+    return fake
 
 
 def make_window(qtbot, workers, server, *, connect: bool = True):
     from desktop.ui.window.main_window import MainWindow
 
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), server.factory())
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), server.factory)
     qtbot.addWidget(window)
     window.resize(900, 700)
     window.show()

@@ -6,11 +6,7 @@ send the approval message and stream the rest."""
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import dataclass, field
-from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -29,7 +25,7 @@ from desktop.ui.chat.approvals import (
 )
 from desktop.ui.transcript import KindRole, TextRole
 from desktop.ui.window.main_window import MainWindow
-from tests.qt.threads_support import FakeThreads, sse
+from tests.fake_letta import FakeLetta
 
 URL = "https://letta.test"
 
@@ -307,7 +303,7 @@ def test_streamed_approval_collects_interleaved_pieces_per_call():
 
 @pytest.fixture
 def fake():
-    server = FakeThreads()
+    server = FakeLetta()
     server.add_agent("Gardener")
     return server
 
@@ -445,97 +441,8 @@ def test_approvals_in_a_conversation_go_to_its_route(qtbot, window, fake):
 # -- parallel tool calls in the window ---------------------------------------------------------
 
 
-@dataclass
-class FakeParallel(FakeThreads):
-    """`[[parallel]]` stops with one approval request holding two calls: the agent's own
-    water_plants and Letta Code's Bash. Like the server, an answer must cover exactly the
-    pending ids (else 400 "Invalid tool call IDs" and the agent keeps waiting)."""
-
-    waiting: dict[str, list[str]] = field(default_factory=dict)  # thread key → pending ids
-
-    def _answer(self, key, route, body, message, history, stamp) -> httpx.Response:
-        waiting = self.waiting
-        if message.get("type") == "approval" and key in waiting:
-            answered = sorted(a["tool_call_id"] for a in message["approvals"])
-            if answered != sorted(waiting[key]):
-                return httpx.Response(
-                    400, json={"detail": "INVALID_ARGUMENT: Invalid tool call IDs"}
-                )
-            self.approvals.append({"route": route, **message})
-            del waiting[key]
-            self.pending.pop(key, None)
-            returns = [
-                {
-                    "tool_call_id": a["tool_call_id"],
-                    "status": "success" if a["approve"] else "error",
-                    "tool_return": "watered fern" if a["approve"] else f"denied: {a['reason']}",
-                }
-                for a in message["approvals"]
-            ]
-            ret = {
-                "id": f"message-{uuid.uuid4()}",
-                "message_type": "tool_return_message",
-                "date": stamp,
-                "tool_returns": returns,
-            }
-            reply = {
-                "id": f"message-{uuid.uuid4()}",
-                "message_type": "assistant_message",
-                "date": stamp,
-                "content": "Done with both.",
-            }
-            history += [ret, reply]
-            return sse([ret, reply, {"message_type": "stop_reason", "stop_reason": "end_turn"}])
-        parts = message.get("content") or []
-        text = " ".join(p.get("text", "") for p in parts if isinstance(p, dict))
-        if "[[parallel]]" not in text:
-            return super()._answer(key, route, body, message, history, stamp)
-        history.append(
-            {
-                "id": f"message-{uuid.uuid4()}",
-                "message_type": "user_message",
-                "otid": message["otid"],
-                "date": stamp,
-                "content": message["content"],
-            }
-        )
-        calls = [
-            {"tool_call_id": "call_w", "name": "water_plants", "arguments": '{"plant": "fern"}'},
-            {"tool_call_id": "call_b", "name": "Bash", "arguments": '{"command": "ls ~"}'},
-        ]
-        request_id = f"message-{uuid.uuid4()}"
-        history.append(
-            {
-                "id": request_id,
-                "message_type": "approval_request_message",
-                "date": stamp,
-                "tool_calls": calls,
-            }
-        )
-        waiting[key] = ["call_w", "call_b"]
-        self.pending[key] = "call_w"
-
-        def delta(call: dict[str, Any], **fields: Any) -> dict[str, Any]:
-            return {
-                "id": request_id,
-                "message_type": "approval_request_message",
-                "tool_calls": {"tool_call_id": call["tool_call_id"], **fields},
-            }
-
-        water, bash = calls
-        chunks = [  # each call's name first, then the argument pieces of both interleaved
-            delta(water, name="water_plants", arguments=""),
-            delta(bash, name="Bash", arguments='{"command"'),
-            delta(water, arguments='{"plant": '),
-            delta(bash, arguments=': "ls ~"}'),
-            delta(water, arguments='"fern"}'),
-            {"message_type": "stop_reason", "stop_reason": "requires_approval"},
-        ]
-        return sse(chunks)
-
-
 def test_parallel_calls_from_the_stream_are_answered_together(qtbot, workers):
-    fake = FakeParallel()
+    fake = FakeLetta()
     agent = fake.add_agent("Gardener")
     agent["tools"] = [{"name": "water_plants"}, {"name": "send_message"}]
     win = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)

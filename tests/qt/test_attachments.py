@@ -59,7 +59,7 @@ def test_images_without_text_send_images_only(qtbot, window, server):
 
 
 def test_failed_send_keeps_attachments_and_edit_brings_them_back(qtbot, window, server):
-    server.fail_posts = 1
+    server.fail_next_send = 400
     window.composer.insertFromMimeData(png_mime(png_bytes(200, 100)))
     window.composer.insertFromMimeData(png_mime(png_bytes(100, 200)))
     wait_settled(qtbot, window.attachments)

@@ -1,146 +1,70 @@
 """Who sees images: the ✓/✗/? badge, the banner before sending, the model switcher, the limits.
 
-A real LettaClient talks to an in-memory server on httpx.MockTransport that serves the agents,
+A real LettaClient talks to the in-memory FakeLetta (tests/fake_letta.py), which serves the agents,
 their history, `GET /v1/models/` and `PATCH /v1/agents/{id}`, and answers like a provider that
 refuses images when the agent's model is text-only.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-import httpx
 import pytest
 
 from desktop.core.attachments import Attachment, State
 from desktop.core.capabilities import capability_for
 from desktop.core.images import PreparedImage
-from desktop.core.letta import LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.transcript import KindRole, TextRole
 from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
 from desktop.ui.window.main_window import MainWindow
-from tests.fake_letta import agent_route_transport
-from tests.qt.attachments_support import png_bytes, sse, wait_settled
+from tests.fake_letta import FakeLetta
+from tests.qt.attachments_support import png_bytes, wait_settled
 
 VISION = "openai-proxy/gpt-4o-mini"
 TEXT = "openai-proxy/gpt-3.5-turbo"
 UNKNOWN = "letta/auto"
 CLAUDE = "anthropic/claude-sonnet-4-5-20250929"
 MODELS = [TEXT, UNKNOWN, VISION]  # the server's order: the dialog must sort vision first
-SSE = {"content-type": "text/event-stream; charset=utf-8"}
 
 
 def image_part(data: str = "iVBORw0KGgo=") -> dict[str, Any]:
     return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
 
 
-@dataclass
-class ModelServer:
-    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def add_agent(self, model: str, name: str | None = None, images_in_history: int = 0) -> str:
-        agent_id = f"agent-{len(self.agents) + 1}"
-        self.agents[agent_id] = {
-            "id": agent_id,
-            "name": name or f"Agent on {model}",
-            "model": model,
+def add_agent(server: FakeLetta, model: str, images_in_history: int = 0) -> str:
+    """An agent on `model` whose history holds that many messages with an image."""
+    agent_id = f"agent-{len(server.agents) + 1}"
+    server.add_agent(f"Agent on {model}", model, agent_id=agent_id)
+    server.messages[agent_id] += [
+        {
+            "id": f"message-{agent_id}-{i}",
+            "message_type": "user_message",
+            "otid": f"o{i}",
+            "date": f"2026-01-01T10:00:{i:02d}+00:00",
+            "content": [{"type": "text", "text": f"picture {i}"}, image_part()],
         }
-        self.history[agent_id] = [
-            {
-                "id": f"message-{agent_id}-{i}",
-                "message_type": "user_message",
-                "otid": f"o{i}",
-                "date": f"2026-01-01T10:00:{i:02d}+00:00",
-                "content": [{"type": "text", "text": f"picture {i}"}, image_part()],
-            }
-            for i in range(images_in_history)
-        ]
-        return agent_id
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path, method = request.url.path, request.method
-        if path == "/v1/models/" and method == "GET":
-            return httpx.Response(
-                200,
-                json=[
-                    {
-                        "handle": h,
-                        "name": h.split("/")[1],
-                        "display_name": h.split("/")[1],
-                        "provider_type": "openai",
-                        "provider_name": h.split("/")[0],
-                    }
-                    for h in MODELS
-                ],
-            )
-        if path == "/v1/agents/" and method == "GET":
-            return httpx.Response(200, json=list(self.agents.values()))
-        parts = path.strip("/").split("/")
-        agent = self.agents.get(parts[2]) if len(parts) >= 3 and parts[1] == "agents" else None
-        if agent is None:
-            return httpx.Response(404, json={"detail": f"NOT_FOUND: {path}"})
-        if len(parts) == 3 and method == "GET":
-            return httpx.Response(200, json=agent)
-        if len(parts) == 3 and method == "PATCH":
-            body = json.loads(request.content)
-            self.patches.append((agent["id"], body))
-            agent.update(body)
-            return httpx.Response(200, json=agent)
-        if parts[3:] == ["messages"] and method == "GET":
-            limit = int(request.url.params.get("limit", 30))
-            return httpx.Response(200, json=self.history[agent["id"]][-limit:])
-        if parts[3:] == ["messages"] and method == "POST":
-            body = json.loads(request.content)
-            self.posts.append(body)
-            content = body["messages"][0]["content"]
-            has_image = any(p.get("type") == "image" for p in content)
-            if has_image and capability_for(agent["model"]).vision is False:
-                return httpx.Response(
-                    200,
-                    headers=SSE,
-                    content=sse(
-                        {"message_type": "stop_reason", "stop_reason": "llm_api_error"},
-                        {
-                            "message_type": "error_message",
-                            "error_type": "llm_bad_request",
-                            "message": "Invalid content type. image_url is only supported by "
-                            "certain models.",
-                        },
-                        "[DONE]",
-                    ),
-                )
-            return httpx.Response(
-                200,
-                headers=SSE,
-                content=sse(
-                    {
-                        "message_type": "assistant_message",
-                        "id": "message-r",
-                        "otid": "otid-r",
-                        "content": "I see it." if has_image else "Echo.",
-                    },
-                    {"message_type": "stop_reason", "stop_reason": "end_turn"},
-                    "[DONE]",
-                ),
-            )
-        if parts[3:] == ["messages", "cancel"]:
-            return httpx.Response(409, json={"detail": "CONFLICT: No active runs"})
-        return httpx.Response(404, json={"detail": f"no route {method} {path}"})
-
-    def factory(self, base_url: str, key: str | None) -> LettaClient:
-        return LettaClient(base_url, key, transport=agent_route_transport(self))
+        for i in range(images_in_history)
+    ]
+    return agent_id
 
 
 @pytest.fixture
-def server():
-    return ModelServer()
+def server() -> FakeLetta:
+    """The server's models in its own order (the dialog must sort vision first); any key."""
+    models = [
+        {
+            "handle": h,
+            "name": h.split("/")[1],
+            "display_name": h.split("/")[1],
+            "provider_type": "openai",
+            "provider_name": h.split("/")[0],
+        }
+        for h in MODELS
+    ]
+    return FakeLetta(key=None, models=models)
 
 
 @pytest.fixture
@@ -203,7 +127,7 @@ def rows(window: MainWindow) -> list[tuple[str, str]]:
     ],
 )
 def test_badge_shows_whether_the_model_sees_images(qtbot, server, open_window, model, mark, status):
-    window = open_window(server.add_agent(model))
+    window = open_window(add_agent(server, model))
     badge = window.vision.badge
     assert badge.isVisible() and badge.text().startswith(mark)
     assert status in badge.toolTip() and "Source:" in badge.toolTip()
@@ -213,7 +137,7 @@ def test_badge_shows_whether_the_model_sees_images(qtbot, server, open_window, m
 
 
 def test_override_from_the_badge_wins_and_survives_a_restart(qtbot, server, open_window):
-    agent = server.add_agent(TEXT)
+    agent = add_agent(server, TEXT)
     window = open_window(agent)
     window.vision.badge.yes_action.trigger()  # "This model can see images"
     assert window.vision.badge.text().startswith("✓")
@@ -232,7 +156,7 @@ def test_override_from_the_badge_wins_and_survives_a_restart(qtbot, server, open
 
 
 def test_text_only_model_with_an_image_pending_shows_the_banner(qtbot, server, open_window):
-    window = open_window(server.add_agent(TEXT))
+    window = open_window(add_agent(server, TEXT))
     attach(qtbot, window)
     banner = window.vision.banner
     assert banner.isVisible() and banner.mode == "cannot"
@@ -251,7 +175,7 @@ def test_text_only_model_with_an_image_pending_shows_the_banner(qtbot, server, o
 
 
 def test_remove_images_clears_the_strip(qtbot, server, open_window):
-    window = open_window(server.add_agent(TEXT))
+    window = open_window(add_agent(server, TEXT))
     attach(qtbot, window, 2)
     window.vision.banner.remove_button.click()
     assert len(window.attachments) == 0
@@ -265,7 +189,7 @@ def test_remove_images_clears_the_strip(qtbot, server, open_window):
 
 
 def test_send_anyway_sends_and_a_provider_refusal_names_the_image(qtbot, server, open_window):
-    window = open_window(server.add_agent(TEXT))
+    window = open_window(add_agent(server, TEXT))
     attach(qtbot, window)
     window.composer.set_text("look")
     window.vision.banner.send_button.click()
@@ -284,7 +208,7 @@ def test_send_anyway_sends_and_a_provider_refusal_names_the_image(qtbot, server,
 
 
 def test_switch_model_lists_vision_first_and_patches_the_agent(qtbot, server, open_window):
-    agent = server.add_agent(TEXT)
+    agent = add_agent(server, TEXT)
     window = open_window(agent)
     attach(qtbot, window)
     window.vision.banner.switch_button.click()
@@ -319,7 +243,7 @@ def test_switch_model_lists_vision_first_and_patches_the_agent(qtbot, server, op
 
 
 def test_unknown_model_gets_a_softer_notice_with_the_override(qtbot, server, open_window):
-    window = open_window(server.add_agent(UNKNOWN))
+    window = open_window(add_agent(server, UNKNOWN))
     attach(qtbot, window)
     banner = window.vision.banner
     assert banner.isVisible() and banner.mode == "unknown"
@@ -334,7 +258,7 @@ def test_unknown_model_gets_a_softer_notice_with_the_override(qtbot, server, ope
 
 
 def test_unknown_model_does_not_block_the_send(qtbot, server, open_window):
-    window = open_window(server.add_agent(UNKNOWN))
+    window = open_window(add_agent(server, UNKNOWN))
     attach(qtbot, window)
     window.composer.set_text("hi")
     window.send()
@@ -364,7 +288,7 @@ def _oversized(window: MainWindow, edge: int = 2400) -> Attachment:
 
 
 def test_a_21st_image_over_2000_px_on_claude_gets_a_badge(qtbot, server, open_window):
-    window = open_window(server.add_agent(CLAUDE, images_in_history=20))
+    window = open_window(add_agent(server, CLAUDE, images_in_history=20))
     qtbot.waitUntil(lambda: window.vision.history_image_count() == 20, timeout=5000)
     att = _oversized(window)
     qtbot.waitUntil(lambda: att.state is State.PROBLEM, timeout=2000)  # next event-loop turn
@@ -381,7 +305,7 @@ def test_a_21st_image_over_2000_px_on_claude_gets_a_badge(qtbot, server, open_wi
 
 
 def test_the_same_image_is_fine_in_a_short_conversation(qtbot, server, open_window):
-    window = open_window(server.add_agent(CLAUDE, images_in_history=2))
+    window = open_window(add_agent(server, CLAUDE, images_in_history=2))
     qtbot.waitUntil(lambda: window.vision.history_image_count() == 2, timeout=5000)
     att = _oversized(window)
     assert att.state is State.READY and att.problem is None
@@ -389,7 +313,7 @@ def test_the_same_image_is_fine_in_a_short_conversation(qtbot, server, open_wind
 
 
 def test_limits_follow_the_conversation_and_tokens_are_shown(qtbot, server, open_window):
-    window = open_window(server.add_agent(CLAUDE, images_in_history=20))
+    window = open_window(add_agent(server, CLAUDE, images_in_history=20))
     qtbot.waitUntil(lambda: window.vision.history_image_count() == 20, timeout=5000)
     assert window.vision.limits().max_long_edge <= 2000
     attach(qtbot, window, 2, size=(1092, 1092))
@@ -419,7 +343,7 @@ def _count_override_reads(monkeypatch, settings: Settings) -> list[int]:
 def test_adding_50_images_reads_the_settings_once_and_changes_still_apply_at_once(
     qtbot, server, open_window, monkeypatch
 ):
-    window = open_window(server.add_agent(UNKNOWN))
+    window = open_window(add_agent(server, UNKNOWN))
     reads = _count_override_reads(monkeypatch, window.settings)
     for i in range(50):  # one at a time: each add takes the limits for its preparation
         window.attachments.add_bytes(png_bytes(40, 30), f"photo{i + 1}.png")
@@ -462,7 +386,7 @@ def test_the_limits_follow_the_number_of_images_in_the_request(
         return replace(cap, many_image_threshold=3, many_image_max_edge=1000)
 
     monkeypatch.setattr(guard_module, "capability_for", few_images)
-    window = open_window(server.add_agent(CLAUDE, images_in_history=2))
+    window = open_window(add_agent(server, CLAUDE, images_in_history=2))
     qtbot.waitUntil(lambda: window.vision.history_image_count() == 2, timeout=5000)
     assert window.vision.limits().max_long_edge == 1568  # 2 earlier + 1: not past 3
     first = window.attachments.add_bytes(png_bytes(40, 30), "first.png")
@@ -493,7 +417,7 @@ def _ready(window: MainWindow, name: str, size=(800, 600), media_type="image/png
 def test_200_images_over_the_limit_make_a_short_banner_set_once(
     qtbot, server, open_window, monkeypatch
 ):
-    window = open_window(server.add_agent(CLAUDE))  # at most 100 images in one request
+    window = open_window(add_agent(server, CLAUDE))  # at most 100 images in one request
     banner = window.vision.banner
     texts: list[str] = []
     set_text = banner.label.setText
@@ -514,7 +438,7 @@ def test_200_images_over_the_limit_make_a_short_banner_set_once(
 
 
 def test_many_per_image_problems_with_long_names_stay_short(qtbot, server, open_window):
-    window = open_window(server.add_agent(CLAUDE))
+    window = open_window(add_agent(server, CLAUDE))
     long = "holiday " * 40  # 320 characters
     atts = [
         _ready(window, f"{long}{i:02}.bmp", size=(2400, 1600), media_type="image/bmp")

@@ -1,4 +1,4 @@
-"""Conversations as today's Letta has them (MockTransport, FakeThreads): a conversation with a
+"""Conversations as today's Letta has them (MockTransport, FakeLetta): a conversation with a
 model of its own is labelled, gated and switched as that conversation; one deleted elsewhere
 sends the user back to the default conversation; a failed list is an error with a way back; a
 remembered conversation beyond the listed pages is fetched by id."""
@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 
 from desktop.core.letta import Conversation
 from desktop.ui.vision.model_switcher import ModelSwitcher
+from tests.fake_letta import FakeLetta
 
 from .test_conversations import URL, make_window, texts
-from .threads_support import FakeThreads
 
 VISION = "openai/gpt-4o-mini"
 BLIND = "openai/gpt-3.5-turbo"
@@ -22,7 +22,7 @@ BLIND = "openai/gpt-3.5-turbo"
 
 @pytest.fixture
 def fake():
-    server = FakeThreads()
+    server = FakeLetta()
     agent = server.add_agent("Planner", model=VISION)
     server.add_conversation(agent["id"], summary="Plain thread")
     own = server.add_conversation(agent["id"], summary="Text-only thread")

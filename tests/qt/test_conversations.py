@@ -1,5 +1,5 @@
 """The conversation picker: default first, New, switching loads that history, sends go there,
-the choice is remembered per agent (MockTransport, FakeThreads)."""
+the choice is remembered per agent (MockTransport, FakeLetta)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from desktop.ui.transcript import KindRole, TextRole
 from desktop.ui.window.actions import ActionId
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
-from tests.qt.threads_support import FakeThreads
 
 URL = "https://letta.test"
 
 
 @pytest.fixture
 def fake():
-    server = FakeThreads()
+    server = FakeLetta()
     agent = server.add_agent("Planner")
     server.messages[agent["id"]].append(
         {
@@ -136,7 +135,7 @@ def test_the_file_menu_starts_a_new_conversation(qtbot, workers, fake):
 
 
 def test_a_server_without_conversations_hides_the_picker(qtbot, workers):
-    plain = FakeLetta()
+    plain = FakeLetta(has_conversations=False)
     agent = plain.add_agent("Old server agent")
     plain.messages[agent["id"]].append(
         {

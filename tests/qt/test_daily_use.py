@@ -4,7 +4,9 @@ debug info, the log file and the crash hook (offscreen, fake API in memory)."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
@@ -400,7 +402,8 @@ def test_copy_debug_info_has_versions_and_no_key(qtbot, window, fake):
 def test_the_log_file_exists_and_never_holds_the_key(tmp_path):
     path = diagnostics.setup_file_logging()
     try:
-        assert path is not None and path.parent.parent == diagnostics.data_dir()
+        data = Path(os.environ["LETTA_DESKTOP_DATA_DIR"])  # tests/conftest.py's folder
+        assert path == data / "logs" / "letta-desktop.log"
         register_secret(SECRET)
         logging.getLogger("desktop.test").warning("calling with key %s (Bearer %s)", SECRET, SECRET)
         for handler in logging.getLogger().handlers:

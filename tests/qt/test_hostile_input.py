@@ -182,18 +182,18 @@ def test_history_with_unexpected_shapes_shows_what_it_can(qtbot, window, server)
 
 
 def test_a_history_page_that_is_not_json_is_explained(qtbot, workers, server, monkeypatch):
-    original = server.__class__.__call__
+    original = server.handle
 
-    def broken(self, request: httpx.Request) -> httpx.Response:
+    def broken(request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path.endswith("/messages"):
             return httpx.Response(
                 200,
                 headers={"content-type": "application/json"},
                 content=b'[{"id": "m1", "message_type": "user_mess',
             )
-        return original(self, request)
+        return original(request)
 
-    monkeypatch.setattr(server.__class__, "__call__", broken)
+    monkeypatch.setattr(server, "handle", broken)
     win = support.make_window(qtbot, workers, server)
     try:
         qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
@@ -205,30 +205,24 @@ def test_a_history_page_that_is_not_json_is_explained(qtbot, workers, server, mo
         win.connection.client.close()
 
 
-def test_a_stream_of_unknown_events_and_fields_still_gives_the_reply(
-    qtbot, window, server, monkeypatch
-):
+def test_a_stream_of_unknown_events_and_fields_still_gives_the_reply(qtbot, window, server):
     from .attachments_support import sse
 
-    monkeypatch.setattr(
-        support,
-        "REPLY",
-        sse(
-            {"message_type": "ping"},
-            {"message_type": "telepathy_message", "id": "x", "thought": "?"},
-            {
-                "message_type": "assistant_message",
-                "id": "r1",
-                "otid": "o1",
-                "content": "Hel",
-                "brand_new": {"nested": [1]},
-            },
-            "{malformed json",
-            {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "lo"},
-            json.dumps([1, 2, 3]),
-            {"message_type": "stop_reason", "stop_reason": "end_turn", "extra": True},
-            "[DONE]",
-        ),
+    server.reply_sse = sse(
+        {"message_type": "ping"},
+        {"message_type": "telepathy_message", "id": "x", "thought": "?"},
+        {
+            "message_type": "assistant_message",
+            "id": "r1",
+            "otid": "o1",
+            "content": "Hel",
+            "brand_new": {"nested": [1]},
+        },
+        "{malformed json",
+        {"message_type": "assistant_message", "id": "r1", "otid": "o1", "content": "lo"},
+        json.dumps([1, 2, 3]),
+        {"message_type": "stop_reason", "stop_reason": "end_turn", "extra": True},
+        "[DONE]",
     )
     window.composer.set_text("hi")
     window.send()

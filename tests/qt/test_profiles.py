@@ -10,14 +10,14 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.connection.profiles import Profile, Profiles, ProfilesDialog
 from desktop.ui.window.main_window import MainWindow
-from tests.qt.threads_support import FakeThreads
+from tests.fake_letta import FakeLetta
 
 HOME = "http://letta.home.test:8283"
 
 
 @pytest.fixture
 def fake():
-    server = FakeThreads()
+    server = FakeLetta()
     server.add_agent("Helper")
     return server
 

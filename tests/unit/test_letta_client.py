@@ -1,4 +1,4 @@
-"""LettaClient against an in-process fake server (httpx.MockTransport): requests and parsing."""
+"""LettaClient against tests/fake_letta.py answering from route tables: requests and parsing."""
 
 from __future__ import annotations
 
@@ -18,27 +18,14 @@ from desktop.core.letta import (
     ServerError,
     normalize_base_url,
 )
+from tests.fake_letta import FakeLetta
 
 KEY = "sk-let-test-KEY-0123456789"
 
 
-class FakeServer:
-    """A MockTransport handler that records requests and answers from a route table."""
-
-    def __init__(self, routes=None):
-        self.routes = routes or {}
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        answer = self.routes.get((request.method, request.url.path))
-        if answer is None:
-            return httpx.Response(404, json={"detail": "NOT_FOUND: no such route"})
-        if callable(answer):
-            return answer(request)
-        if isinstance(answer, httpx.Response):
-            return answer
-        return httpx.Response(200, json=answer)
+def answering(routes: dict) -> FakeLetta:
+    """The fake server answering from this route table first; any key is accepted."""
+    return FakeLetta(key=None, routes=routes)
 
 
 def make_client(server, base_url="https://api.example.test", key=KEY, **kw) -> LettaClient:
@@ -49,20 +36,20 @@ def make_client(server, base_url="https://api.example.test", key=KEY, **kw) -> L
 
 
 def test_bearer_key_is_sent():
-    server = FakeServer({("GET", "/v1/agents/"): []})
+    server = answering({("GET", "/v1/agents/"): []})
     make_client(server).check_key()
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
 
 
 @pytest.mark.parametrize("key", [None, ""])
 def test_no_key_means_no_authorization_header(key):
-    server = FakeServer({("GET", "/v1/agents/"): []})
+    server = answering({("GET", "/v1/agents/"): []})
     make_client(server, key=key).list_agents()
     assert "authorization" not in server.requests[0].headers
 
 
 def test_project_header_only_when_given():
-    server = FakeServer({("GET", "/v1/agents/"): []})
+    server = answering({("GET", "/v1/agents/"): []})
     make_client(server, project="my-project").list_agents()
     make_client(server).list_agents()
     assert server.requests[0].headers["x-project"] == "my-project"
@@ -90,7 +77,7 @@ def test_base_url_normalisation(typed, expected):
 
 
 def test_normalised_base_url_is_where_requests_go():
-    server = FakeServer({("GET", "/v1/agents/"): []})
+    server = answering({("GET", "/v1/agents/"): []})
     client = make_client(server, base_url="api.example.test/v1/")
     client.list_agents()
     assert str(server.requests[0].url).startswith("https://api.example.test/v1/agents/")
@@ -101,7 +88,7 @@ def test_normalised_base_url_is_where_requests_go():
 
 
 def test_list_agents_sends_paging_params_and_parses_bare_array():
-    server = FakeServer(
+    server = answering(
         {
             ("GET", "/v1/agents/"): [
                 {"id": "agent-1", "name": "Ada", "model": "openai/gpt-4.1"},
@@ -123,7 +110,7 @@ def test_list_agents_sends_paging_params_and_parses_bare_array():
 
 
 def test_list_agents_first_page_sends_no_cursor_or_query():
-    server = FakeServer({("GET", "/v1/agents/"): []})
+    server = answering({("GET", "/v1/agents/"): []})
     assert make_client(server).list_agents() == []
     params = server.requests[0].url.params
     assert "after" not in params
@@ -147,12 +134,12 @@ def test_list_agents_first_page_sends_no_cursor_or_query():
     ],
 )
 def test_get_agent_resolves_model(agent, model):
-    server = FakeServer({("GET", "/v1/agents/a"): agent})
+    server = answering({("GET", "/v1/agents/a"): agent})
     assert make_client(server).get_agent("a").model == model
 
 
 def test_get_agent_unknown_is_not_found():
-    server = FakeServer({})
+    server = answering({})
     with pytest.raises(NotFound) as info:
         make_client(server).get_agent("agent-missing")
     assert "agent" in info.value.user_message
@@ -164,14 +151,14 @@ def test_update_agent_model_patches_the_handle():
         body = json.loads(request.content)
         return httpx.Response(200, json={"id": "a", "name": "A", "model": body["model"]})
 
-    server = FakeServer({("PATCH", "/v1/agents/a"): patch})
+    server = answering({("PATCH", "/v1/agents/a"): patch})
     agent = make_client(server).update_agent_model("a", "openai/gpt-4.1")
     assert json.loads(server.requests[0].content) == {"model": "openai/gpt-4.1"}
     assert agent.model == "openai/gpt-4.1"
 
 
 def test_agent_answer_that_is_not_an_agent_is_a_server_error():
-    server = FakeServer({("PATCH", "/v1/agents/a"): ["not", "an", "agent"]})
+    server = answering({("PATCH", "/v1/agents/a"): ["not", "an", "agent"]})
     with pytest.raises(ServerError):
         make_client(server).update_agent_model("a", "openai/gpt-4.1")
 
@@ -232,7 +219,7 @@ HISTORY = [
 
 
 def test_list_messages_asks_newest_first_with_cursor():
-    server = FakeServer({("GET", "/v1/agents/a/messages"): []})
+    server = answering({("GET", "/v1/agents/a/messages"): []})
     client = make_client(server)
     client.list_messages("a", limit=10)
     client.list_messages("a", limit=10, before="message-9")
@@ -244,7 +231,7 @@ def test_list_messages_asks_newest_first_with_cursor():
 
 
 def test_list_messages_parses_every_kind():
-    server = FakeServer({("GET", "/v1/agents/a/messages"): HISTORY})
+    server = answering({("GET", "/v1/agents/a/messages"): HISTORY})
     rows = make_client(server).list_messages("a")
     assert [m.kind for m in rows] == [
         "assistant",
@@ -287,12 +274,12 @@ def test_list_messages_parses_every_kind():
 
 
 def test_list_messages_tolerates_wrapped_page():
-    server = FakeServer({("GET", "/v1/agents/a/messages"): {"items": HISTORY[:1]}})
+    server = answering({("GET", "/v1/agents/a/messages"): {"items": HISTORY[:1]}})
     assert [m.id for m in make_client(server).list_messages("a")] == ["message-5"]
 
 
 def test_find_user_message_by_otid():
-    server = FakeServer({("GET", "/v1/agents/a/messages"): HISTORY})
+    server = answering({("GET", "/v1/agents/a/messages"): HISTORY})
     client = make_client(server)
     found = client.find_user_message("a", "otid-user-1")
     assert isinstance(found, Message)
@@ -329,7 +316,7 @@ def test_read_error_during_request_is_network_error():
 
 def test_html_page_instead_of_json_is_server_error_naming_the_server():
     page = b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
-    server = FakeServer(
+    server = answering(
         {
             ("GET", "/v1/agents/"): httpx.Response(
                 200, content=page, headers={"content-type": "text/html"}
@@ -346,7 +333,7 @@ def test_html_page_instead_of_json_is_server_error_naming_the_server():
 
 
 def test_unreadable_list_is_server_error():
-    server = FakeServer({("GET", "/v1/models/"): "just a string"})
+    server = answering({("GET", "/v1/models/"): "just a string"})
     with pytest.raises(ServerError):
         make_client(server).list_models()
 
@@ -370,7 +357,7 @@ def test_redirect_is_refused_and_key_never_leaves_for_the_other_host():
 
 
 def test_auth_error_on_key_check():
-    server = FakeServer(
+    server = answering(
         {("GET", "/v1/agents/"): httpx.Response(401, json={"detail": "Unauthorized"})}
     )
     with pytest.raises(AuthError) as info:
@@ -379,7 +366,7 @@ def test_auth_error_on_key_check():
 
 
 def test_list_models_parses_handles():
-    server = FakeServer(
+    server = answering(
         {
             ("GET", "/v1/models/"): [
                 {
@@ -472,7 +459,7 @@ class PagedHistory:
 
 def test_retry_check_finds_a_message_buried_under_pages_of_later_steps():
     history = PagedHistory(400)
-    client = make_client(FakeServer({("GET", "/v1/agents/a/messages"): history}))
+    client = make_client(answering({("GET", "/v1/agents/a/messages"): history}))
     sent_at = history.START + 60 * 150
     found = client.find_user_message("a", "o150", sent_at=sent_at)
     assert found is not None and found.id == "message-150"  # 249 messages on top of it
@@ -481,7 +468,7 @@ def test_retry_check_finds_a_message_buried_under_pages_of_later_steps():
 
 def test_retry_check_stops_at_the_send_time_or_the_start_of_the_history():
     history = PagedHistory(400)
-    client = make_client(FakeServer({("GET", "/v1/agents/a/messages"): history}))
+    client = make_client(answering({("GET", "/v1/agents/a/messages"): history}))
     # Sent a minute before the newest message and not stored: older pages cannot hold it,
     # even allowing for a server clock 15 minutes behind.
     assert client.find_user_message("a", "lost", sent_at=history.START + 60 * 398) is None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from desktop.core.images.sniff import short_name
+from desktop.core.letta.parts import image_base64_part
 
 
 def format_size(n: int) -> str:
@@ -48,10 +49,7 @@ class PreparedImage:
 
     def to_content_part(self) -> dict:
         """A Letta message content part: ``{"type": "image", "source": {"type": "base64", …}}``."""
-        return {
-            "type": "image",
-            "source": {"type": "base64", "media_type": self.media_type, "data": self._b64},
-        }
+        return image_base64_part(self.media_type, self._b64)
 
     def summary(self) -> str:
         """What happened, in one line: ``5120×2880 PNG → 1568×882 PNG, 2.1 MB → 412 KB``."""

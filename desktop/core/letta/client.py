@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from desktop.core.letta import parts
 from desktop.core.letta.errors import (
     ConnectionFailed,
     LettaError,
@@ -738,7 +739,7 @@ class LettaClient:
         conversation_id: str | None = None,
     ) -> MessageStream:
         """Send a user message and stream the reply (see MessageStream)."""
-        message = {"type": "message", "role": "user", "otid": otid, "content": content}
+        message = parts.user_message(otid, content)
         return MessageStream(self, agent_id, _stream_body([message]), conversation_id)
 
     def stream_approval(
@@ -750,16 +751,7 @@ class LettaClient:
         """Answer every pending tool call in one approval message and stream the continuation
         (the tools' results, then the agent's reply). The server wants exactly the pending
         ids answered, else 400 "Invalid tool call IDs" and the agent stays waiting."""
-        answers = [
-            {
-                "type": "approval",
-                "tool_call_id": d.tool_call_id,
-                "approve": d.approve,
-                "reason": d.reason or None,
-            }
-            for d in decisions
-        ]
-        message = {"type": "approval", "approvals": answers}
+        message = parts.approval_message(decisions)
         return MessageStream(self, agent_id, _stream_body([message]), conversation_id)
 
     def resume_message(

@@ -8,19 +8,18 @@ agents saves the old agent's draft and empties the composer for the new one's.
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from desktop.core import app_dirs
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind
 from desktop.core.drafts import Draft, DraftImage, DraftStore, UnsentMessage
 from desktop.core.letta import Agent
+from desktop.core.letta.parts import image_bytes_part, image_url_part, user_content
 from desktop.ui.attachments import AttachmentController
 from desktop.ui.chat.composer import Composer
 from desktop.ui.chat.session import ChatSession, PendingSend
@@ -35,17 +34,8 @@ RESTORED_NOTE = (
 )
 
 
-def data_dir() -> Path:
-    """The app's data folder: env LETTA_DESKTOP_DATA_DIR, else the platform's app data dir."""
-    override = os.environ.get("LETTA_DESKTOP_DATA_DIR")
-    if override:
-        return Path(override)
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location or Path.home() / ".local" / "share" / "letta-desktop")
-
-
 def default_store() -> DraftStore:
-    return DraftStore(data_dir() / "drafts")
+    return DraftStore(app_dirs.drafts_dir())
 
 
 @dataclass
@@ -73,31 +63,21 @@ def load_job(store: DraftStore, agent_id: str) -> _Restored | None:
         return None
     out = _Restored(draft)
     for message in draft.unsent:
-        content: list[dict[str, Any]] = []
-        if message.text.strip():
-            content.append({"type": "text", "text": message.text})
+        images: list[dict[str, Any]] = []
         thumbnails, attachments = [], []
         for image in message.images:
             if image.url:
-                content.append({"type": "image", "source": {"type": "url", "url": image.url}})
+                images.append(image_url_part(image.url))
                 attachments.append(Attachment.from_url(image.url))
                 continue
             if image.data is None:
                 continue
-            content.append(
-                {
-                    "type": "image",
-                    "source": {
-                        "type": "base64",
-                        "media_type": image.media_type or "image/png",
-                        "data": base64.b64encode(image.data).decode("ascii"),
-                    },
-                }
-            )
+            images.append(image_bytes_part(image.media_type or "image/png", image.data))
             attachments.append(Attachment.from_bytes(image.data, image.name))
             thumb = _thumbnail(image.data)
             if thumb is not None:
                 thumbnails.append(thumb)
+        content = user_content(message.text, images)
         if content:
             out.unsent.append(
                 PendingSend(

@@ -29,6 +29,7 @@ from desktop.core.letta import (
     StreamReconnecting,
     StreamStop,
 )
+from desktop.core.letta.parts import user_content
 from desktop.ui.chat.approvals import Approval, StreamedApproval, answer_notice, pending_in
 from desktop.ui.transcript import TranscriptModel, TranscriptView
 from desktop.ui.user_errors import Action, UserError, describe
@@ -509,10 +510,7 @@ class ChatSession(QObject):
         """Start sending; returns False (and changes nothing) when it cannot start now."""
         if self.agent is None or self.busy:
             return False
-        content: list[dict[str, Any]] = []
-        if text.strip():
-            content.append({"type": "text", "text": text})
-        content.extend(image_parts or [])
+        content = user_content(text, image_parts or [])
         if not content:
             return False
         pending = PendingSend(

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import diagnostics
-from desktop.core.private_files import private_dir
+from desktop.core import app_dirs
 from desktop.settings import LOG_LEVELS, Settings
 from desktop.ui.plain_text import plain_label, plain_tip
 from desktop.ui.screen_fit import keep_on_screen
@@ -80,7 +80,7 @@ class SettingsDialog(QDialog):
         self.log_combo.currentIndexChanged.connect(self._log_level)
         self.log_button = QPushButton("Open log folder")
         self.log_button.setAccessibleName("Open log folder")
-        self.log_button.setToolTip(plain_tip(str(diagnostics.log_dir())))
+        self.log_button.setToolTip(plain_tip(str(app_dirs.log_dir())))
         self.log_button.clicked.connect(self._open_logs)
         log_row = QHBoxLayout()
         log_row.addWidget(self.log_combo, 1)
@@ -119,5 +119,5 @@ class SettingsDialog(QDialog):
         diagnostics.set_log_level(level)
 
     def _open_logs(self) -> None:
-        folder = private_dir(diagnostics.log_dir())  # owner-only, like the log it holds
+        folder = app_dirs.log_dir(create=True)  # owner-only, like the log it holds
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
