@@ -4,6 +4,10 @@
 back on the GUI thread, through a queued signal on a relay object that lives there. Generators can
 be run with `submit_iter`, which delivers each item as it is produced (used for the reply stream).
 Workers never touch widgets; they return plain data.
+
+Results that only matter until the user moves on (another agent opened, an image prepared again
+for other limits, the transcript cleared) are submitted through an `Epoch`: `renew()` drops
+everything submitted before it, so no callback has to ask whether its result is still wanted.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +40,7 @@ class _Callbacks:
     on_item: Callback | None
     on_finished: Callable[[], None] | None
     owner: QObject | None
+    epoch: Epoch | None = None
 
 
 class Task:
@@ -53,6 +58,68 @@ class Task:
     @property
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
+
+
+class Epoch:
+    """Work that is wanted until the next `renew()`.
+
+    `renew()` cancels every task submitted through this epoch so far: their results, items and
+    errors are dropped (even those already on their way to the GUI thread), and a generator
+    stops at its next item. Their `on_finished` still runs, once, as for any cancelled task: it
+    is for bookkeeping that must happen however the work ended. Renewing costs nothing when
+    nothing is running, so callers renew whenever what they show changes.
+
+    One epoch per thing whose results can go stale: the open agent, one attachment's
+    preparation, the transcript's thumbnails. Submitting also binds `owner` (results are dropped
+    once it is deleted), so a call site reads `self._for_agent.submit(fn, arg, on_result=...)`.
+    """
+
+    def __init__(self, workers: Workers, owner: QObject | None = None):
+        self._workers = workers
+        self._owner = owner
+        self._live: set[Task] = set()
+
+    def renew(self) -> None:
+        """Start a new epoch: whatever was submitted before is no longer wanted."""
+        for task in self._live:
+            task.cancel()
+        self._live.clear()
+
+    @property
+    def busy(self) -> bool:
+        """Work submitted in the current epoch has not finished yet."""
+        return bool(self._live)
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_result: Callback | None = None,
+        on_error: Callback | None = None,
+        on_finished: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        return self._workers._start(
+            lambda: fn(*args, **kwargs),
+            False,
+            _Callbacks(on_result, on_error, None, on_finished, self._owner, self),
+        )
+
+    def submit_iter(
+        self,
+        fn: Callable[..., Iterable[Any]],
+        *args: Any,
+        on_item: Callback | None = None,
+        on_result: Callback | None = None,
+        on_error: Callback | None = None,
+        on_finished: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        return self._workers._start(
+            lambda: fn(*args, **kwargs),
+            True,
+            _Callbacks(on_result, on_error, on_item, on_finished, self._owner, self),
+        )
 
 
 class _Relay(QObject):
@@ -122,6 +189,31 @@ class Workers:
         self._ids = itertools.count(1)
         self._callbacks: dict[int, _Callbacks] = {}
         self._tasks: dict[int, Task] = {}
+        self._held: list[_Runnable] | None = None
+
+    def epoch(self, owner: QObject | None = None) -> Epoch:
+        """A new `Epoch` on this pool whose work delivers only while `owner` lives."""
+        return Epoch(self, owner)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Submit many, then start them all at the end, in order.
+
+        A job started in the middle of handling one user action is a busy worker thread taking
+        the GIL back each time the GUI thread lets go of it (most Qt calls do): handling a
+        200-file drop took ~60 ms (up to 130) instead of 10–30 ms on a 2-core machine. Tasks
+        exist (and can be cancelled) at once; only their threads wait. Nested uses start at
+        the end of the outermost."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            for runnable in held:
+                self._pool.start(runnable)
 
     def submit(
         self,
@@ -134,7 +226,9 @@ class Workers:
         **kwargs: Any,
     ) -> Task:
         return self._start(
-            lambda: fn(*args, **kwargs), False, on_result, on_error, None, on_finished, owner
+            lambda: fn(*args, **kwargs),
+            False,
+            _Callbacks(on_result, on_error, None, on_finished, owner),
         )
 
     def submit_iter(
@@ -149,23 +243,22 @@ class Workers:
         **kwargs: Any,
     ) -> Task:
         return self._start(
-            lambda: fn(*args, **kwargs), True, on_result, on_error, on_item, on_finished, owner
+            lambda: fn(*args, **kwargs),
+            True,
+            _Callbacks(on_result, on_error, on_item, on_finished, owner),
         )
 
-    def _start(
-        self,
-        fn: Callable[[], Any],
-        iterate: bool,
-        on_result: Callback | None,
-        on_error: Callback | None,
-        on_item: Callback | None,
-        on_finished: Callable[[], None] | None,
-        owner: QObject | None,
-    ) -> Task:
+    def _start(self, fn: Callable[[], Any], iterate: bool, callbacks: _Callbacks) -> Task:
         task = Task(next(self._ids))
-        self._callbacks[task.id] = _Callbacks(on_result, on_error, on_item, on_finished, owner)
+        self._callbacks[task.id] = callbacks
         self._tasks[task.id] = task
-        self._pool.start(_Runnable(self._relay, task, fn, iterate))
+        if callbacks.epoch is not None:
+            callbacks.epoch._live.add(task)
+        runnable = _Runnable(self._relay, task, fn, iterate)
+        if self._held is not None:
+            self._held.append(runnable)
+        else:
+            self._pool.start(runnable)
         return task
 
     def _deliver(self, task_id: int, what: int, payload: object) -> None:
@@ -177,6 +270,8 @@ class Workers:
             task.done = True
             del self._callbacks[task_id]
             del self._tasks[task_id]
+            if cbs.epoch is not None:
+                cbs.epoch._live.discard(task)
         owner_gone = cbs.owner is not None and not shiboken6.isValid(cbs.owner)
         if owner_gone or (task.is_cancelled and what != _FINISHED):
             return

@@ -56,8 +56,6 @@ class Attachment:
     """The limits `prepared` was fitted to (None: not prepared yet)."""
     preview: Any = field(default=None, repr=False, compare=False)
     """The UI's decoded early thumbnail (a QImage in the Qt app); opaque to the core."""
-    generation: int = 0
-    """Bumped whenever preparation restarts, so late results of an old run are dropped."""
 
     # -- constructors -------------------------------------------------------------------------
 

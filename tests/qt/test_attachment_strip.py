@@ -6,14 +6,16 @@ workers' preview decoding."""
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QColor, QImage, QPalette
 
-from desktop.core.attachments import Kind, State
+from desktop.core.attachments import Attachment, Kind, State
 from desktop.ui.attachments import AttachmentController, AttachmentStrip, Chip
+from desktop.ui.attachments import controller as controller_module
 from desktop.ui.attachments.controller import decode_preview
 from desktop.ui.attachments.strip import PROBLEM_RED
 from tests.stall import StallMeter
@@ -154,7 +156,7 @@ def test_restoring_one_preparing_with_no_run_here_prepares_it(qtbot, workers, tm
     controller.remove(att)
     qtbot.waitUntil(lambda: workers.active_count == 0, timeout=10000)
     # "preparing" for a run that will never report here (another controller's, since dropped)
-    att.state, att.prepared, att.generation = State.PREPARING, None, att.generation + 1
+    att.state, att.prepared = State.PREPARING, None
     elsewhere = AttachmentController(workers)
     settled: list[int] = []
     elsewhere.settled.connect(lambda: settled.append(1))
@@ -206,16 +208,36 @@ def test_chips_and_chip_for_make_waiting_chips_on_demand(qtbot, workers, tmp_pat
     _assert_one_chip_each(qtbot, controller, strip)
 
 
-def test_a_burst_of_adds_starts_its_worker_jobs_after_the_last_add(qtbot, workers, tmp_path):
+def test_a_burst_of_adds_starts_its_worker_jobs_after_the_last_add(
+    qtbot, workers, tmp_path, monkeypatch
+):
     controller = AttachmentController(workers)
-    running_at_add = []
-    controller.added.connect(lambda _att: running_at_add.append(workers.active_count))
+    added: list[Attachment] = []
+    adds_when_a_job_ran: list[int] = []
+    real_thumbnail, real_prepare = controller_module.thumbnail_job, Attachment.prepare
+
+    def thumbnail_job(att):
+        adds_when_a_job_ran.append(len(added))
+        return real_thumbnail(att)
+
+    def prepare(att, limits):
+        adds_when_a_job_ran.append(len(added))
+        return real_prepare(att, limits)
+
+    monkeypatch.setattr(controller_module, "thumbnail_job", thumbnail_job)
+    monkeypatch.setattr(Attachment, "prepare", prepare)
+
+    def slow_add(att: Attachment) -> None:
+        added.append(att)
+        time.sleep(0.005)  # time enough for a job started now to run on a worker
+
+    controller.added.connect(slow_add)
     controller.add_files(_files(tmp_path, 5, 40, 30))
-    assert running_at_add == [0] * 5
     assert workers.active_count == 10  # an early thumbnail and a preparation each
     assert all(a.limits is not None for a in controller.items)  # limits taken at each add
     wait_settled(qtbot, controller)
     assert all(a.ready and isinstance(a.preview, QImage) for a in controller.items)
+    assert adds_when_a_job_ran == [5] * 10
 
 
 def test_the_caption_has_a_line_per_problem_or_url_in_its_colour(qtbot, workers, tmp_path):

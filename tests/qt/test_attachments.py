@@ -159,6 +159,20 @@ def test_reprepare_all_refits_for_new_limits(qtbot, workers):
     workers.wait()
 
 
+def test_a_result_for_the_old_limits_is_dropped_after_a_reprepare(qtbot, workers):
+    limits = {"now": ImageLimits()}
+    ctl = AttachmentController(workers, lambda: limits["now"])
+    widths_when_settled: list[int] = []
+    ctl.settled.connect(lambda: widths_when_settled.append(att.prepared.width))
+    att = ctl.add_bytes(png_bytes(2000, 1000))
+    assert workers.wait()  # prepared for 1568 px; the result waits for the GUI thread
+    limits["now"] = ImageLimits(max_long_edge=500)  # the agent's model changed
+    ctl.reprepare_all()
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=10000)
+    assert widths_when_settled == [500]  # a send never takes the 1568 px one
+    assert att.ready and att.limits == limits["now"] and att.prepared.width == 500
+
+
 def test_removed_while_preparing_shows_nothing_of_late_results(qtbot, workers):
     ctl = AttachmentController(workers)
     changed, settled = [], []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
@@ -160,6 +162,33 @@ def test_geometry_is_restored_on_the_next_start(qtbot, workers, fake):
     first.close()
     second = _window(qtbot, workers, fake)
     assert (second.width(), second.height()) == (700, 610)
+
+
+def test_an_agent_left_before_it_loaded_never_takes_over(qtbot, workers, fake):
+    """The first agent's details arrive after the user opened another one: the window stays on
+    the agent they chose."""
+    left, chosen = fake.agents[0], fake.agents[1]
+    asked, gate = threading.Event(), threading.Event()
+    handle = fake.handle
+
+    def held_agent(request):
+        if request.method == "GET" and request.url.path.strip("/") == f"v1/agents/{left['id']}":
+            asked.set()
+            gate.wait(10)
+        return handle(request)
+
+    fake.handle = held_agent
+    window = _window(qtbot, workers, fake)
+    try:
+        window.start("https://letta.test", "good-key", left["id"])
+        qtbot.waitUntil(asked.is_set, timeout=5000)
+        window.open_agent(chosen["id"])
+        qtbot.waitUntil(lambda: window.windowTitle().startswith("Screenshot critic"), timeout=5000)
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+    assert window.windowTitle().startswith("Screenshot critic")
+    assert window.session.agent.id == chosen["id"]
 
 
 def test_switching_agents_quickly_never_mixes_their_histories(qtbot, workers, fake):

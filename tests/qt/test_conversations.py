@@ -3,6 +3,8 @@ the choice is remembered per agent (MockTransport, FakeLetta)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -93,6 +95,37 @@ def test_picker_lists_default_first_and_switching_loads_that_history(qtbot, work
     combo.setCurrentIndex(0)
     combo.activated.emit(0)
     qtbot.waitUntil(lambda: texts(window) == ["default hello"], timeout=5000)
+    window.close()
+
+
+def test_a_page_of_the_conversation_left_never_shows_in_the_next(qtbot, workers, fake):
+    rome = fake.conversations[fake.agents[0]["id"]][0]["id"]
+    armed, asked, gate = threading.Event(), threading.Event(), threading.Event()
+    handle = fake.handle
+
+    def held_rome(request):
+        if armed.is_set() and request.url.path.startswith(f"/v1/conversations/{rome}/messages"):
+            asked.set()
+            gate.wait(10)
+        return handle(request)
+
+    fake.handle = held_rome
+    window = make_window(qtbot, workers, fake)
+    combo = window.more.conversations.combo
+    try:
+        open_agent(qtbot, window, fake)
+        armed.set()
+        combo.setCurrentIndex(1)
+        combo.activated.emit(1)  # Rome: its page is slow to come
+        qtbot.waitUntil(asked.is_set, timeout=5000)
+        combo.setCurrentIndex(0)
+        combo.activated.emit(0)  # back to the default one before it came
+        qtbot.waitUntil(lambda: texts(window) == ["default hello"], timeout=5000)
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+    assert texts(window) == ["default hello"]
+    assert window.session.conversation_id == "default"
     window.close()
 
 

@@ -250,6 +250,22 @@ def test_thumbnail_cache_is_bounded(qtbot, workers):
     assert len(cache) == 2 and cache.peek("k0") is None and cache.peek("k3") is not None
 
 
+def test_a_thumbnail_decoded_before_clear_is_not_kept(qtbot, workers):
+    cache = ThumbnailCache(workers)
+    ready: list[str] = []
+    cache.thumbnailReady.connect(ready.append)
+    ref = ImageRef("base64", "image/png", png_base64(300, 200))
+    assert cache.get("m1:0", ref) is None
+    assert workers.wait(10000)  # decoded; the result waits for the GUI thread
+    cache.clear()  # another conversation opened
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+    assert ready == [] and len(cache) == 0 and cache.bytes_used == 0
+    with qtbot.waitSignal(cache.thumbnailReady, timeout=5000):
+        assert cache.get("m1:0", ref) is None  # asked again: decoded again, not forgotten
+    thumb = cache.peek("m1:0")
+    assert thumb is not None and thumb.image is not None and thumb.image.width() == 240
+
+
 def test_markdown_remote_image_is_never_loaded(qtbot, transcript):
     view, model, _ = transcript
     model.set_history([msg("a1", "assistant", "Look: ![x](http://example.com/a.png)\n\nDone.")])

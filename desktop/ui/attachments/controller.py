@@ -2,20 +2,21 @@
 
 The controller owns the list of `Attachment`s under the composer. Adding one is instant (the chip
 appears at once); the early thumbnail and the full preparation run on workers, in parallel, and
-come back as `changed`. A run that became stale (re-prepared for new limits) is dropped by its
-generation number; the result of a current run for an attachment that was removed meanwhile is
-kept on it quietly, so that restoring it (Edit) finds it ready instead of waiting for nothing.
+come back as `changed`. Each attachment's conversion and preparation run in an `Epoch` of its own,
+renewed when it is prepared again (new limits), so an older run's result is dropped; the result of
+a current run for an attachment that was removed meanwhile is kept on it quietly, so that
+restoring it (Edit) finds it ready instead of waiting for nothing.
 Nothing here decodes on the GUI thread.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
@@ -32,7 +33,7 @@ from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
 from desktop.ui.attachments import clipboard_fallback
 from desktop.ui.attachments.mime import Source, has_attachment, read_mime
 from desktop.ui.imaging.display_decode import read_scaled
-from desktop.workers import Workers
+from desktop.workers import Epoch, Workers
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ class Outgoing:
         return problems_text(self.skipped)
 
 
+def _ignore(_error: BaseException) -> None:
+    """For a job whose failure the user learns about another way."""
+
+
 class AttachmentController(QObject):
     added = Signal(object)  # Attachment
     changed = Signal(object)  # Attachment
@@ -155,10 +160,9 @@ class AttachmentController(QObject):
         self._model_provider = model_provider or (lambda: None)
         self._items: list[Attachment] = []
         self._when_settled: Callable[[], None] | None = None
-        self._held: list[Callable[[], object]] | None = None  # worker jobs of a burst of adds
-        self._running: set[tuple[str, int]] = set()
-        """(attachment id, generation) of each conversion or preparation whose result is still
-        to come: what restore() asks before it starts another."""
+        self._runs: weakref.WeakKeyDictionary[Attachment, Epoch] = weakref.WeakKeyDictionary()
+        """Each attachment's conversion and preparation here; renewed when it is prepared again.
+        Whether one is still running is what restore() asks before it starts another."""
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -242,7 +246,9 @@ class AttachmentController(QObject):
 
     def add_sources(self, sources: Iterable[Source]) -> list[Attachment]:
         out = []
-        with self._burst():
+        # The jobs start once every chip is there (see Workers.held); each attachment's limits
+        # are still taken as it is added.
+        with self._workers.held():
             for src in sources:
                 if src.kind == "file" and src.path:
                     out.append(self.add_file(src.path))
@@ -255,36 +261,14 @@ class AttachmentController(QObject):
         return out
 
     def add_files(self, paths: Sequence[str]) -> list[Attachment]:
-        with self._burst():
+        with self._workers.held():  # as in add_sources
             return [self.add_file(p) for p in paths]
 
-    @contextlib.contextmanager
-    def _burst(self) -> Iterator[None]:
-        """Add many at once, then start their worker jobs (in the same order).
-
-        A job started mid-burst is a busy worker thread taking the GIL back each time the GUI
-        thread lets go of it (most Qt calls do): handling a 200-file drop took ~60 ms (up to
-        130) instead of 10–30 ms on a 2-core machine. Each attachment's limits are still taken
-        as it is added."""
-        if self._held is not None:
-            yield
-            return
-        self._held = []
-        try:
-            yield
-        finally:
-            held, self._held = self._held, None
-            for start in held:
-                start()
-
-    def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """workers.submit (or submit_iter with iterate=True), held back during a burst."""
-        iterate = kwargs.pop("iterate", False)
-        submit = self._workers.submit_iter if iterate else self._workers.submit
-        if self._held is not None:
-            self._held.append(lambda: submit(fn, *args, **kwargs))
-        else:
-            submit(fn, *args, **kwargs)
+    def _run(self, att: Attachment) -> Epoch:
+        run = self._runs.get(att)
+        if run is None:
+            run = self._runs[att] = self._workers.epoch(owner=self)
+        return run
 
     def add_file(self, path: str) -> Attachment:
         return self._add(Attachment.from_file(path))
@@ -299,16 +283,11 @@ class AttachmentController(QObject):
         att = Attachment(Kind.BYTES, name)
         self._items.append(att)
         self.added.emit(att)
-        gen = att.generation
-        self._running.add((att.id, gen))
-        self._submit(
+        self._run(att).submit_iter(
             qimage_job,
             image,
-            on_item=lambda r, a=att, g=gen: self._on_converted(a, g, r),
-            on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
-            on_finished=functools.partial(self._running.discard, (att.id, gen)),
-            owner=self,
-            iterate=True,
+            on_item=partial(self._on_converted, att),
+            on_error=partial(self._on_failed, att),
         )
         return att
 
@@ -337,9 +316,7 @@ class AttachmentController(QObject):
             return True
         return QThread.idealThreadCount() >= 4
 
-    def _on_converted(self, att: Attachment, gen: int, item: tuple[str, Any]) -> None:
-        if att.generation != gen:
-            return
+    def _on_converted(self, att: Attachment, item: tuple[str, Any]) -> None:
         listed = self._listed(att)
         what, value = item
         if what == "preview":
@@ -347,11 +324,12 @@ class AttachmentController(QObject):
             if listed:
                 self.changed.emit(att)
             return
-        self._running.discard((att.id, gen))
         att.data = value  # the source, whatever the limits: kept even if removed meanwhile
         if listed:
             self.changed.emit(att)
             self._prepare(att)
+        else:  # nothing more is wanted from the conversion: a restore prepares from `data`
+            self._run(att).renew()
 
     # -- preparation --------------------------------------------------------------------------
 
@@ -359,16 +337,16 @@ class AttachmentController(QObject):
         return any(a is att for a in self._items)
 
     def _start_thumbnail(self, att: Attachment) -> None:
-        gen = att.generation
-        self._submit(
+        # Of the source, not of a preparation: no epoch, it is right whatever the limits.
+        self._workers.submit(
             thumbnail_job,
             att,
-            on_result=lambda img, a=att, g=gen: self._on_thumbnail(a, g, img),
-            on_error=lambda _e: None,  # the preparation reports the real problem
+            on_result=partial(self._on_thumbnail, att),
+            on_error=_ignore,  # the preparation reports the real problem
             owner=self,
         )
 
-    def _on_thumbnail(self, att: Attachment, gen: int, image: QImage) -> None:
+    def _on_thumbnail(self, att: Attachment, image: QImage) -> None:
         if att.preview is None:  # of the source: right whatever the limits, kept if removed
             att.preview = image
             if self._listed(att):
@@ -376,44 +354,34 @@ class AttachmentController(QObject):
 
     def _prepare(self, att: Attachment, *, with_preview: bool = False) -> None:
         limits = self.limits()
-        att.generation += 1
-        gen = att.generation
+        run = self._run(att)
+        run.renew()  # a run for other limits (or the conversion before it) is over
         att.limits = limits
         att.state, att.prepared, att.problem = State.PREPARING, None, None
-        self._running.add((att.id, gen))
-        finished = functools.partial(self._running.discard, (att.id, gen))
         if with_preview and att.kind is Kind.BYTES and att.data is not None:
-            self._submit(
+            run.submit_iter(
                 prepare_with_preview_job,
                 att,
                 limits,
-                iterate=True,
-                on_item=lambda item, a=att, g=gen: self._on_prepare_step(a, g, item),
-                on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
-                on_finished=finished,
-                owner=self,
+                on_item=partial(self._on_prepare_step, att),
+                on_error=partial(self._on_failed, att),
             )
             return
-        self._submit(
+        run.submit(
             att.prepare,
             limits,
-            on_result=lambda p, a=att, g=gen: self._on_prepared(a, g, p),
-            on_error=lambda e, a=att, g=gen: self._on_failed(a, g, e),
-            on_finished=finished,
-            owner=self,
+            on_result=partial(self._on_prepared, att),
+            on_error=partial(self._on_failed, att),
         )
 
-    def _on_prepare_step(self, att: Attachment, gen: int, item: tuple[str, Any]) -> None:
+    def _on_prepare_step(self, att: Attachment, item: tuple[str, Any]) -> None:
         what, value = item
         if what == "preview":
-            self._on_thumbnail(att, gen, value)
+            self._on_thumbnail(att, value)
         else:
-            self._on_prepared(att, gen, value)
+            self._on_prepared(att, value)
 
-    def _on_prepared(self, att: Attachment, gen: int, prepared: PreparedImage) -> None:
-        self._running.discard((att.id, gen))
-        if att.generation != gen:  # prepared again since (other limits): a stale result
-            return
+    def _on_prepared(self, att: Attachment, prepared: PreparedImage) -> None:
         att.prepared, att.state = prepared, State.READY
         if not self._listed(att):  # removed meanwhile: kept for a restore, nothing to show
             return
@@ -427,15 +395,12 @@ class AttachmentController(QObject):
         self._workers.submit(
             preview_from_prepared,
             att.prepared,
-            on_result=lambda img, a=att, g=att.generation: self._on_thumbnail(a, g, img),
-            on_error=lambda _e: None,  # the chip keeps its placeholder
+            on_result=partial(self._on_thumbnail, att),
+            on_error=_ignore,  # the chip keeps its placeholder
             owner=self,
         )
 
-    def _on_failed(self, att: Attachment, gen: int, exc: BaseException) -> None:
-        self._running.discard((att.id, gen))
-        if att.generation != gen:
-            return
+    def _on_failed(self, att: Attachment, exc: BaseException) -> None:
         if isinstance(exc, ImageRejected):
             text = str(exc) if exc.filename or att.name in str(exc) else f"{att.name}: {exc}"
         else:
@@ -504,8 +469,8 @@ class AttachmentController(QObject):
 
         Each ends ready or with its problem. One removed while it was preparing kept its run's
         result (or still has its run going here); one prepared for other limits is prepared
-        again, and so is one still "preparing" with no run of its generation here (one from
-        another controller). `settled` follows as usual."""
+        again, and so is one still "preparing" with no run of its own here (one from another
+        controller). `settled` follows as usual."""
         back = [a for a in attachments if not self._listed(a)]
         if not back:
             return
@@ -516,7 +481,8 @@ class AttachmentController(QObject):
         for att in back:
             if att.kind is Kind.URL:
                 continue
-            if att.preparing and (att.id, att.generation) in self._running:
+            run = self._runs.get(att)
+            if att.preparing and run is not None and run.busy:
                 continue  # its run here is still going: its result completes it
             if not att.preparing and not att.needs_prepare(limits):
                 if att.ready and att.preview is None and att.prepared is not None:

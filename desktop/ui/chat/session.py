@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -101,6 +102,10 @@ def _name_the_image(pending: PendingSend, exc: BaseException, error: UserError) 
     return UserError(error.text + hint, error.action)
 
 
+def _ignore(_error: BaseException) -> None:
+    """For a request whose failure changes nothing the user sees."""
+
+
 def _already_stored(client: LettaClient, agent_id: str, pending: PendingSend) -> bool:
     # The conversation it went to; without one (an older draft) the agent route, which lists
     # the messages of every conversation of the agent.
@@ -170,8 +175,10 @@ class ChatSession(QObject):
         self._stream: MessageStream | None = None
         self._stream_task: Task | None = None
         self._history_task: Task | None = None
-        self._agent_task: Task | None = None
-        self._generation = 0  # bumped when another agent opens
+        # Work for the open agent, and for the shown conversation's history: renewed when the
+        # user leaves them, so a late page or stream chunk never lands in the next one.
+        self._for_agent = workers.epoch(owner=self)
+        self._for_conversation = workers.epoch(owner=self)
         self._oldest_id: str | None = None
         self._has_more = False
         self._stop_reason: str | None = None
@@ -245,13 +252,9 @@ class ChatSession(QObject):
         if self.agent is not None and self.agent.id != agent_id:
             self.agentClosing.emit(self.agent.id)  # its unsent messages live on in its draft
         self.stop()
-        # Results still on their way belong to the agent being left: drop them, or a late
-        # history page or stream chunk would land in the new agent's transcript.
-        for task in (self._stream_task, self._history_task, self._agent_task):
-            if task is not None:
-                task.cancel()
+        self._for_agent.renew()
+        self._for_conversation.renew()
         self._history_task = None
-        self._generation += 1  # callbacks of the agent being left see a stale generation
         self.cancel_auto_retry()
         self._model.clear()
         had_pending = bool(self._pending)
@@ -263,39 +266,30 @@ class ChatSession(QObject):
         self.conversation_id = DEFAULT_CONVERSATION
         self.conversations = []
         self._set_approval(None)
-        self._agent_task = self._workers.submit(
-            self._client.get_agent,
-            agent_id,
-            on_result=lambda agent, g=self._generation: (
-                self._on_agent(agent) if g == self._generation else None
-            ),
-            on_error=self._on_load_error,
-            owner=self,
+        self._for_agent.submit(
+            self._client.get_agent, agent_id, on_result=self._on_agent, on_error=self._on_load_error
         )
 
     def _on_agent(self, agent: Agent) -> None:
         self.agent = agent
         self.agentLoaded.emit(agent)
         # Which conversation to show depends on what the agent has: ask first, then load.
-        self._workers.submit(
-            _conversations,
-            self._client,
-            agent.id,
-            on_result=lambda convs, a=agent.id, g=self._generation: self._on_conversations(
-                a, convs, g
-            ),
-            on_error=lambda exc, a=agent.id, g=self._generation: self._on_conversations_failed(
-                a, exc, g
-            ),
-            owner=self,
+        self._list_conversations(self._on_conversations, self._on_conversations_failed)
+
+    def _list_conversations(
+        self,
+        on_result: Callable[[list[Conversation] | None], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        assert self.agent is not None
+        self._for_agent.submit(
+            _conversations, self._client, self.agent.id, on_result=on_result, on_error=on_error
         )
 
-    def _on_conversations_failed(self, agent_id: str, exc: BaseException, generation: int) -> None:
+    def _on_conversations_failed(self, exc: BaseException) -> None:
         """The list failed (not "unsupported": that is a 404/405): say so, show the default
         conversation, and let the user try again."""
-        if generation != self._generation or self.agent is None or self.agent.id != agent_id:
-            return
-        self._on_conversations(agent_id, [], generation)
+        self._on_conversations([])
         self._conversations_failed = True  # "Reload history" lists them again
         self.failed.emit(
             UserError(
@@ -304,37 +298,14 @@ class ChatSession(QObject):
             )
         )
 
-    def _reload_conversations(self) -> None:
-        agent = self.agent
-        if agent is None:
-            return
-        self._workers.submit(
-            _conversations,
-            self._client,
-            agent.id,
-            on_result=lambda convs, a=agent.id, g=self._generation: self._on_list_reloaded(
-                a, convs, g
-            ),
-            on_error=self._on_load_error,
-            owner=self,
-        )
-
-    def _on_list_reloaded(
-        self, agent_id: str, found: list[Conversation] | None, generation: int
-    ) -> None:
-        if generation != self._generation or self.agent is None or self.agent.id != agent_id:
-            return
+    def _on_list_reloaded(self, found: list[Conversation] | None) -> None:
         self.conversations_supported = found is not None or self.conversations_supported
         self.conversations = list(found or [])
         self.conversationsChanged.emit(list(self.conversations))
 
-    def _on_conversations(
-        self, agent_id: str, found: list[Conversation] | None, generation: int | None = None
-    ) -> None:
-        if self.agent is None or self.agent.id != agent_id:
-            return
-        if generation is not None and generation != self._generation:
-            return  # answered for an agent the user has since left
+    def _on_conversations(self, found: list[Conversation] | None) -> None:
+        assert self.agent is not None  # set in this epoch, before the list was asked for
+        agent_id = self.agent.id
         # No conversations route (older servers): the agent route is the only history there is.
         self.conversations_supported = found is not None
         self.conversations = list(found or [])
@@ -347,16 +318,15 @@ class ChatSession(QObject):
         self._load_page(None)
         if wanted and wanted != DEFAULT_CONVERSATION and wanted not in known and found:
             # Remembered, but older than the pages listed: fetch it by id, then show it.
-            self._workers.submit(
+            self._for_agent.submit(
                 self._client.get_conversation,
                 wanted,
-                on_result=lambda conv, g=self._generation: self._on_remembered(conv, g),
-                on_error=lambda _exc: None,  # deleted meanwhile: the default one stays
-                owner=self,
+                on_result=self._on_remembered,
+                on_error=_ignore,  # deleted meanwhile: the default one stays
             )
 
-    def _on_remembered(self, conversation: Conversation, generation: int) -> None:
-        if generation != self._generation or self.agent is None:
+    def _on_remembered(self, conversation: Conversation) -> None:
+        if self.agent is None:
             return
         if conversation.agent_id not in (None, self.agent.id):
             return
@@ -398,6 +368,7 @@ class ChatSession(QObject):
         self.stop()
         self.cancel_auto_retry()
         self.conversation_id = conversation_id
+        self._for_conversation.renew()  # a page of the one left must not land here
         self._model.clear()
         for pending in self._pending.values():  # unsent messages stay visible (and retryable)
             self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
@@ -414,12 +385,11 @@ class ChatSession(QObject):
         """Create a conversation on the server and switch to it."""
         if self.agent is None:
             return
-        self._workers.submit(
+        self._for_agent.submit(
             self._client.create_conversation,
             self.agent.id,
             on_result=self._on_created,
             on_error=self._on_load_error,
-            owner=self,
         )
 
     def _on_created(self, conversation: Conversation) -> None:
@@ -438,7 +408,7 @@ class ChatSession(QObject):
         A conversation list that failed is asked for again too."""
         if self.agent is not None and self._conversations_failed:
             self._conversations_failed = False
-            self._reload_conversations()
+            self._list_conversations(self._on_list_reloaded, self._on_load_error)
         if self.agent is not None and self._history_task is None:
             self._oldest_id = None
             self._has_more = False
@@ -451,32 +421,17 @@ class ChatSession(QObject):
     def _load_page(self, before: str | None) -> None:
         assert self.agent is not None
         self._view.set_loading_older(before is not None)
-        conv = self.conversation_id
-        gen = self._generation
-        self._history_task = self._workers.submit(
+        self._history_task = self._for_conversation.submit(
             self._client.list_messages,
             self.agent.id,
             limit=HISTORY_PAGE,
             before=before,
             conversation_id=self._history_conversation(),
-            on_result=lambda page, first=before is None, c=conv, g=gen: self._on_page(
-                page, first, c, g
-            ),
+            on_result=partial(self._on_page, first=before is None),
             on_error=self._on_page_error,
-            owner=self,
         )
 
-    def _on_page(
-        self,
-        page: list[Message],
-        first: bool,
-        conversation_id: str | None = None,
-        generation: int | None = None,
-    ) -> None:
-        if conversation_id is not None and conversation_id != self.conversation_id:
-            return  # a page of the conversation the user just left
-        if generation is not None and generation != self._generation:
-            return  # a page of the agent the user just left
+    def _on_page(self, page: list[Message], first: bool) -> None:
         self._history_task = None
         if first and not self.busy:
             self._set_approval(pending_in(page, self._agent_tools()))
@@ -559,14 +514,13 @@ class ChatSession(QObject):
         self._resuming = resuming
         self._reconnect_noticed = False
         self._stream = stream
-        self._stream_task = self._workers.submit_iter(
+        self._stream_task = self._for_agent.submit_iter(
             iter,
             stream,
             on_item=self._on_event,
             on_result=lambda _r, o=otid: self._on_stream_done(o),
-            on_error=lambda exc, o=otid: self._on_stream_error(o, exc),
+            on_error=partial(self._on_stream_error, otid),
             on_finished=self._on_stream_finished,
-            owner=self,
         )
         self.busyChanged.emit(True)
 
@@ -654,19 +608,28 @@ class ChatSession(QObject):
                 return  # the countdown banner speaks instead
         self.failed.emit(user_error)
 
-    def _verify_stored(self, pending: PendingSend) -> None:
+    def _look_for(
+        self,
+        pending: PendingSend,
+        on_result: Callable[[PendingSend, bool], None],
+        on_error: Callable[[PendingSend, BaseException], None],
+    ) -> None:
+        """Ask the history whether the server stored `pending` (its otid), on a worker."""
         assert self.agent is not None
-        self._workers.submit(
+        self._for_agent.submit(
             _already_stored,
             self._client,
             self.agent.id,
             pending,
-            on_result=lambda stored, p=pending: self._on_verified(p, stored),
-            on_error=lambda _exc, p=pending: self._model.set_user_state(
-                p.otid, "failed", p.error_text
-            ),
-            owner=self,
+            on_result=partial(on_result, pending),
+            on_error=partial(on_error, pending),
         )
+
+    def _verify_stored(self, pending: PendingSend) -> None:
+        self._look_for(pending, self._on_verified, self._still_failed)
+
+    def _still_failed(self, pending: PendingSend, _exc: BaseException) -> None:
+        self._model.set_user_state(pending.otid, "failed", pending.error_text)
 
     def _on_verified(self, pending: PendingSend, stored: bool) -> None:
         if pending.otid not in self._pending:
@@ -796,18 +759,10 @@ class ChatSession(QObject):
         self._run_stream(stream, otid, resuming=True)
 
     def _check_then_send(self, pending: PendingSend) -> None:
-        assert self.agent is not None
-        self._workers.submit(
-            _already_stored,
-            self._client,
-            self.agent.id,
-            pending,
-            on_result=lambda stored, p=pending: self._retry_checked(p, stored),
-            on_error=lambda exc, o=pending.otid: self._model.set_user_state(
-                o, "failed", describe(exc).text
-            ),
-            owner=self,
-        )
+        self._look_for(pending, self._retry_checked, self._check_failed)
+
+    def _check_failed(self, pending: PendingSend, exc: BaseException) -> None:
+        self._model.set_user_state(pending.otid, "failed", describe(exc).text)
 
     def _retry_checked(self, pending: PendingSend, stored: bool) -> None:
         if pending.otid not in self._pending:

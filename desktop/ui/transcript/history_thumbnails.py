@@ -82,13 +82,12 @@ class ThumbnailCache(QObject):
         parent: QObject | None = None,
     ):
         super().__init__(parent)
-        self._workers = workers
         self._max_items = max_items
         self._max_bytes = max_bytes
         self._lru: OrderedDict[str, Thumb] = OrderedDict()
         self._bytes = 0
         self._pending: set[str] = set()
-        self._generation = 0  # bumped by clear(): results of older requests are dropped
+        self._decodes = workers.epoch(owner=self)  # renewed by clear(): older decodes are dropped
 
     def __len__(self) -> int:
         return len(self._lru)
@@ -112,14 +111,12 @@ class ThumbnailCache(QObject):
             return Thumb(None, "Image not available", failed=True)
         if key not in self._pending:
             self._pending.add(key)
-            gen = self._generation
-            self._workers.submit(
+            self._decodes.submit(
                 decode_thumbnail,
                 ref,
                 MAX_EDGE,
-                on_result=partial(self._decoded, key, gen),
-                on_error=partial(self._failed, key, gen),
-                owner=self,
+                on_result=partial(self._decoded, key),
+                on_error=partial(self._failed, key),
             )
         return None
 
@@ -127,18 +124,16 @@ class ThumbnailCache(QObject):
         self._lru.clear()
         self._bytes = 0
         self._pending.clear()
-        self._generation += 1
+        self._decodes.renew()
 
-    def _decoded(self, key: str, gen: int, image: QImage) -> None:
-        self._store(key, gen, Thumb(image))
+    def _decoded(self, key: str, image: QImage) -> None:
+        self._store(key, Thumb(image))
 
-    def _failed(self, key: str, gen: int, _error: BaseException) -> None:
+    def _failed(self, key: str, _error: BaseException) -> None:
         # A broken image is data, not a bug: show words in its place.
-        self._store(key, gen, Thumb(None, "Can't show this image", failed=True))
+        self._store(key, Thumb(None, "Can't show this image", failed=True))
 
-    def _store(self, key: str, gen: int, thumb: Thumb) -> None:
-        if gen != self._generation:
-            return
+    def _store(self, key: str, thumb: Thumb) -> None:
         self._pending.discard(key)
         old = self._lru.pop(key, None)
         if old is not None:
