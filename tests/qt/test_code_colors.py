@@ -241,3 +241,28 @@ def test_colours_for_a_row_that_changed_or_went_away_are_dropped(qtbot):
     held.run_next()
     qtbot.wait(10)
     assert recolored == [0] and model.rowCount() == 0
+
+
+def test_a_streamed_block_keeps_its_colours_as_it_grows(qtbot, shown):
+    view, model = shown
+    code = _big_python(6_000)
+    half = code[: len(code) // 2].rsplit("\n", 1)[0]
+    keyword = style_color(LIGHT_STYLE, Keyword)
+
+    def stream(text: str) -> None:
+        model.apply_chunk(StreamChunk("k", "assistant", "assistant_message", text))
+        model.flush()
+        view.doItemsLayout()
+
+    stream(f"Here:\n\n```python\n{half}")
+    qtbot.waitUntil(lambda: _coloured(view, 0, "import keyword", "import") == keyword)
+    # More arrives: what was coloured stays coloured at once (no flash of plain) …
+    stream(code[len(half) :] + "\n\nclass Last:\n    pass\n")
+    assert _coloured(view, 0, "import keyword", "import") == keyword
+    # … and the new part is coloured when its colours come.
+    qtbot.waitUntil(lambda: _coloured(view, 0, "class Last", "class") == keyword)
+    stream("```\n\nDone.")
+    model.finish_stream()
+    settle(qtbot, view)
+    assert _coloured(view, 0, "class Last", "class") == keyword
+    assert _coloured(view, 0, "import keyword", "import") == keyword

@@ -216,6 +216,11 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._heights.clear()
         self._theme = None
 
+    def forget_rows(self) -> None:
+        """Forget every row's layout (the model was reset: its rows are gone)."""
+        self._rows.clear()
+        self._heights.clear()
+
     def theme(self, option: QStyleOptionViewItem) -> Theme:
         key = (option.palette.cacheKey(), option.font.key())
         if self._theme is None or key != self._theme_key:

@@ -204,6 +204,7 @@ class TranscriptView(QListView):
 
     def _model_reset(self) -> None:
         self.close_text_selection()
+        self._delegate.forget_rows()  # all rows are new: none still waits for code colours
         self._follow = True
         self._anchor = None
         self._older_asked = False
