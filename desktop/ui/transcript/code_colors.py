@@ -13,6 +13,9 @@ Measured on the 2-core test machine:
 - A longer block that grows (a streamed reply) keeps the colours of the longest beginning of it
   already lexed while the worker lexes the rest.
 - Applying spans costs ~6 µs each: 30,000 characters of Python are ~2,000 spans, ~12 ms.
+- benchmarks/bench_code.py, a 30,000-character Python reply shown then coloured: the GUI's
+  longest stall is 20 ms (24 ms for the same block untagged, plain); lexing it on the GUI thread
+  instead made it 66 ms.
 
 A result is used only by rows still showing that very code (the `wanted` check, before lexing and
 again when the colours arrive); colours are looked up by the code's exact text, so they can never
