@@ -266,3 +266,25 @@ def test_a_streamed_block_keeps_its_colours_as_it_grows(qtbot, shown):
     settle(qtbot, view)
     assert _coloured(view, 0, "class Last", "class") == keyword
     assert _coloured(view, 0, "import keyword", "import") == keyword
+
+
+def test_colours_that_arrive_while_selecting_show_in_the_selection(qtbot):
+    held = HeldWorkers()
+    model = TranscriptModel()
+    view = TranscriptView(model, workers=held)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    code = "class Chosen:\n    pass\n" + _big_python(3_000)
+    model.set_history([msg("a1", "assistant", f"Look:\n\n```python\n{code}\n```\n")])
+    settle(qtbot, view)
+    qtbot.waitUntil(lambda: len(held.jobs) == 1)
+    editor = view.open_text_selection(model.index(0, 0))
+    assert editor is not None
+    editor.selectAll()
+    assert _foreground(editor.document(), "class", "class Chosen") is None  # plain so far
+    held.run_next()
+    keyword = style_color(LIGHT_STYLE, Keyword)
+    qtbot.waitUntil(lambda: _foreground(editor.document(), "class", "class Chosen") == keyword)
+    assert editor.textCursor().selectedText().startswith("Look:")  # the selection stays
