@@ -39,6 +39,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench_send", ["send_stall"]),
     ("bench_history", ["history_first_paint", "history_rss"]),
     ("bench_stream", ["stream"]),
+    ("bench_code", ["code_stall"]),
     ("bench_sdk", ["sdk_first_use"]),
 ]
 ALL_IDS = [rid for _, ids in BENCHMARKS for rid in ids]

@@ -4,8 +4,9 @@ Built for packaged apps (a PyInstaller bundle, the .deb), where a missing Qt plu
 bundle or keyring entry point only shows up on a user's machine. It starts the real app — a
 QApplication and the real MainWindow, shown (offscreen when there is no display) — then checks
 the platform plugin, Qt's image plugins and QtSvg, the TLS certificates httpx will use, every
-Pillow codec the image pipeline relies on (HEIC through pillow-heif), the keyring backends, and
-the bundled resources. One line per check (`ok   …` / `FAIL …`); exit status 0 when all pass.
+Pillow codec the image pipeline relies on (HEIC through pillow-heif), the keyring backends, the
+Pygments lexer and styles of code blocks, and the bundled resources. One line per check
+(`ok   …` / `FAIL …`); exit status 0 when all pass.
 
 It never connects to a server and never reads or writes keyring contents: it only resolves
 which backend the app would use. It does not call MainWindow.start() and does not close the
@@ -237,6 +238,19 @@ def _check_keyring() -> tuple[bool, str]:
     return ok, detail
 
 
+def _check_code_colors() -> tuple[bool, str]:
+    import pygments
+
+    from desktop.ui.transcript.code_spans import DARK_STYLE, LIGHT_STYLE, lex
+
+    snippet = 'def greet(name):\n    return "hi " + name  # say hi\n'
+    for style in (LIGHT_STYLE, DARK_STYLE):
+        spans = lex(snippet, "python", style)
+        if len({look for _s, _e, look in spans.runs}) < 3:  # keyword, string, comment
+            return False, f"Pygments did not colour a Python snippet in {style}"
+    return True, f"Pygments {pygments.__version__}: python in {LIGHT_STYLE} and {DARK_STYLE}"
+
+
 def _check_resources() -> tuple[bool, str]:
     from desktop.paths import resource_path, resources_dir
 
@@ -255,6 +269,7 @@ CHECKS: tuple[tuple[str, Callable[[], tuple[bool, str]]], ...] = (
     ("pillow codecs", _check_pillow),
     ("heic (pillow-heif)", _check_heic),
     ("keyring", _check_keyring),
+    ("code colours (pygments)", _check_code_colors),
     ("resources", _check_resources),
 )
 

@@ -17,7 +17,8 @@ from desktop.core.attachments import Attachment, Kind, State
 from desktop.ui.attachments import AttachmentController, AttachmentStrip, Chip
 from desktop.ui.attachments import controller as controller_module
 from desktop.ui.attachments.controller import decode_preview
-from desktop.ui.attachments.strip import PROBLEM_RED
+from desktop.ui.style.theme import dark_palette, light_palette
+from desktop.ui.style.tones import error_color
 from tests.stall import StallMeter
 
 from . import attachments_support as support
@@ -250,7 +251,11 @@ def test_the_caption_has_a_line_per_problem_or_url_in_its_colour(qtbot, workers,
     qtbot.waitUntil(lambda: caption.lines() == strip.caption_text().split("\n"), timeout=2000)
     assert len(caption.lines()) == 2 and caption.lines()[0].startswith("broken.png: ")
     muted = strip.palette().color(QPalette.ColorRole.PlaceholderText)
-    assert caption.colors() == [PROBLEM_RED, muted]
+    assert caption.colors() == [error_color(strip.palette()), muted]
+    strip.setPalette(dark_palette())  # the dark theme's red: readable on a dark window
+    dark_red = error_color(dark_palette())
+    assert dark_red.lightnessF() > error_color(light_palette()).lightnessF()
+    qtbot.waitUntil(lambda: caption.colors()[0] == dark_red, timeout=2000)
     assert caption.isVisible() and caption.accessibleName() == "Attachment notes"
     assert caption.accessibleDescription() == strip.caption_text()
     # word-wrapped: narrower is taller, and the height at a width is what the lines need

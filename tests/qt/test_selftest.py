@@ -25,6 +25,7 @@ def test_run_checks_all_pass_here(qapp):
     assert by_name["platform plugin"].detail == qapp.platformName()
     assert "HEIF" not in by_name["pillow codecs"].detail  # HEIC has its own line
     assert "SecretService" in by_name["keyring"].detail
+    assert "python in xcode and github-dark" in by_name["code colours (pygments)"].detail
 
 
 def test_lines_are_ok_or_fail_with_the_name():
@@ -40,6 +41,14 @@ def test_a_failing_check_is_reported_not_raised(qapp, monkeypatch):
     [result] = selftest.run_checks()
     assert not result.ok and "RuntimeError: no codec" in result.detail
     assert selftest.main() == 1
+
+
+def test_the_code_colour_check_fails_when_nothing_is_coloured(monkeypatch):
+    from desktop.ui.transcript import code_spans
+
+    monkeypatch.setattr(code_spans, "lex", lambda *_args: code_spans.PLAIN)
+    ok, detail = selftest._check_code_colors()
+    assert not ok and detail == "Pygments did not colour a Python snippet in xcode"
 
 
 def test_keyring_check_resolves_the_backend_without_reading_secrets(qapp, monkeypatch):

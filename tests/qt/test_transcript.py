@@ -53,7 +53,7 @@ def chat(n: int) -> list[Message]:
 def transcript(qtbot, workers):
     cache = ThumbnailCache(workers)
     model = TranscriptModel(cache)
-    view = TranscriptView(model)
+    view = TranscriptView(model, workers=workers)
     qtbot.addWidget(view)
     view.resize(700, 500)
     view.show()
@@ -358,50 +358,6 @@ CODE_REPLY = (
     "echo 42\n"
     "```\n"
 )
-
-
-def _foreground_at(doc: QTextDocument, word: str) -> QColor:
-    cursor = doc.find(word)
-    assert not cursor.isNull(), word
-    cursor.setPosition(cursor.selectionStart() + 1)  # the format of the character just before
-    return cursor.charFormat().foreground().color()
-
-
-def test_code_block_is_syntax_coloured(qtbot, transcript):
-    from desktop.ui.transcript.highlight import SyntaxColors, tokens
-
-    view, model, _ = transcript
-    model.set_history([msg("a1", "assistant", CODE_REPLY)])
-    settle(qtbot, view)
-    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
-    doc = next(d for d in layout.rich.documents if "def greet" in d.toPlainText())
-    theme_code = view.itemDelegate().theme(_option(view, 0)).code
-    colors = SyntaxColors.for_background(theme_code)
-    assert _foreground_at(doc, "def") == colors.keyword
-    assert _foreground_at(doc, '"hello "') == colors.string
-    assert _foreground_at(doc, "# say hi") == colors.comment
-    plain = _foreground_at(doc, "greet(")
-    assert plain not in (colors.keyword, colors.string)
-    # a dark palette gets its own, lighter colours
-    dark = SyntaxColors.for_background(QColor("#1e1e1e"))
-    assert dark.keyword != colors.keyword and dark.string.lightnessF() > colors.string.lightnessF()
-    # positions stay right after an emoji (two UTF-16 units in the document)
-    model.set_history([msg("a2", "assistant", '```py\nx = "😀" + "ok"  # done\nreturn 1\n```')])
-    settle(qtbot, view)
-    layout = view.itemDelegate().row_layout(_option(view, 0), model.index(0, 0))
-    (doc,) = layout.rich.documents
-    assert _foreground_at(doc, '"ok"') == colors.string
-    assert _foreground_at(doc, "return") == colors.keyword
-    # generic rules: URLs are not comments, numbers and strings are found
-    spans = tokens('fetch("https://x.org") // go\nn = 0x1F', "")
-    kinds = {kind for *_, kind in spans}
-    assert kinds == {"string", "comment", "number"}
-    assert [k for *_, k in tokens('{"a": true, "b": 1.5}', "json")] == [
-        "string",
-        "keyword",
-        "string",
-        "number",
-    ]
 
 
 def test_code_block_copy_button_copies_that_block(qtbot, transcript):

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 from desktop.core.letta.models import StreamChunk
 from desktop.ui.transcript import CollapsedRole, TranscriptModel, TranscriptView
 from desktop.ui.transcript import view as view_module
-from desktop.ui.transcript.highlight import SyntaxColors
 from desktop.ui.transcript.richtext import DocStyle, RichText
 from desktop.ui.transcript.selection import ACCESSIBLE_NAME, MirrorDocument, SelectableText
 from desktop.ui.transcript.view import TRANSCRIPT_KEYS
@@ -639,9 +638,7 @@ def _shape(doc: QTextDocument) -> list[tuple]:
 
 def test_the_copy_of_a_streaming_reply_matches_a_fresh_one(qtbot):
     font = QFont()
-    style = DocStyle(
-        font, QColor("#eee"), QColor("#22e"), True, SyntaxColors.for_background(QColor("#eee"))
-    )
+    style = DocStyle(font, QColor("#eee"), QColor("#22e"), True)
     gap = QFontMetricsF(font).height() * 0.6
     text = CODE_REPLY + "\n\n> quoted\n\n1. one\n2. two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nend"
     streamed, fresh = RichText(style, gap), RichText(style, gap)

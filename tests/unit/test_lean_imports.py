@@ -10,6 +10,7 @@ LAZY = [
     "httpx",
     "httpx_sse",
     "PIL",
+    "pygments",  # imported by the first code block with a language tag (code_spans.py)
     "desktop.core.letta.client",
     "desktop.core.images.pipeline",
     "desktop.ui.connection.agent_picker",

@@ -39,25 +39,17 @@ from desktop.core.images.sniff import short_name
 from desktop.ui.attachments.controller import AttachmentController
 from desktop.ui.imaging.tiles import cover_tile
 from desktop.ui.plain_text import plain_tip
+from desktop.ui.style.tones import blend, error_color
 
 CHIP = 68
 QWIDGETSIZE_MAX = (1 << 24) - 1
 RADIUS = 10.0
-PROBLEM_RED = QColor("#d93025")
 
 
 def _round_pen(color: QColor, width: float) -> QPen:
     pen = QPen(color, width)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     return pen
-
-
-def _blend(a: QColor, b: QColor, t: float) -> QColor:
-    return QColor(
-        round(a.red() + (b.red() - a.red()) * t),
-        round(a.green() + (b.green() - a.green()) * t),
-        round(a.blue() + (b.blue() - a.blue()) * t),
-    )
 
 
 def _blank(width: int, height: int, dpr: float) -> QPixmap:
@@ -209,7 +201,7 @@ class Chip(QWidget):
         rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
         path = QPainterPath()
         path.addRoundedRect(rect, RADIUS, RADIUS)
-        p.fillPath(path, _blend(base, text, 0.06))
+        p.fillPath(path, blend(base, text, 0.06))
 
         if self._pixmap is not None:  # the preview covering the chip, centre-cropped
             dpr = p.device().devicePixelRatioF()
@@ -217,9 +209,9 @@ class Chip(QWidget):
             p.drawPixmap(rect.topLeft(), tile)
         else:
             if self.has_problem:
-                p.fillPath(
-                    path, QColor(PROBLEM_RED.red(), PROBLEM_RED.green(), PROBLEM_RED.blue(), 22)
-                )
+                wash = error_color(pal)
+                wash.setAlpha(22)
+                p.fillPath(path, wash)
             self._paint_placeholder(p, rect, text)
 
         if att.preparing:
@@ -228,7 +220,7 @@ class Chip(QWidget):
 
         hovered = self.underMouse() or self.hasFocus()
         if self.has_problem:
-            pen = QPen(PROBLEM_RED, 2.0)
+            pen = QPen(error_color(pal), 2.0)
         elif self.hasFocus():
             pen = QPen(pal.color(QPalette.ColorRole.Highlight), 2.0)
         else:
@@ -276,7 +268,7 @@ class Chip(QWidget):
         d = 20.0
         badge = QRectF(rect.left() + 4, rect.bottom() - d - 4, d, d)
         p.setPen(QPen(QColor("white"), 1.5))
-        p.setBrush(PROBLEM_RED)
+        p.setBrush(error_color(self.palette()))
         p.drawEllipse(badge)
         font = QFont(self.font())
         font.setPixelSize(13)
@@ -568,14 +560,20 @@ class AttachmentStrip(QWidget):
         if not self._turn.isActive():
             self._turn.start()
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._caption_later()  # problems in the new scheme's red
+        super().changeEvent(event)
+
     def _update_caption(self) -> None:
         """Problems in red, URL notes muted: one line each, so every bad file says why."""
         self._caption_dirty = False
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        red = error_color(self.palette())
         lines = []
         for att in self.controller.items:
             if att.state is State.PROBLEM:
-                color = PROBLEM_RED
+                color = red
             elif att.kind is Kind.URL:
                 color = muted
             else:

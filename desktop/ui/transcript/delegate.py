@@ -31,6 +31,7 @@ from PySide6.QtCore import (
     QSize,
     QSizeF,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -44,8 +45,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.imaging.tiles import cover_tile
+from desktop.ui.style.tones import blend
 from desktop.ui.transcript import style as S
-from desktop.ui.transcript.highlight import SyntaxColors
+from desktop.ui.transcript.code_colors import CodeColors, CodeLook, Key
 from desktop.ui.transcript.history_thumbnails import Thumb
 from desktop.ui.transcript.model import (
     COLLAPSIBLE,
@@ -61,6 +63,7 @@ from desktop.ui.transcript.richtext import DocStyle, RichText
 from desktop.ui.transcript.selection import SelectableText
 from desktop.ui.transcript.style import Theme
 from desktop.ui.visible_text import tool_label, visible_text
+from desktop.workers import Workers
 
 Index = QModelIndex | QPersistentModelIndex
 _CACHE_ROWS = 600  # laid-out rows kept; others are rebuilt when scrolled back into view
@@ -98,6 +101,9 @@ class _RowCache:
     rich: RichText | None = None
     style_key: str = ""
     layouts: dict[tuple[int, int], RowLayout] = field(default_factory=dict)
+    revision: int = -1  # of the text `rich` shows
+    # The row, while code colours are still to come for it (to re-render it when they do).
+    index: QPersistentModelIndex | None = None
 
 
 @dataclass(frozen=True)
@@ -178,8 +184,13 @@ def _has_focus_within(widget: QWidget | None) -> bool:
 
 
 class TranscriptDelegate(QStyledItemDelegate):
-    def __init__(self, parent=None):
+    #: A row's code colours arrived and its documents were rebuilt (paint it, measure it again).
+    rowRecolored = Signal(QPersistentModelIndex)
+
+    def __init__(self, parent=None, workers: Workers | None = None):
         super().__init__(parent)
+        self._colors = CodeColors(workers, self._row_waits, self)
+        self._colors.arrived.connect(self._colors_arrived)
         self._rows: OrderedDict[int, _RowCache] = OrderedDict()
         # uid → (width, revision, height): the list's layout pass asks every row's size, and a
         # row whose layout left the bounded cache must not be rebuilt just to be measured.
@@ -204,6 +215,11 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._rows.clear()
         self._heights.clear()
         self._theme = None
+
+    def forget_rows(self) -> None:
+        """Forget every row's layout (the model was reset: its rows are gone)."""
+        self._rows.clear()
+        self._heights.clear()
 
     def theme(self, option: QStyleOptionViewItem) -> Theme:
         key = (option.palette.cacheKey(), option.font.key())
@@ -240,7 +256,30 @@ class TranscriptDelegate(QStyledItemDelegate):
                 cache.layouts.clear()
             cache.layouts[key] = layout
         self._heights[entry.uid] = (width, entry.revision, layout.height)
+        waiting = layout.rich is not None and layout.rich.waiting
+        cache.index = QPersistentModelIndex(index) if waiting else None
         return layout
+
+    # -- code colours ------------------------------------------------------------------------------
+
+    def _row_waits(self, uid: int, key: Key) -> bool:
+        cache = self._rows.get(uid)
+        return cache is not None and cache.rich is not None and cache.rich.waits_for(key)
+
+    def _colors_arrived(self, uids: set[int]) -> None:
+        """Re-render the rows still showing the code whose colours arrived. A row that changed
+        meanwhile takes them when it is laid out again; one that went away drops them."""
+        for uid in uids:
+            cache = self._rows.get(uid)
+            index = None if cache is None else cache.index
+            if cache is None or cache.rich is None or index is None or not index.isValid():
+                continue
+            entry: _Entry | None = index.data(EntryRole)
+            if entry is None or entry.uid != uid or entry.revision != cache.revision:
+                continue
+            if cache.rich.recolor():
+                cache.layouts.clear()
+                self.rowRecolored.emit(QPersistentModelIndex(index))
 
     @staticmethod
     def _width(option: QStyleOptionViewItem) -> int:
@@ -260,13 +299,15 @@ class TranscriptDelegate(QStyledItemDelegate):
             font, markdown = theme.small, True
         else:
             font, markdown = theme.mono, False
-        key = f"{font.key()}|{markdown}"
+        key = f"{font.key()}|{markdown}|{theme.code_style}"
         if cache.rich is None or cache.style_key != key:
             gap = QFontMetricsF(font).height() * 0.6
-            syntax = SyntaxColors.for_background(theme.code) if markdown else None
-            cache.rich = RichText(DocStyle(font, theme.code, theme.link, markdown, syntax), gap)
+            code = CodeLook(self._colors, theme.code_style, e.uid) if markdown else None
+            cache.rich = RichText(DocStyle(font, theme.code, theme.link, markdown, code), gap)
             cache.style_key = key
         cache.rich.set_text(display_text(e))
+        cache.rich.recolor()  # colours that arrived while the row was changing
+        cache.revision = e.revision
         return cache.rich
 
     def _layout(
@@ -619,7 +660,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         if layout.panel is None:
             return
         tone = tone_color(theme, e.level or "info")
-        fill = S.blend(theme.base, tone, 0.12 if e.level in ("warning", "error") else 0.06)
+        fill = blend(theme.base, tone, 0.12 if e.level in ("warning", "error") else 0.06)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(layout.panel, layout.panel.height() / 2, layout.panel.height() / 2)
@@ -799,7 +840,7 @@ def text_color(e: _Entry, theme: Theme) -> QColor:
 
 def blend_muted(theme: Theme) -> QColor:
     """Body text of thinking/tool rows: readable but clearly secondary."""
-    return S.blend(theme.text, theme.base, 0.25)
+    return blend(theme.text, theme.base, 0.25)
 
 
 def theme_ascent(theme: Theme) -> float:

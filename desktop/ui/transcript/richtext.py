@@ -32,8 +32,7 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
-from desktop.ui.transcript import highlight
-from desktop.ui.transcript.highlight import SyntaxColors
+from desktop.ui.transcript.code_colors import CodeLook, Key
 
 #: A line that continues the previous block even after a blank line (list item, indented text).
 _CONTINUATION = re.compile(r"(\s|[-*+]\s|\d{1,9}[.)](\s|$))")
@@ -66,6 +65,8 @@ class SafeTextDocument(QTextDocument):
         self.refused: list[str] = []
         #: Code blocks in order: the frame that boxes each and its code text (no fences).
         self.code_blocks: list[tuple[QTextFrame, str]] = []
+        #: Code colours still to come (code_colors.py): the document is rebuilt when they do.
+        self.waiting: list[Key] = []
 
     def loadResource(self, type: int, name: QUrl) -> object:
         self.refused.append(name.toString())
@@ -80,8 +81,8 @@ class DocStyle:
     code_background: QColor
     link: QColor
     markdown: bool = True
-    #: Colours for code blocks; None leaves code plain.
-    syntax: SyntaxColors | None = None
+    #: Where code blocks get their colours; None leaves code plain.
+    code: CodeLook | None = None
 
 
 def make_document(text: str, style: DocStyle) -> SafeTextDocument:
@@ -125,10 +126,12 @@ def _polish_markdown(doc: SafeTextDocument, style: DocStyle) -> None:
         fmt = block.blockFormat()
         if fmt.hasProperty(QTextFormat.Property.BlockCodeFence) or fmt.nonBreakableLines():
             end = block.position() + block.length() - 1
-            if code_runs and code_runs[-1][1] == block.position() - 1:
-                code_runs[-1] = (code_runs[-1][0], end, code_runs[-1][2])
+            lang = fmt.stringProperty(QTextFormat.Property.BlockCodeLanguage)
+            # The lines of one block follow each other; so do two fences with nothing between
+            # them, which only their languages tell apart.
+            if code_runs and code_runs[-1][1] == block.position() - 1 and code_runs[-1][2] == lang:
+                code_runs[-1] = (code_runs[-1][0], end, lang)
             else:
-                lang = fmt.stringProperty(QTextFormat.Property.BlockCodeLanguage)
                 code_runs.append((block.position(), end, lang))
         else:
             _polish_fragments(cursor, block, fmt.headingLevel(), style)
@@ -139,8 +142,13 @@ def _polish_markdown(doc: SafeTextDocument, style: DocStyle) -> None:
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         code = QTextDocumentFragment(cursor).toPlainText()
         codes.append(code)
-        if style.syntax is not None:
-            highlight.apply(cursor, start, code, lang, style.syntax)
+        if style.code is not None:
+            colors = style.code.colors
+            spans, waiting = colors.request(code, lang, style.code.style, style.code.row)
+            if spans is not None:
+                colors.apply(cursor, start, spans)
+            if waiting is not None:
+                doc.waiting.append(waiting)
     # Wrap from the end so earlier positions stay valid.
     frames: list[QTextFrame] = []
     for start, end, _lang in reversed(code_runs):
@@ -303,6 +311,38 @@ class RichText:
         self._tail_text = text[starts[-1] :]
         self._docs.append(self._make(self._tail_text))
         self._heights.append(None)
+
+    @property
+    def waiting(self) -> bool:
+        """Whether code colours are still to come for some document."""
+        return any(doc.waiting for doc in self._docs)
+
+    def waits_for(self, key: Key) -> bool:
+        return any(key in doc.waiting for doc in self._docs)
+
+    def recolor(self) -> bool:
+        """Rebuilds the documents whose awaited code colours are now known; True if any was."""
+        code = self.style.code
+        if code is None:
+            return False
+        changed = False
+        starts = self._splitter.starts
+        for i, doc in enumerate(self._docs):
+            if not doc.waiting:
+                continue
+            known = [code.colors.known(key) for key in doc.waiting]
+            if not any(spans is not None and spans.runs for spans in known):
+                # Nothing to colour (an unknown language): no rebuild, just stop waiting.
+                doc.waiting = [k for k, s in zip(doc.waiting, known, strict=True) if s is None]
+                continue
+            if i < len(starts) - 1:
+                text = self._segment(self._text, starts[i], starts[i + 1])
+            else:
+                text = self._tail_text or ""
+            self._docs[i] = self._make(text)
+            self._heights[i] = None
+            changed = True
+        return changed
 
     def _segment(self, text: str, start: int, end: int) -> str:
         seg = text[start:end]

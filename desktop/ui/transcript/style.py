@@ -6,21 +6,15 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 
+from desktop.ui.style.tones import blend, error_color, tone
+from desktop.ui.transcript.code_spans import style_name
+
 SIDE = 16  # margin left and right of the message column
 COLUMN_MAX = 820  # wider lines are hard to read: the column stays centred
 BUBBLE_PAD_X, BUBBLE_PAD_Y, BUBBLE_RADIUS = 14, 9, 16
 BUBBLE_MAX_FRACTION = 0.8
 THUMB_W, THUMB_H, THUMB_GAP = 148, 112, 6
 PANEL_PAD = 10
-
-
-def blend(a: QColor, b: QColor, t: float) -> QColor:
-    """`a` moved a fraction `t` towards `b`."""
-    return QColor.fromRgbF(
-        a.redF() + (b.redF() - a.redF()) * t,
-        a.greenF() + (b.greenF() - a.greenF()) * t,
-        a.blueF() + (b.blueF() - a.blueF()) * t,
-    )
 
 
 @dataclass(frozen=True)
@@ -36,6 +30,7 @@ class Theme:
     warning: QColor
     link: QColor
     selection: QColor
+    code_style: str  # the Pygments style of code blocks
     font: QFont
     small: QFont
     mono: QFont
@@ -60,10 +55,11 @@ class Theme:
             bubble=blend(base, accent, 0.30 if dark else 0.16),
             panel=blend(base, text, 0.05),
             code=blend(base, text, 0.08 if dark else 0.06),
-            error=QColor("#f07070") if dark else QColor("#c0392b"),
-            warning=QColor("#e0a64a") if dark else QColor("#9a5b00"),
+            error=error_color(palette),
+            warning=tone(palette, "warning"),
             link=palette.color(role.Link),
             selection=selection,
+            code_style=style_name(dark),
             font=QFont(font),
             small=small,
             mono=mono,

@@ -60,6 +60,7 @@ from desktop.ui.transcript.model import (
 )
 from desktop.ui.transcript.selection import SelectableText
 from desktop.ui.transcript.style import Theme
+from desktop.workers import Workers
 
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
 BOTTOM_SLACK = 8  # px from the bottom that still counts as "at the bottom"
@@ -90,7 +91,13 @@ class TranscriptView(QListView):
     discardRequested = Signal(str)
     linkActivated = Signal(str)  # an http(s) link that was opened
 
-    def __init__(self, model: TranscriptModel | None = None, parent=None):
+    def __init__(
+        self,
+        model: TranscriptModel | None = None,
+        parent=None,
+        workers: Workers | None = None,
+    ):
+        """`workers` lex code blocks (one at a time); without them the view uses its own."""
         super().__init__(parent)
         # State first: Qt calls the overridden doItemsLayout while the view is being set up.
         self._follow = True
@@ -115,7 +122,8 @@ class TranscriptView(QListView):
         self._copied_timer.setSingleShot(True)
         self._copied_timer.setInterval(COPIED_MS)
         self._copied_timer.timeout.connect(self._clear_copied)
-        self._delegate = TranscriptDelegate(self)
+        self._delegate = TranscriptDelegate(self, workers)
+        self._delegate.rowRecolored.connect(self._row_recolored)
         self.setItemDelegate(self._delegate)
         self.setUniformItemSizes(False)
         self.setWordWrap(True)
@@ -196,6 +204,7 @@ class TranscriptView(QListView):
 
     def _model_reset(self) -> None:
         self.close_text_selection()
+        self._delegate.forget_rows()  # all rows are new: none still waits for code colours
         self._follow = True
         self._anchor = None
         self._older_asked = False
@@ -247,6 +256,23 @@ class TranscriptView(QListView):
             if self._delegate.sizeHint(option, index).height() != height:
                 self.scheduleDelayedItemsLayout()
                 break
+
+    def _row_recolored(self, row: QPersistentModelIndex) -> None:
+        """A row's code colours arrived: paint it again (a bold token may change its height)."""
+        if not row.isValid():
+            return
+        index = QModelIndex(row)
+        before = self._delegate.last_height(index)
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        layout = self._delegate.row_layout(option, index)  # laid out again, coloured
+        if layout is not None and layout.height != before:
+            self.scheduleDelayedItemsLayout()
+        self.update(index)
+        if self._selecting is not None and self._selecting == row:
+            editor = self.selection_editor()
+            if editor is not None:  # it shows a copy of the row's documents
+                self._delegate.setEditorData(editor, index)
 
     def rowsAboutToBeRemoved(self, parent: QModelIndex, start: int, end: int) -> None:
         selecting = self._selecting
