@@ -111,7 +111,7 @@ def test_a_page_of_the_conversation_left_never_shows_in_the_next(qtbot, workers,
 
     fake.handle = held_rome
     window = make_window(qtbot, workers, fake)
-    combo = window.more.conversations.combo
+    combo = window.conversations.combo
     try:
         open_agent(qtbot, window, fake)
         armed.set()

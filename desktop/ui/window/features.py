@@ -83,7 +83,7 @@ def build_features(
     thumbnails = ThumbnailCache(workers, parent=window)
     transcript_model = TranscriptModel(thumbnails, window)
     transcript_model.reasoning_expanded = settings.reasoning_expanded
-    transcript = TranscriptView(transcript_model)
+    transcript = TranscriptView(transcript_model, workers=workers)
     sessions = Sessions(workers, transcript_model, transcript, window)
     composer = Composer()
     vision: VisionGuard | None = None
