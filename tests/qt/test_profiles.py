@@ -3,14 +3,16 @@ the Servers dialog (add, rename, remove, key), and env/CLI overrides staying one
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from desktop.core.letta import LETTA_CLOUD_URL
+from desktop.core.letta import LETTA_CLOUD_URL, LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.connection.profiles import Profile, Profiles, ProfilesDialog
 from desktop.ui.window.main_window import MainWindow
-from tests.fake_letta import FakeLetta
+from tests.fake_letta import FakeLetta, agent_route_transport
 
 HOME = "http://letta.home.test:8283"
 
@@ -138,4 +140,40 @@ def test_connecting_through_the_dialog_makes_a_profile(qtbot, workers, fake):
     )
     assert [p.base_url for p in window.features.connection.profiles.all()] == [HOME]
     assert window.settings.current_profile == "letta.home.test:8283"
+    window.close()
+
+
+def test_a_late_key_check_of_a_server_left_does_not_make_it_current(qtbot, workers, fake):
+    """Connect to a slow server, switch to another before it answers: the late answer of the
+    first must not become the saved server, nor open anything."""
+    release = threading.Event()
+
+    def factory(base_url: str, key: str | None) -> LettaClient:
+        if "slow.test" not in base_url:
+            return fake.factory(base_url, key)
+
+        def slow(request):
+            release.wait(10)
+            return fake.handle(request)
+
+        client = LettaClient(base_url, key, transport=agent_route_transport(slow))
+        client.close = lambda: None  # its answer is already on the way back
+        return client
+
+    settings = Settings()
+    for url in (HOME, "https://slow.test"):  # no agent picker to answer
+        settings.set_last_agent(url, fake.agents[0]["id"])
+    window = MainWindow(workers, settings, SecretStore(use_keyring=False), factory)
+    qtbot.addWidget(window)
+    window.show()
+    window.connect_to("https://slow.test", fake.key, remember=False)
+    window.connect_to(HOME, fake.key, remember=False)
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
+    release.set()
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+    assert Settings().base_url == HOME
+    assert window.connection.base_url == HOME
+    assert window.server_label.text() == HOME.split("://", 1)[-1]
     window.close()

@@ -69,6 +69,8 @@ class ConnectionFlow(QObject):
         self.profiles = Profiles(settings)
         self.connection: Connection | None = None
         self._wanted_agent: str | None = None
+        # The key check of a server the user has already left must not make it current.
+        self._for_connection = workers.epoch(owner=self)
 
     # -- starting -------------------------------------------------------------------------
 
@@ -141,11 +143,11 @@ class ConnectionFlow(QObject):
         connection = Connection(client.base_url, api_key, client)
         self.connection = connection
         self.clientChanged.emit(connection)
-        self._workers.submit(
+        self._for_connection.renew()
+        self._for_connection.submit(
             client.check_key,
             on_result=lambda _r: self._on_key_accepted(connection, remember),
             on_error=self._on_connect_failed,
-            owner=self,
         )
 
     def _on_key_accepted(self, connection: Connection, remember: bool) -> None:
