@@ -141,16 +141,22 @@ class TranscriptView(QListView):
         self._older_timer.setSingleShot(True)
         self._older_timer.setInterval(0)
         self._older_timer.timeout.connect(self._maybe_request_older)
+        # The delegate is made right after the first paint (see `_delegate`).
+        self._delegate_timer = QTimer(self)
+        self._delegate_timer.setSingleShot(True)
+        self._delegate_timer.setInterval(0)
+        self._delegate_timer.timeout.connect(lambda: self._delegate)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         if model is not None:
             self.setModel(model)
 
     @property
     def _delegate(self) -> TranscriptDelegate:
-        """The row painter, made and set on first need: before the first row arrives (see
-        `setModel`), or when asked for. An empty transcript — the first frame's — paints no row,
-        so the delegate's modules (Markdown, syntax colours, text selection: ~15 ms of imports
-        on the 2-core machine) load after the first frame."""
+        """The row painter, made and set right after the view's first paint, or earlier on first
+        need: before the first row arrives (see `setModel`), or when asked for. An empty
+        transcript — the first frame's — paints no row, so the delegate's modules (Markdown,
+        syntax colours, text selection: ~15 ms of imports on the 2-core machine) load after the
+        first frame, and not in the middle of the first reply either."""
         if self._made_delegate is None:
             from desktop.ui.transcript.delegate import TranscriptDelegate
 
@@ -733,6 +739,8 @@ class TranscriptView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        if self._made_delegate is None and not self._delegate_timer.isActive():
+            self._delegate_timer.start()
         model = self.model()
         words = ""
         if self._loading_older:
