@@ -77,7 +77,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(resource_path("icons/letta-desktop.svg"))))
     from desktop import diagnostics
 
-    diagnostics.setup_file_logging()  # needs the app's name for the platform's data folder
+    # The log file opens after the first frame (logging.handlers alone is ~10 ms); what is
+    # logged until then is held for it. `finally`: the held records reach the file even when
+    # the first frame never comes.
+    diagnostics.hold_early_records()
+    try:
+        return _run(app, args)
+    finally:
+        diagnostics.setup_file_logging()
+
+
+def _run(app, args: argparse.Namespace) -> int:
+    """Build and show the window, connect after its first frame, run the event loop."""
+    from desktop import diagnostics
     from desktop.compose import create_window
 
     window, base_url, env_key = create_window(args)
@@ -94,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Connect (HTTP client, keyring, history) once the first frame is on screen: the window
     # shows sooner, and none of that work needs to happen before it is visible.
     def after_first_frame() -> None:
+        diagnostics.setup_file_logging()
         window.start(base_url, env_key, args.agent)
         # Pillow (the image pipeline) is imported lazily so start-up skips it; load it now on a
         # worker so the first paste does not pay for it.

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import logging.handlers
 import os
-import platform
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, Signal, qVersion
@@ -30,6 +28,9 @@ from desktop import APP_ID, APP_NAME, __version__
 from desktop.core import app_dirs
 from desktop.core.private_files import open_private
 from desktop.core.redact import RedactingFilter, redact
+
+if TYPE_CHECKING:
+    from logging.handlers import RotatingFileHandler
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +47,66 @@ def log_file() -> Path:
     return app_dirs.log_dir() / LOG_FILE_NAME
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """The log and each file it rotates into are created owner-only (0600)."""
+def _private_file_handler(path: Path) -> RotatingFileHandler:
+    """A rotating handler whose log and each file it rotates into are owner-only (0600).
 
-    def _open(self):  # type: ignore[override]
-        return open_private(self.baseFilename, self.mode, encoding=self.encoding)
+    logging.handlers (socket, pickle, queue: ~10 ms) is imported here, after the first frame,
+    not with this module, which the main window imports."""
+    from logging.handlers import RotatingFileHandler
+
+    class _PrivateRotatingFileHandler(RotatingFileHandler):
+        def _open(self):  # type: ignore[override]
+            return open_private(self.baseFilename, self.mode, encoding=self.encoding)
+
+    return _PrivateRotatingFileHandler(
+        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
 
 
-def _file_handler() -> logging.handlers.RotatingFileHandler | None:
+def _file_handler() -> RotatingFileHandler | None:
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler) and getattr(
-            handler, "_letta_desktop", False
-        ):
-            return handler
+        if getattr(handler, "_letta_desktop", False):
+            return handler  # type: ignore[return-value]
     return None
+
+
+class _EarlyRecords(logging.Handler):
+    """Holds what is logged before the log file is opened (after the first frame) for it."""
+
+    CAPACITY = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.records) < self.CAPACITY:
+            self.records.append(record)
+
+
+def hold_early_records() -> None:
+    """Keep the records logged from now until `setup_file_logging` and write them to the file
+    then: the file opens after the first frame, and what start-up logs still reaches it."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _EarlyRecords) for h in root.handlers):
+        root.addHandler(_EarlyRecords())
+
+
+def _take_early_records() -> list[logging.LogRecord]:
+    root = logging.getLogger()
+    records: list[logging.LogRecord] = []
+    for handler in list(root.handlers):
+        if isinstance(handler, _EarlyRecords):
+            root.removeHandler(handler)
+            records += handler.records
+    return records
 
 
 def setup_file_logging(level: str | None = None) -> Path | None:
     """Log to a rotating, redacted file (once per process; again after `close_file_logging`).
-    Returns the file's path, or None when the folder cannot be written (logged to the console)."""
+    Returns the file's path, or None when the folder cannot be written (logged to the console).
+    Records held by `hold_early_records` are written to the file first."""
+    early = _take_early_records()
     handler = _file_handler()
     path = log_file()
     if handler is None or Path(handler.baseFilename) != path:
@@ -74,9 +116,7 @@ def setup_file_logging(level: str | None = None) -> Path | None:
             for older in path.parent.glob(f"{LOG_FILE_NAME}*"):  # written by an older version
                 with contextlib.suppress(OSError):
                     os.chmod(older, 0o600)
-            handler = _PrivateRotatingFileHandler(
-                path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-            )
+            handler = _private_file_handler(path)
         except OSError as exc:
             log.warning("cannot write the log file in %s: %s", path.parent, exc)
             return None
@@ -84,6 +124,8 @@ def setup_file_logging(level: str | None = None) -> Path | None:
         handler.addFilter(RedactingFilter())
         handler.setFormatter(logging.Formatter(_FORMAT))
         logging.getLogger().addHandler(handler)
+    for record in early:
+        handler.handle(record)
     if level:
         set_log_level(level)
     return path
@@ -126,6 +168,8 @@ def server_host(base_url: str | None) -> str:
 
 
 def debug_info(context: DebugContext) -> str:
+    import platform
+
     from PySide6 import __version__ as pyside_version
     from PySide6.QtGui import QGuiApplication
 
@@ -171,6 +215,8 @@ def debug_info(context: DebugContext) -> str:
 def format_report(
     exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
 ) -> str:
+    import traceback
+
     return redact("".join(traceback.format_exception(exc_type, exc, tb)))
 
 

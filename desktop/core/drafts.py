@@ -19,7 +19,6 @@ import base64
 import binascii
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import re
@@ -37,6 +36,14 @@ FORMAT = 1
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 """Larger files are not copied into a draft (the image pipeline refuses them anyway)."""
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _sha256(data: bytes) -> str:
+    """Hex SHA-256. hashlib (OpenSSL, ~2.5 ms to load) is imported at the first draft read or
+    write, not with the main window before its first frame."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -190,7 +197,7 @@ class DraftStore:
     def folder(self, agent_id: str) -> Path:
         key = _SAFE.sub("_", agent_id)[:80] or "_"
         if key != agent_id:  # keep distinct ids distinct after cleaning
-            key += "-" + hashlib.sha256(agent_id.encode()).hexdigest()[:12]
+            key += "-" + _sha256(agent_id.encode())[:12]
         return self.root / key
 
     def save(self, agent_id: str, draft: Draft, seq: int | None = None) -> bool:
@@ -270,7 +277,7 @@ class DraftStore:
             except ImageRejected as exc:
                 out[path] = _Source(None, gone=exc.reason == errors.NOT_FOUND)
                 continue
-            out[path] = _Source(key, sha256=hashlib.sha256(data).hexdigest(), data=data)
+            out[path] = _Source(key, sha256=_sha256(data), data=data)
         return out
 
     def _store_image(self, folder: Path, sources: dict[str, _Source], image: DraftImage) -> bool:
@@ -297,7 +304,7 @@ class DraftStore:
                 return (folder / "images" / source.sha256).is_file()
         if image.data is not None:
             if not image.sha256:
-                image.sha256 = hashlib.sha256(image.data).hexdigest()
+                image.sha256 = _sha256(image.data)
             target = folder / "images" / image.sha256
             if not target.is_file():
                 atomic_write(target, image.data)
@@ -314,7 +321,7 @@ class DraftStore:
                     image.data = read_regular_file(stored, MAX_IMAGE_BYTES)
                 except ImageRejected:
                     continue
-                if hashlib.sha256(image.data).hexdigest() != image.sha256:
+                if _sha256(image.data) != image.sha256:
                     continue  # damaged on disk: leave it out rather than send garbage
             out.append(image)
         return out

@@ -9,7 +9,6 @@ description where there is none.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -85,6 +84,9 @@ def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
     """Have screen readers say `text` now. An announcement event (Qt 6.8+): AT-SPI's
     `object:announcement`, UIA notifications, NSAccessibility announcements. Qt's Linux bridge
     drops the older Alert event, so nothing was said at all."""
+    # Imported here: QAccessible's Python type (~1.7 ms) is not needed for the first frame.
+    from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+
     if not QAccessible.isActive() or not text:
         return
     event = QAccessibleAnnouncementEvent(widget, text)

@@ -1,4 +1,6 @@
-"""Start-up stays lean: the main window's modules do not import httpx, Pillow or the dialogs."""
+"""Start-up stays lean: the main window's modules do not import httpx, Pillow, the dialogs, or
+what only runs after the first frame (the log file, the transcript's row painter, child
+processes, hashes, message ids)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,22 @@ LAZY = [
     "desktop.ui.dialogs.shortcuts",
     "desktop.ui.dialogs.crash",
     "desktop.ui.vision.model_switcher",
+    "keyring",
+    # The log file opens after the first frame (app.main); platform is for "Copy debug info".
+    "logging.handlers",
+    "platform",
+    # The transcript's delegate comes with its first row (TranscriptView._delegate).
+    "desktop.ui.transcript.delegate",
+    "desktop.ui.transcript.richtext",
+    "desktop.ui.transcript.highlight",
+    "desktop.ui.transcript.selection",
+    # Errors are told apart when a request fails; the rest where a function needs it.
+    "desktop.core.letta.errors",
+    "email",
+    "hashlib",
+    "socket",
+    "subprocess",
+    "uuid",
 ]
 
 
@@ -39,7 +57,13 @@ def test_building_the_main_window_skips_the_heavy_modules(tmp_path):
 
 def test_lazy_names_still_resolve():
     from desktop.core import images, letta
+    from desktop.ui import transcript
 
     assert letta.LettaClient.__name__ == "LettaClient"
     assert letta.MessageStream.__name__ == "MessageStream"
+    assert letta.AuthError.__module__ == "desktop.core.letta.errors"
+    assert letta.Agent.__module__ == "desktop.core.letta.models"
+    assert letta.normalize_base_url("api.letta.com/v1") == "https://api.letta.com"
+    assert set(letta.__all__) <= set(dir(letta))
+    assert transcript.TranscriptDelegate.__name__ == "TranscriptDelegate"
     assert callable(images.prepare_image) and callable(images.make_thumbnail)

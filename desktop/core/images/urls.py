@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 from urllib.parse import urlsplit
 
 
@@ -14,6 +13,8 @@ def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
         pass
     # Legacy IPv4 spellings many resolvers accept: "127.1", "2130706433", "0x7f.0.0.1".
     if host and all(c in "0123456789abcdefx." for c in host) and any(c.isdigit() for c in host):
+        import socket  # ~3 ms, for this rare spelling only: not with the main window
+
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))
         except OSError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 
 from desktop.core.images import sniff_media_type
@@ -33,6 +32,8 @@ def available() -> bool:
 
 
 def _run(cmd: list[str], timeout: float) -> bytes:
+    import subprocess  # at the first paste that needs the tool: not on the way to the first frame
+
     try:
         done = subprocess.run(
             cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False

@@ -9,7 +9,6 @@ child's own address-space cap, and the app says so. Starting the child costs ~0.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +40,8 @@ def _command(long_edge: int) -> list[str]:
 def rasterize_svg(data: bytes, long_edge: int) -> bytes:
     """PNG bytes for (sanitised) SVG bytes, drawn in a capped child; raises like the core wants:
     ValueError for an SVG Qt cannot parse, ImageRejected for one that ran away."""
+    import subprocess  # on a worker, at the first SVG: not on the way to the first frame
+
     if long_edge < 1:
         raise ValueError("long_edge must be positive")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

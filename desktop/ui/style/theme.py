@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
@@ -83,7 +84,8 @@ class ThemeManager(QObject):
     def __init__(self, app: QApplication):
         super().__init__(app)
         self._app = app
-        self._original_style = app.style().name()
+        self._platform_style: str | None = None  # the style the app started with, read on need
+        self._restyled = False  # a style or palette of ours may be in place
         self.choice = "system"
         app.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
 
@@ -106,10 +108,21 @@ class ThemeManager(QObject):
         if self.choice == "system":
             self._restyle()
 
+    def _original_style(self) -> str:
+        # Read when first needed, before any style of ours is set: wrapping the app's QStyle
+        # builds PySide's QStyle type (~5 ms of enums), which the first frame does not need.
+        if self._platform_style is None:
+            self._platform_style = self._app.style().name()
+        return self._platform_style
+
     def _restyle(self) -> None:
-        native = self._original_style.lower() in _NATIVE_DARK_STYLES
-        if self.choice == "system" and (native or not system_is_dark()):
-            self._set_style(self._original_style)
+        system = self.choice == "system"
+        if system and not self._restyled and not system_is_dark():
+            return  # the platform's own style and palette are still in place: nothing to undo
+        self._restyled = True
+        original = self._original_style()
+        if system and (not system_is_dark() or original.lower() in _NATIVE_DARK_STYLES):
+            self._set_style(original)
             self._app.setPalette(QPalette())  # an empty palette: the platform's, kept live
         else:
             self._set_style("Fusion")
@@ -130,13 +143,21 @@ class ThemeManager(QObject):
             self._app.setStyle(name)
 
 
+_manager: ThemeManager | None = None
+
+
 def theme_manager() -> ThemeManager | None:
-    """The application's theme manager (created on first use); None without a QApplication."""
+    """The application's theme manager (created on first use); None without a QApplication.
+
+    Kept here, not looked up with `app.findChild`: that wraps every child of the application,
+    its QStyle among them (~5 ms of PySide enums before the first frame)."""
+    global _manager
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return None
-    manager = app.findChild(ThemeManager)
-    return manager if manager is not None else ThemeManager(app)
+    if _manager is None or not shiboken6.isValid(_manager):  # none yet, or its app is gone
+        _manager = ThemeManager(app)
+    return _manager
 
 
 def apply_theme(choice: str) -> None:

@@ -8,7 +8,8 @@
 - `ThumbnailCache` decodes history images on workers into a bounded LRU; never fetches URLs.
 """
 
-from desktop.ui.transcript.delegate import TranscriptDelegate
+from typing import TYPE_CHECKING, Any
+
 from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
 from desktop.ui.transcript.model import (
     CollapsedRole,
@@ -30,6 +31,19 @@ from desktop.ui.transcript.model import (
     TranscriptModel,
 )
 from desktop.ui.transcript.view import TranscriptView
+
+if TYPE_CHECKING:
+    from desktop.ui.transcript.delegate import TranscriptDelegate
+
+
+def __getattr__(name: str) -> Any:
+    # The delegate loads with the first row (see TranscriptView._delegate), not with the package.
+    if name == "TranscriptDelegate":
+        from desktop.ui.transcript.delegate import TranscriptDelegate
+
+        return TranscriptDelegate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CollapsedRole",

@@ -12,6 +12,8 @@ elsewhere or moving focus away closes it and the list keeps its current row.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -45,7 +47,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.transcript.delegate import Hit, TranscriptDelegate
 from desktop.ui.transcript.model import (
     COLLAPSIBLE,
     CollapsedRole,
@@ -58,9 +59,12 @@ from desktop.ui.transcript.model import (
     ThumbnailsRole,
     TranscriptModel,
 )
-from desktop.ui.transcript.selection import SelectableText
 from desktop.ui.transcript.style import Theme
 from desktop.workers import Workers
+
+if TYPE_CHECKING:
+    from desktop.ui.transcript.delegate import Hit, TranscriptDelegate
+    from desktop.ui.transcript.selection import SelectableText
 
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
 BOTTOM_SLACK = 8  # px from the bottom that still counts as "at the bottom"
@@ -122,9 +126,8 @@ class TranscriptView(QListView):
         self._copied_timer.setSingleShot(True)
         self._copied_timer.setInterval(COPIED_MS)
         self._copied_timer.timeout.connect(self._clear_copied)
-        self._delegate = TranscriptDelegate(self, workers)
-        self._delegate.rowRecolored.connect(self._row_recolored)
-        self.setItemDelegate(self._delegate)
+        self._workers = workers
+        self._made_delegate: TranscriptDelegate | None = None  # see `_delegate`
         self.setUniformItemSizes(False)
         self.setWordWrap(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -146,9 +149,34 @@ class TranscriptView(QListView):
         self._older_timer.setSingleShot(True)
         self._older_timer.setInterval(0)
         self._older_timer.timeout.connect(self._maybe_request_older)
+        # The delegate is made right after the first paint (see `_delegate`).
+        self._delegate_timer = QTimer(self)
+        self._delegate_timer.setSingleShot(True)
+        self._delegate_timer.setInterval(0)
+        self._delegate_timer.timeout.connect(lambda: self._delegate)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         if model is not None:
             self.setModel(model)
+
+    @property
+    def _delegate(self) -> TranscriptDelegate:
+        """The row painter, made and set right after the view's first paint, or earlier on first
+        need: before the first row arrives (see `setModel`), or when asked for. An empty
+        transcript — the first frame's — paints no row, so the delegate's modules (Markdown,
+        syntax colours, text selection: ~15 ms of imports on the 2-core machine) load after the
+        first frame, and not in the middle of the first reply either."""
+        if self._made_delegate is None:
+            from desktop.ui.transcript.delegate import TranscriptDelegate
+
+            self._made_delegate = TranscriptDelegate(self, self._workers)
+            self._made_delegate.rowRecolored.connect(self._row_recolored)
+            self.setItemDelegate(self._made_delegate)
+        return self._made_delegate
+
+    def itemDelegate(self, *args) -> QAbstractItemDelegate:
+        if args:  # Qt's deprecated per-index overload
+            return super().itemDelegate(*args)
+        return self._delegate
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -196,11 +224,18 @@ class TranscriptView(QListView):
         old = self.model()
         if old is not None:
             old.rowsAboutToBeInserted.disconnect(self._rows_about_to_be_inserted)
+            old.modelAboutToBeReset.disconnect(self._model_about_to_be_reset)
             old.modelReset.disconnect(self._model_reset)
+        if model is not None and model.rowCount() > 0:
+            _ = self._delegate  # rows to lay out: the delegate must be there first
         super().setModel(model)
         if model is not None:
             model.rowsAboutToBeInserted.connect(self._rows_about_to_be_inserted)
+            model.modelAboutToBeReset.connect(self._model_about_to_be_reset)
             model.modelReset.connect(self._model_reset)
+
+    def _model_about_to_be_reset(self) -> None:
+        _ = self._delegate  # the reset may bring rows: lay them out with the delegate
 
     def _model_reset(self) -> None:
         self.close_text_selection()
@@ -210,6 +245,7 @@ class TranscriptView(QListView):
         self._older_asked = False
 
     def _rows_about_to_be_inserted(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        _ = self._delegate  # before the list lays the new rows out
         model = self.model()
         if first == 0 and model.rowCount() > 0 and not self._follow:
             # Remember which row is at the top of the viewport, to put it back there later.
@@ -336,6 +372,8 @@ class TranscriptView(QListView):
         index = self._selecting
         if index is None or not index.isValid():
             return None
+        from desktop.ui.transcript.selection import SelectableText
+
         editor = self.indexWidget(QModelIndex(index))
         return editor if isinstance(editor, SelectableText) else None
 
@@ -397,7 +435,8 @@ class TranscriptView(QListView):
     def close_text_selection(self) -> None:
         """Closes the selection editor (if open); focus goes back to the list if it had it."""
         index, self._selecting = self._selecting, None
-        self._delegate.set_selecting(None)
+        if self._made_delegate is not None:
+            self._made_delegate.set_selecting(None)
         self._forwarding = None
         self._text_press = None
         self._drag_scroll.stop()
@@ -665,6 +704,8 @@ class TranscriptView(QListView):
             return True
         if not current.isValid():
             return False
+        from desktop.ui.transcript.delegate import Hit  # a row is current: already loaded
+
         kind = current.data(KindRole)
         if key == Qt.Key.Key_F2:
             self.scrollTo(current)
@@ -715,7 +756,8 @@ class TranscriptView(QListView):
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
-            self._delegate.invalidate()
+            if self._made_delegate is not None:
+                self._made_delegate.invalidate()
             self.scheduleDelayedItemsLayout()
             editor = self.selection_editor()
             if editor is not None and self._selecting is not None:  # new colours and fonts
@@ -724,6 +766,8 @@ class TranscriptView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        if self._made_delegate is None and not self._delegate_timer.isActive():
+            self._delegate_timer.start()
         model = self.model()
         words = ""
         if self._loading_older:
