@@ -92,9 +92,9 @@ def _run(app, args: argparse.Namespace) -> int:
     from desktop import diagnostics
     from desktop.compose import create_window
 
-    window, base_url, env_key = create_window(args)
+    window, base_url, env_key = create_window(args, complete=False)
     diagnostics.set_log_level(window.settings.log_level)
-    crash_hook = diagnostics.CrashHook(window.help.show_crash, window).install()
+    crash_hook = diagnostics.CrashHook(window.show_crash, window).install()
     if os.environ.get("LETTA_DESKTOP_EXIT_AFTER_SHOWN") == "1":
         return _exit_after_shown(app, window)
     window.show()
@@ -107,6 +107,7 @@ def _run(app, args: argparse.Namespace) -> int:
     # shows sooner, and none of that work needs to happen before it is visible.
     def after_first_frame() -> None:
         diagnostics.setup_file_logging()
+        window.complete()  # the features the first frame does not show
         window.start(base_url, env_key, args.agent)
         # Pillow (the image pipeline) is imported lazily so start-up skips it; load it now on a
         # worker so the first paste does not pay for it.

@@ -37,9 +37,11 @@ def create_window(
     *,
     use_keyring: bool = True,
     client_factory: ClientFactory | None = None,
+    complete: bool = True,
 ) -> tuple[MainWindow, str | None, str | None]:
     """Build services and the main window (no event loop). Used by main() and by tests (which
-    may bring a `client_factory` with their own timeouts)."""
+    may bring a `client_factory` with their own timeouts). With `complete=False` only what the
+    first frame shows is built; the caller calls `window.complete()` after it."""
     from desktop.core.images import set_svg_rasterizer
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
@@ -64,7 +66,13 @@ def create_window(
     register_secret(env_key)
     base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
     workers = Workers()
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=use_keyring), make_client)
+    window = MainWindow(
+        workers,
+        Settings(),
+        SecretStore(use_keyring=use_keyring),
+        make_client,
+        complete=complete,
+    )
     files = getattr(args, "files", None)
     if files:  # `letta-desktop a.png b.jpg`: pending attachments, prepared on workers
         window.add_files([os.path.abspath(f) for f in files])

@@ -10,7 +10,8 @@ import pytest
 from desktop.core.letta import LETTA_CLOUD_URL, LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.connection.profiles import Profile, Profiles, ProfilesDialog
+from desktop.ui.connection.profiles import Profile, Profiles
+from desktop.ui.connection.profiles_dialog import ProfilesDialog
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta, agent_route_transport
 

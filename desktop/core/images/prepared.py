@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from desktop.core.images.sniff import short_name
-from desktop.core.letta.parts import image_base64_part
 
 
 def format_size(n: int) -> str:
@@ -49,6 +48,8 @@ class PreparedImage:
 
     def to_content_part(self) -> dict:
         """A Letta message content part: ``{"type": "image", "source": {"type": "base64", …}}``."""
+        from desktop.core.letta.parts import image_base64_part  # not needed at start-up
+
         return image_base64_part(self.media_type, self._b64)
 
     def summary(self) -> str:

@@ -58,6 +58,7 @@ class ConnectionFlow(QObject):
         settings: Settings,
         secrets: SecretStore,
         client_factory: ClientFactory,
+        profiles: Profiles,
         dialog_parent: QWidget,
     ):
         super().__init__(dialog_parent)
@@ -66,7 +67,7 @@ class ConnectionFlow(QObject):
         self._secrets = secrets
         self._client_factory = client_factory
         self._parent = dialog_parent
-        self.profiles = Profiles(settings)
+        self.profiles = profiles
         self.connection: Connection | None = None
         self._wanted_agent: str | None = None
         # The key check of a server the user has already left must not make it current.
@@ -220,7 +221,7 @@ class ConnectionFlow(QObject):
             self._connect_with_stored_key(profile.base_url)
 
     def manage_servers(self) -> None:
-        from desktop.ui.connection.profiles import ProfilesDialog
+        from desktop.ui.connection.profiles_dialog import ProfilesDialog
 
         def store_key(url: str, key: str) -> None:
             self._workers.submit(self._secrets.set, url, key, owner=self)
