@@ -44,6 +44,7 @@ LAZY = [
     "desktop.ui.vision.vision_guard",
     "desktop.ui.connection.profiles_dialog",
     "desktop.core.letta.parts",
+    "desktop.core.letta.models",
     "desktop.core.drafts",
 ]
 

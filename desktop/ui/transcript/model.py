@@ -11,7 +11,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -23,10 +23,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
-from desktop.core.letta.models import ImageRef, Message, StreamChunk, ToolCall
 from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
 from desktop.ui.transcript.spoken import spoken_text
 from desktop.ui.visible_text import tool_label
+
+if TYPE_CHECKING:  # the message types load with the first history page
+    from desktop.core.letta.models import ImageRef, Message, StreamChunk, ToolCall
+
 
 FLUSH_MS = 40
 
