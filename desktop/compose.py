@@ -42,11 +42,9 @@ def create_window(
     """Build services and the main window (no event loop). Used by main() and by tests (which
     may bring a `client_factory` with their own timeouts). With `complete=False` only what the
     first frame shows is built; the caller calls `window.complete()` after it."""
-    from desktop.core.images import set_svg_rasterizer
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
-    from desktop.ui.imaging.svg_process import rasterize_svg
     from desktop.ui.window.main_window import MainWindow
     from desktop.workers import Workers
 
@@ -61,7 +59,6 @@ def create_window(
             return client_factory(base_url, api_key)
         return LettaClient(base_url, api_key, verify=verify)
 
-    set_svg_rasterizer(rasterize_svg)  # SVG is drawn by Qt in a capped child process
     env_key = os.environ.get("LETTA_API_KEY") or None
     register_secret(env_key)
     base_url = args.base_url or os.environ.get("LETTA_BASE_URL") or None
@@ -71,9 +68,21 @@ def create_window(
         Settings(),
         SecretStore(use_keyring=use_keyring),
         make_client,
-        complete=complete,
+        complete=False,
     )
+    if complete:
+        finish_window(window)
     files = getattr(args, "files", None)
     if files:  # `letta-desktop a.png b.jpg`: pending attachments, prepared on workers
         window.add_files([os.path.abspath(f) for f in files])
     return window, base_url, env_key
+
+
+def finish_window(window: MainWindow) -> None:
+    """Build what the first frame does not show: the window's other features, and the SVG
+    rasteriser they use (Qt, in a capped child process)."""
+    from desktop.core.images import set_svg_rasterizer
+    from desktop.ui.imaging.svg_process import rasterize_svg
+
+    set_svg_rasterizer(rasterize_svg)
+    window.complete()

@@ -8,8 +8,6 @@ prompt. Every widget that can show such text is made here.
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QResizeEvent, Qt
 from PySide6.QtWidgets import QLabel, QWidget
@@ -28,6 +26,8 @@ def plain_tip(text: str) -> str:
     would not take for HTML is left as it is: screen readers read a tooltip's raw string."""
     if not Qt.mightBeRichText(text):
         return text
+    import html  # rarely needed; not on the first frame
+
     escaped = html.escape(text, quote=False)
     return f'<qt><p style="white-space:pre-wrap">{escaped}</p></qt>'
 

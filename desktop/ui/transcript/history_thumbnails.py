@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
-from desktop.ui.imaging.display_decode import read_scaled
 from desktop.workers import Workers
 
 MAX_EDGE = 240  # long edge of a thumbnail, in pixels
@@ -43,7 +42,9 @@ class Thumb:
 def decode_thumbnail(data: str | ImageRef, max_edge: int = MAX_EDGE) -> QImage:
     """Base64 text (or an ImageRef's inline data) → QImage scaled to `max_edge`. Runs on a
     worker; raises ValueError if broken."""
-    from desktop.core.letta.models import ImageRef  # on a worker, with the first thumbnail
+    # On a worker, with the first thumbnail (the decoder brings the image pipeline's modules).
+    from desktop.core.letta.models import ImageRef
+    from desktop.ui.imaging.display_decode import read_scaled
 
     if isinstance(data, ImageRef):
         raw = data.inline_bytes()

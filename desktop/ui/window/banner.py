@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
-from desktop.ui.accessibility import announce
 from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.style.tones import paint_surface
@@ -76,6 +75,8 @@ class Banner(QFrame):
 
     def _announce(self) -> None:
         """Screen readers say the notice; errors interrupt."""
+        from desktop.ui.accessibility import announce  # with the first notice, not the first frame
+
         announce(self, self.label.text(), assertive=self.level is Tone.ERROR)
 
     def _run_action(self) -> None:
