@@ -274,6 +274,8 @@ def test_a_closed_agent_picker_does_not_stay_behind(qtbot, workers, fake):
     qtbot.waitUntil(lambda: window.windowTitle().startswith("Research helper"), timeout=5000)
     from desktop.ui.connection.agent_picker import AgentPicker
 
-    QTimer.singleShot(300, lambda: QApplication.activeModalWidget().reject())
     window.choose_agent()
+    window.choose_agent()  # again while it is open: the same picker comes forward
+    (picker,) = window.findChildren(AgentPicker)
+    picker.reject()
     qtbot.waitUntil(lambda: not window.findChildren(AgentPicker), timeout=2000)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -87,7 +87,7 @@ def _drag(widget, start: QPoint, end: QPoint) -> None:
 
 def _close_modal_later(qtbot, kind, seen: list) -> None:
     def close():
-        dialog = QApplication.activeModalWidget()
+        dialog = QApplication.activeModalWidget() or QApplication.activeWindow()
         if isinstance(dialog, kind):
             seen.append(dialog)
             if isinstance(dialog, AgentPicker):
@@ -475,3 +475,38 @@ def test_files_on_the_command_line_become_pending_attachments(qtbot, tmp_path):
     finally:
         win.workers.shutdown()
         set_svg_rasterizer(None)  # create_window registers Qt's; core tests expect none
+
+
+def test_keys_typed_while_the_picker_appears_land_in_its_search(qtbot, window, fake):
+    """Typing goes on while the agent picker opens by itself (connected, no agent yet): the
+    keys that reach the main window before the picker is active are not lost."""
+    _activate(qtbot, window)
+    pickers: list[AgentPicker] = []
+
+    class TypeAsItAppears(QObject):
+        def eventFilter(self, obj, event):
+            if isinstance(obj, AgentPicker) and event.type() == QEvent.Type.Show:
+                pickers.append(obj)
+                type_into_main_window()  # shown, not active yet
+            return False
+
+    def type_into_main_window():
+        for key in (Qt.Key.Key_S, Qt.Key.Key_C):
+            QTest.keyClick(window.windowHandle(), key)
+
+    watcher = TypeAsItAppears()
+    QApplication.instance().installEventFilter(watcher)
+    try:
+        window.start("https://letta.test", SECRET, "")
+        qtbot.waitUntil(lambda: len(pickers) == 1, timeout=5000)
+        picker = pickers[0]
+        assert picker.search.text() == "sc"
+        assert window.composer.toPlainText() == ""
+        qtbot.waitUntil(lambda: picker.model.rowCount() == 1, timeout=5000)  # filtered
+        QTest.keyClick(picker.search, Qt.Key.Key_Return)  # opens the one agent left
+        qtbot.waitUntil(
+            lambda: window.session is not None and window.session.agent is not None, timeout=5000
+        )
+        assert window.session.agent.name == "Screenshot critic"
+    finally:
+        QApplication.instance().removeEventFilter(watcher)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication,
@@ -74,6 +74,8 @@ class _AgentDelegate(QStyledItemDelegate):
 
 
 class AgentPicker(QDialog):
+    activated = Signal()  # became the active window
+
     def __init__(
         self,
         workers: Workers,
@@ -171,6 +173,24 @@ class AgentPicker(QDialog):
         super().showEvent(event)
         self.search.setFocus()
 
+    def open_catching_keys(self, typed_at: QWidget) -> None:
+        """Show the picker without blocking, and send what is typed at `typed_at`'s window
+        until the picker is active to its search field.
+
+        It often opens by itself (connected, no agent yet) while the user is typing. A modal
+        dialog would mark the main window blocked the moment it is shown, and Qt drops key
+        events for a blocked window before any filter sees them: the first characters typed
+        before the window manager activated the picker were lost."""
+        relay = _KeysUntilActive(self, typed_at.window())
+        self.finished.connect(relay.stop)
+        self.show()
+        self.activateWindow()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.activated.emit()
+
     def _restart(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -253,3 +273,40 @@ class AgentPicker(QDialog):
             self._task.cancel()
         self._debounce.stop()
         super().done(result)
+
+
+class _KeysUntilActive(QObject):
+    """Forwards the text keys that reach `source`'s window to the picker's search field, until
+    the picker is active (then keys go to it directly) or closed. Watches that one window's
+    QWindow: its events only, never the whole application's."""
+
+    def __init__(self, picker: AgentPicker, source: QWidget):
+        super().__init__(picker)
+        self._picker = picker
+        self._watched = source.windowHandle()
+        if self._watched is not None:
+            self._watched.installEventFilter(self)
+        picker.activated.connect(self.stop)
+
+    def stop(self, *_args: object) -> None:
+        if self._watched is not None:
+            self._watched.removeEventFilter(self)
+            self._watched = None
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        if event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.AltModifier
+            | Qt.KeyboardModifier.MetaModifier
+        ):
+            return False  # shortcuts keep working
+        search = self._picker.search
+        if event.key() == Qt.Key.Key_Backspace:
+            search.backspace()
+            return True
+        if event.text().isprintable() and event.text():
+            search.insert(event.text())
+            return True
+        return False

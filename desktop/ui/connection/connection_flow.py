@@ -26,6 +26,7 @@ from desktop.workers import Workers
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
+    from desktop.ui.connection.agent_picker import AgentPicker
 
 ClientFactory = Callable[[str, str | None], "LettaClient"]
 
@@ -70,6 +71,7 @@ class ConnectionFlow(QObject):
         self.profiles = profiles
         self.connection: Connection | None = None
         self._wanted_agent: str | None = None
+        self._picker: AgentPicker | None = None
         # The key check of a server the user has already left must not make it current.
         self._for_connection = workers.epoch(owner=self)
 
@@ -137,6 +139,8 @@ class ConnectionFlow(QObject):
             self._wanted_agent = agent_id
         if self.connection is not None:
             self.connection.client.close()
+        if self._picker is not None:  # it lists the agents of the server being left
+            self._picker.reject()
         client = self._client_factory(base_url, api_key)
         if remember:
             self.profiles.ensure(client.base_url)
@@ -196,16 +200,24 @@ class ConnectionFlow(QObject):
         if self.connection is None:
             self.show_connect_dialog()
             return
+        if self._picker is not None:  # already open: bring it forward
+            self._picker.activateWindow()
+            return
         from desktop.ui.connection.agent_picker import AgentPicker  # loads when first opened
 
-        picker = AgentPicker(
+        picker = self._picker = AgentPicker(
             self._workers, self.connection.client.list_agents, current_id, self._parent
         )
-        accepted = picker.exec() == QDialog.DialogCode.Accepted
-        chosen = picker.selected_agent
-        picker.deleteLater()
-        if accepted and chosen is not None:
-            self.agentChosen.emit(chosen.id)
+
+        def finished(result: int) -> None:
+            self._picker = None
+            chosen = picker.selected_agent
+            picker.deleteLater()
+            if result == QDialog.DialogCode.Accepted and chosen is not None:
+                self.agentChosen.emit(chosen.id)
+
+        picker.finished.connect(finished)
+        picker.open_catching_keys(self._parent)
 
     def remember_agent(self, agent: Agent) -> None:
         """The agent to open next time on this server."""
