@@ -17,7 +17,7 @@ from desktop.core.capabilities import capability_for
 from desktop.core.images import PreparedImage
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
@@ -107,7 +107,7 @@ def attach(qtbot, window: MainWindow, n: int = 1, size: tuple[int, int] = (320, 
     qtbot.wait(10)
 
 
-def rows(window: MainWindow) -> list[tuple[str, str]]:
+def rows(window: MainWindow) -> list[tuple[RowKind, str]]:
     m = window.transcript_model
     return [
         (m.index(r, 0).data(KindRole), m.index(r, 0).data(TextRole) or "")
@@ -198,7 +198,7 @@ def test_send_anyway_sends_and_a_provider_refusal_names_the_image(qtbot, server,
     content = server.posts[0]["messages"][0]["content"]
     assert [p["type"] for p in content] == ["text", "image"]
     assert len(window.attachments) == 0 and not window.vision.banner.isVisible()
-    notices = [text for kind, text in rows(window) if kind == "notice"]
+    notices = [text for kind, text in rows(window) if kind is RowKind.NOTICE]
     assert any("image was the likely cause" in t and "gpt-3.5-turbo" in t for t in notices)
     assert "likely cause" in window.banner.label.text()
 

@@ -29,8 +29,7 @@ class RowKind(Enum):
     @classmethod
     def of(cls, kind: str) -> RowKind:
         """The row for a core message kind; a kind the app does not know is UNKNOWN."""
-        row = _BY_VALUE.get(kind, cls.UNKNOWN)
-        return cls.UNKNOWN if row is cls.NOTICE else row  # notices are never the server's
+        return _BY_VALUE.get(kind, cls.UNKNOWN)
 
 
 _BY_VALUE = {k.value: k for k in RowKind}
