@@ -11,12 +11,15 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from desktop.core.attachments import Attachment, State
 from desktop.core.capabilities import capability_for
 from desktop.core.images import PreparedImage
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
+from desktop.ui.notice import Tone
+from desktop.ui.style.tones import tone
 from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
 from desktop.ui.window.main_window import MainWindow
@@ -119,17 +122,21 @@ def rows(window: MainWindow) -> list[tuple[RowKind, str]]:
 
 
 @pytest.mark.parametrize(
-    ("model", "mark", "status"),
+    ("model", "mark", "status", "colour"),
     [
-        (VISION, "✓", "sees images"),
-        (TEXT, "✗", "cannot see images"),
-        (UNKNOWN, "?", "unknown whether it sees images"),
+        (VISION, "✓", "sees images", Tone.OK),
+        (TEXT, "✗", "cannot see images", Tone.ERROR),
+        (UNKNOWN, "?", "unknown whether it sees images", Tone.WARNING),
     ],
 )
-def test_badge_shows_whether_the_model_sees_images(qtbot, server, open_window, model, mark, status):
+def test_badge_shows_whether_the_model_sees_images(
+    qtbot, server, open_window, model, mark, status, colour
+):
     window = open_window(add_agent(server, model))
     badge = window.vision.badge
     assert badge.isVisible() and badge.text().startswith(mark)
+    # green, red or amber text
+    assert f"color: {tone(QApplication.palette(), colour).name()};" in badge.styleSheet()
     assert status in badge.toolTip() and "Source:" in badge.toolTip()
     assert status in badge.accessibleName()
     assert model.split("/")[1] in window.model_label.text()

@@ -361,6 +361,33 @@ def test_notice_and_clear(qtbot, transcript):
     assert model.rowCount() == 0 and model.message_ids() == []
 
 
+def _pixels_near(image: QImage, rect: QRect, color: QColor) -> int:
+    """Pixels in `rect` within a small distance of `color` (antialiased text has some)."""
+    near = 0
+    for y in range(rect.top(), rect.bottom() + 1):
+        for x in range(rect.left(), rect.right() + 1):
+            c = image.pixelColor(x, y)
+            if abs(c.red() - color.red()) + abs(c.green() - color.green()) < 40 and (
+                abs(c.blue() - color.blue()) < 30
+            ):
+                near += 1
+    return near
+
+
+def test_notices_are_written_in_the_colour_of_their_tone(qtbot, transcript):
+    view, model, _ = transcript
+    model.add_notice("The reply was cut off by the network", Tone.ERROR)
+    model.add_notice("The reply was cut off by the network", Tone.WARNING)
+    model.add_notice("The reply was cut off by the network", Tone.INFO)
+    settle(qtbot, view)
+    theme = view.itemDelegate().theme(_option(view, 0))
+    image = view.viewport().grab().toImage()
+    red = [_pixels_near(image, row_rect(view, r), theme.error) for r in range(3)]
+    amber = [_pixels_near(image, row_rect(view, r), theme.warning) for r in range(3)]
+    assert red[0] > 20 and red[1] == red[2] == 0, red
+    assert amber[1] > 20 and amber[0] == amber[2] == 0, amber
+
+
 CODE_REPLY = (
     "Here is the fix:\n\n"
     "```python\n"
