@@ -80,6 +80,7 @@ _MD_NOISE = re.compile(r"[*_`#>|]+")
 _TOOL_KINDS = CALL_KINDS | {RowKind.TOOL_RETURN}  # their text is JSON
 #: A failed message's buttons, left to right.
 _ACTIONS = ((RowAction.RETRY, "Retry"), (RowAction.EDIT, "Edit"), (RowAction.DISCARD, "Discard"))
+_LABELS = dict(_ACTIONS)
 
 
 @dataclass
@@ -569,7 +570,6 @@ class TranscriptDelegate(QStyledItemDelegate):
             for rect, thumb in zip(layout.thumbs, thumbs, strict=False):
                 self._paint_thumb(painter, rect, thumb, theme)
         painter.setOpacity(1.0)
-        labels = dict(_ACTIONS)
         for action, rect in layout.actions:
             retry = action is RowAction.RETRY
             painter.setPen(QPen(theme.accent if retry else theme.muted, 1))
@@ -577,7 +577,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
             painter.setFont(theme.small)
             painter.setPen(theme.accent if retry else theme.text)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, labels[action])
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, _LABELS[action])
 
     def _paint_code_buttons(
         self, painter: QPainter, e: _Entry, layout: RowLayout, theme: Theme, clip: QRectF
