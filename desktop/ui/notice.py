@@ -12,11 +12,13 @@ from enum import Enum
 
 
 class Tone(str, Enum):
-    """How serious a notice is (its colour, and whether a screen reader interrupts)."""
+    """How serious a notice is (its colour, and whether a screen reader interrupts); also the
+    signal colour of a smaller thing (desktop/ui/style/tones.py)."""
 
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+    OK = "ok"  # all is well: the badge's ✓, a connection test that passed
 
 
 @dataclass(frozen=True)

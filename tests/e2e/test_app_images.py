@@ -16,7 +16,7 @@ from PySide6.QtCore import QMimeData, Qt
 
 from desktop.compose import create_window
 from desktop.core.capabilities import capability_for
-from desktop.ui.transcript import ImagesRole, KindRole, TextRole
+from desktop.ui.transcript import ImagesRole, KindRole, RowKind, TextRole
 from tests.stall import StallMeter
 
 API_KEY = "e2e-any-key"
@@ -118,7 +118,7 @@ def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, let
     replies = [
         window.transcript_model.index(r, 0).data(TextRole)
         for r in range(window.transcript_model.rowCount())
-        if window.transcript_model.index(r, 0).data(KindRole) == "assistant"
+        if window.transcript_model.index(r, 0).data(KindRole) is RowKind.ASSISTANT
     ]
     assert f"image 1: image/png {expected[0]}x{expected[1]}" in replies[-1]
     assert hashlib.sha256(received).hexdigest() in replies[-1]
@@ -141,7 +141,8 @@ def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, let
         return [
             r
             for r in range(model.rowCount())
-            if model.index(r, 0).data(KindRole) == "user" and model.index(r, 0).data(ImagesRole)
+            if model.index(r, 0).data(KindRole) is RowKind.USER
+            and model.index(r, 0).data(ImagesRole)
         ]
 
     qtbot.waitUntil(lambda: bool(history_image_rows()), timeout=30000)

@@ -26,7 +26,7 @@ import uuid
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 
 API_KEY = "e2e-any-key"
 
@@ -43,7 +43,7 @@ TOOL_SOURCE = '''def {name}(plant: str) -> str:
 '''
 
 
-def rows(window) -> list[tuple[str, str]]:
+def rows(window) -> list[tuple[RowKind, str]]:
     model = window.transcript_model
     return [
         (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
@@ -52,7 +52,7 @@ def rows(window) -> list[tuple[str, str]]:
 
 
 def said(window) -> list[str]:
-    return [t for k, t in rows(window) if k in ("user", "assistant")]
+    return [t for k, t in rows(window) if k in (RowKind.USER, RowKind.ASSISTANT)]
 
 
 def _settled(window) -> bool:
@@ -148,11 +148,13 @@ def test_approve_and_deny_a_gated_tool(qtbot, letta_stack, gated_agent, open_win
     qtbot.waitUntil(
         lambda: (
             not window.session.busy
-            and any(k == "assistant" and t.startswith("Tool result:") for k, t in rows(window))
+            and any(
+                k is RowKind.ASSISTANT and t.startswith("Tool result:") for k, t in rows(window)
+            )
         ),
         timeout=60000,
     )
-    assert ("tool_return", "watered Echo: water the ferns [[approval]]") in rows(window)
+    assert (RowKind.TOOL_RETURN, "watered Echo: water the ferns [[approval]]") in rows(window)
     assert len(letta_stack.chat_requests()) > before  # the continuation reached the LLM
     assert "watered Echo: water the ferns" in last_tool_message(letta_stack)
 
@@ -163,7 +165,7 @@ def test_approve_and_deny_a_gated_tool(qtbot, letta_stack, gated_agent, open_win
     qtbot.waitUntil(
         lambda: (
             not window.session.busy
-            and any(k == "assistant" and "denied" in t for k, t in rows(window))
+            and any(k is RowKind.ASSISTANT and "denied" in t for k, t in rows(window))
         ),
         timeout=60000,
     )
@@ -202,7 +204,7 @@ def test_a_pending_approval_is_found_when_the_window_opens(
     qtbot.waitUntil(
         lambda: (
             not window.session.busy
-            and any(k == "tool_return" and t.startswith("watered") for k, t in rows(window))
+            and any(k is RowKind.TOOL_RETURN and t.startswith("watered") for k, t in rows(window))
         ),
         timeout=60000,
     )

@@ -22,7 +22,16 @@ from PIL import Image
 
 from desktop.compose import create_window
 from desktop.core.letta import LettaClient
-from desktop.ui.transcript import ErrorRole, KindRole, NoteRole, OtidRole, StateRole, TextRole
+from desktop.ui.transcript import (
+    ErrorRole,
+    KindRole,
+    NoteRole,
+    OtidRole,
+    RowKind,
+    RowState,
+    StateRole,
+    TextRole,
+)
 from tests.peers.fault_proxy import FaultProxy, Rule
 from tests.stall import StallMeter
 
@@ -137,7 +146,7 @@ def rows(window) -> list[dict]:
 
 
 def user_row(window, text: str) -> dict | None:
-    found = [r for r in rows(window) if r["kind"] == "user" and r["text"] == text]
+    found = [r for r in rows(window) if r["kind"] is RowKind.USER and r["text"] == text]
     return found[-1] if found else None
 
 
@@ -275,7 +284,7 @@ def test_error_answers_say_what_happened_and_store_nothing(
     with StallMeter() as meter:
         send(qtbot, window, text)
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.FAILED, timeout=20000
         )
         qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     seen = banner(window)
@@ -317,7 +326,7 @@ def test_retry_after_is_honoured_with_a_countdown_and_sends_once(
         seen = banner(window)
         assert window.banner.action_button.text() == "Cancel"
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.SENT, timeout=30000
         )
         qtbot.waitUntil(lambda: not window.session.busy, timeout=30000)
     assert words in seen and "attempt 1 of 3" in seen
@@ -340,7 +349,7 @@ def test_refused_connection_is_retried_automatically_and_sends_once(
         seen = banner(window)
         proxy.accept_connections()
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.SENT, timeout=30000
         )
         qtbot.waitUntil(lambda: not window.session.busy, timeout=30000)
     assert "Could not reach the server" in seen and "Retrying in" in seen
@@ -361,7 +370,7 @@ def test_cancelling_the_countdown_leaves_the_message_failed_and_unsent(
         qtbot.wait(2500)  # longer than the countdown was
     proxy.accept_connections()
     row = user_row(window, text)
-    assert row["state"] == "failed" and not window.session.auto_retry_pending
+    assert row["state"] is RowState.FAILED and not window.session.auto_retry_pending
     count = stored_count(letta_stack, agent["id"], row["otid"])
     assert count == 0 and row["otid"] in unsent_otids(window, agent["id"])
     record("refused, countdown cancelled", row["error"], count, meter.max_stall_ms)
@@ -389,7 +398,7 @@ def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
     with StallMeter() as first:
         send(qtbot, window, text)
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.FAILED, timeout=20000
         )
         seen = banner(window)
         row = user_row(window, text)
@@ -403,7 +412,7 @@ def test_broken_request_fails_and_manual_retry_checks_then_sends_once(
         window.transcript.retryRequested.emit(row["otid"])  # the row's Retry
         try:
             qtbot.waitUntil(
-                lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+                lambda: (user_row(window, text) or {}).get("state") is RowState.SENT, timeout=30000
             )
         except Exception:  # pytestqt's TimeoutError: say what the window shows
             raise AssertionError(
@@ -426,7 +435,7 @@ def test_stall_before_headers_times_out_and_retry_finds_the_stored_message(
     with StallMeter() as meter:
         send(qtbot, window, text)
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.FAILED, timeout=20000
         )
         seen = banner(window)
         row = user_row(window, text)
@@ -435,17 +444,17 @@ def test_stall_before_headers_times_out_and_retry_finds_the_stored_message(
         qtbot.waitUntil(lambda: proxy.idle and not window.session.busy, timeout=30000)
         window.transcript.retryRequested.emit(row["otid"])
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.SENT, timeout=30000
         )
     assert "stopped answering" in seen
     after = rows(window)[[r["text"] for r in rows(window)].index(text) + 1 :]
     if letta_stack.has_redis:
         # Retry reattached to the run the first attempt started and showed its reply.
-        assert any(r["kind"] == "assistant" for r in after)
+        assert any(r["kind"] is RowKind.ASSISTANT for r in after)
         outcome = "reply shown by reattaching"
     else:
         # No run to reattach to: the history check found the message and did not resend it.
-        notices = [r["text"] for r in after if r["kind"] == "notice"]
+        notices = [r["text"] for r in after if r["kind"] is RowKind.NOTICE]
         assert any("already had this message" in n for n in notices)
         outcome = notices[-1]
     count = stored_count(letta_stack, agent["id"], row["otid"])
@@ -475,15 +484,15 @@ def test_broken_stream_keeps_the_partial_reply_and_offers_reload(
             lambda: (
                 not window.session.busy
                 and user_row(window, text) is not None
-                and user_row(window, text)["state"] != "sending"
+                and user_row(window, text)["state"] is not RowState.SENDING
             ),
             timeout=30000,
         )
         seen = banner(window)
-        assert user_row(window, text)["state"] == "sent"
+        assert user_row(window, text)["state"] is RowState.SENT
         if letta_stack.has_redis:
             # A background run: the client reattached to it and the whole reply arrived.
-            notices = [r["text"] for r in rows(window) if r["kind"] == "notice"]
+            notices = [r["text"] for r in rows(window) if r["kind"] is RowKind.NOTICE]
             assert any("picking the reply up again" in n for n in notices)
             seen = notices[-1]
         else:
@@ -493,7 +502,9 @@ def test_broken_stream_keeps_the_partial_reply_and_offers_reload(
             window.banner.action_button.click()  # Reload history
             qtbot.waitUntil(lambda: window.session._history_task is None, timeout=30000)
         qtbot.waitUntil(
-            lambda: any(r["kind"] == "assistant" and "w40" in r["text"] for r in rows(window)),
+            lambda: any(
+                r["kind"] is RowKind.ASSISTANT and "w40" in r["text"] for r in rows(window)
+            ),
             timeout=30000,
         )
     otid = user_row(window, text)["otid"]
@@ -502,7 +513,7 @@ def test_broken_stream_keeps_the_partial_reply_and_offers_reload(
     replies = [
         r
         for r in rows(window)
-        if r["kind"] == "assistant" and "w40" in r["text"] and text in r["text"]
+        if r["kind"] is RowKind.ASSISTANT and "w40" in r["text"] and text in r["text"]
     ]
     assert len(replies) == 1  # the reattached stream did not repeat what had already arrived
     record(case, seen, count, meter.max_stall_ms)
@@ -517,12 +528,13 @@ def test_in_stream_error_event_is_shown_and_the_stored_message_is_confirmed(
         send(qtbot, window, text)
         qtbot.waitUntil(
             lambda: any(
-                r["kind"] == "notice" and "Injected failure" in r["text"] for r in rows(window)
+                r["kind"] is RowKind.NOTICE and "Injected failure" in r["text"]
+                for r in rows(window)
             ),
             timeout=30000,
         )
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "sent", timeout=30000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.SENT, timeout=30000
         )
     seen = banner(window)
     assert "Injected failure" in seen
@@ -557,7 +569,8 @@ def test_redirect_to_another_origin_is_not_followed(qtbot, letta_stack, agent, p
         with StallMeter() as meter:
             send(qtbot, window, text)
             qtbot.waitUntil(
-                lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+                lambda: (user_row(window, text) or {}).get("state") is RowState.FAILED,
+                timeout=20000,
             )
         seen = banner(window)
         assert "redirected" in seen and hits == []
@@ -585,7 +598,7 @@ def test_json_error_body_is_read_even_with_a_wrong_content_type(
     with StallMeter() as meter:
         send(qtbot, window, text)
         qtbot.waitUntil(
-            lambda: (user_row(window, text) or {}).get("state") == "failed", timeout=20000
+            lambda: (user_row(window, text) or {}).get("state") is RowState.FAILED, timeout=20000
         )
     seen = banner(window)
     assert "INVALID_ARGUMENT: bad image" in seen

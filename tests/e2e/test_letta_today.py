@@ -297,7 +297,7 @@ def test_the_window_shows_both_parallel_calls_and_sends_the_mixed_answer(
 ):
     from PySide6.QtCore import Qt
 
-    from desktop.ui.transcript import KindRole, TextRole
+    from desktop.ui.transcript import KindRole, RowKind, TextRole
 
     agent, (water, feed) = two_tool_agent
     window = open_window(agent["id"], ready=lambda w: w.session._history_task is None)
@@ -317,7 +317,7 @@ def test_the_window_shows_both_parallel_calls_and_sends_the_mixed_answer(
     qtbot.waitUntil(lambda: not panel.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=60000)
 
-    def rows() -> list[tuple[str, str]]:
+    def rows() -> list[tuple[RowKind, str]]:
         model = window.transcript_model
         return [
             (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
@@ -325,10 +325,10 @@ def test_the_window_shows_both_parallel_calls_and_sends_the_mixed_answer(
         ]
 
     qtbot.waitUntil(
-        lambda: any(k == "assistant" and t.startswith("Tool result:") for k, t in rows()),
+        lambda: any(k is RowKind.ASSISTANT and t.startswith("Tool result:") for k, t in rows()),
         timeout=60000,
     )
-    results = " | ".join(t for k, t in rows() if k == "tool_return")
+    results = " | ".join(t for k, t in rows() if k is RowKind.TOOL_RETURN)
     assert "watered Echo: garden chores" in results
     assert "User reason: fish are fed" in results
     assert window.session.pending_approval is None

@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt
 
 from desktop import diagnostics
 from desktop.compose import create_window
-from desktop.ui.transcript import KindRole, StateRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, RowState, StateRole, TextRole
 from tests.e2e.conftest import SDK_HEADERS, VISION_MODEL
 from tests.peers import letta_server
 
@@ -123,7 +123,8 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
                 lambda: (
                     not window.session.busy
                     and any(
-                        k == "user" and t == text and s != "sending" for k, t, s in _rows(window)
+                        k is RowKind.USER and t == text and s is not RowState.SENDING
+                        for k, t, s in _rows(window)
                     )
                 ),
                 timeout=60000,
@@ -133,7 +134,7 @@ def test_a_full_session_leaves_the_key_in_no_file(qtbot, secure_stack, tmp_path,
         window.attachments.add_bytes(_png(), "secret-test.png")  # an image
         qtbot.waitUntil(lambda: not window.attachments.preparing, timeout=10000)
         send("what is in this picture?")
-        assert any("image 1: image/png" in t for k, t, _ in _rows(window) if k == "assistant")
+        assert any("image 1: image/png" in t for k, t, _ in _rows(window) if k is RowKind.ASSISTANT)
         send("make the provider fail [[status 500]]")  # an error, shown and logged
         assert window.banner.isVisible()
         # an exception through the log and the crash hook, carrying the key in its text

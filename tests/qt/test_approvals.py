@@ -23,7 +23,7 @@ from desktop.ui.chat.approvals import (
     answer_notice,
     pending_in,
 )
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
@@ -317,7 +317,7 @@ def window(qtbot, workers, fake):
     win.close()
 
 
-def rows(window) -> list[tuple[str, str]]:
+def rows(window) -> list[tuple[RowKind, str]]:
     model = window.transcript_model
     return [
         (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole))
@@ -352,12 +352,12 @@ def test_streamed_approval_shows_the_call_and_approve_runs_it(qtbot, window, fak
     assert "water_plants" in panel.title.text()
     assert json.loads(panel.arguments.toPlainText()) == {"plant": "fern", "litres": 2}
     assert panel.arguments.toPlainText().startswith("{\n  ")  # pretty-printed
-    assert ("approval", '{"plant": "fern", "litres": 2}') in rows(window)
+    assert (RowKind.APPROVAL, '{"plant": "fern", "litres": 2}') in rows(window)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
 
     panel.approve_button.click()
     qtbot.waitUntil(
-        lambda: ("assistant", "Tool result: watered fern") in rows(window), timeout=5000
+        lambda: (RowKind.ASSISTANT, "Tool result: watered fern") in rows(window), timeout=5000
     )
     assert not panel.isVisible()
     sent = fake.approvals[-1]
@@ -370,8 +370,8 @@ def test_streamed_approval_shows_the_call_and_approve_runs_it(qtbot, window, fak
             {"type": "approval", "tool_call_id": call_id, "approve": True, "reason": None}
         ],
     }
-    assert ("tool_return", "watered fern") in rows(window)
-    assert any(k == "notice" and "approved water_plants" in t for k, t in rows(window))
+    assert (RowKind.TOOL_RETURN, "watered fern") in rows(window)
+    assert any(k is RowKind.NOTICE and "approved water_plants" in t for k, t in rows(window))
 
 
 def test_deny_sends_the_reason(qtbot, window, fake):
@@ -386,7 +386,7 @@ def test_deny_sends_the_reason(qtbot, window, fake):
     answer = fake.approvals[-1]["approvals"][0]
     assert answer["approve"] is False and answer["reason"] == "too wet already"
     qtbot.waitUntil(
-        lambda: any("denied" in t for k, t in rows(window) if k == "assistant"), timeout=5000
+        lambda: any("denied" in t for k, t in rows(window) if k is RowKind.ASSISTANT), timeout=5000
     )
 
 
@@ -458,12 +458,12 @@ def test_parallel_calls_from_the_stream_are_answered_together(qtbot, workers):
     assert json.loads(panel.calls[1].arguments.toPlainText()) == {"command": "ls ~"}
     assert panel.calls[1].note.isVisible()  # Bash is not the agent's: deny only
     # both calls are in the transcript too (a row per call while streamed)
-    shown = "\n".join(t for k, t in rows(win) if k == "approval")
+    shown = "\n".join(t for k, t in rows(win) if k is RowKind.APPROVAL)
     assert '{"plant": "fern"}' in shown and '{"command": "ls ~"}' in shown
 
     panel.calls[0].approve.click()
     panel.send_button.click()
-    qtbot.waitUntil(lambda: ("assistant", "Done with both.") in rows(win), timeout=5000)
+    qtbot.waitUntil(lambda: (RowKind.ASSISTANT, "Done with both.") in rows(win), timeout=5000)
     assert fake.approvals[-1]["approvals"] == [
         {"type": "approval", "tool_call_id": "call_w", "approve": True, "reason": None},
         {"type": "approval", "tool_call_id": "call_b", "approve": False, "reason": FOREIGN_REASON},

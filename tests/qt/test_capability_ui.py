@@ -11,14 +11,17 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from desktop.core.attachments import Attachment, State
 from desktop.core.capabilities import capability_for
 from desktop.core.images import PreparedImage
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.transcript import KindRole, TextRole
-from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, VisionBanner
+from desktop.ui.notice import Tone
+from desktop.ui.style.tones import tone
+from desktop.ui.transcript import KindRole, RowKind, TextRole
+from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, Mode, VisionBanner
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 from tests.qt.attachments_support import png_bytes, wait_settled
@@ -107,7 +110,7 @@ def attach(qtbot, window: MainWindow, n: int = 1, size: tuple[int, int] = (320, 
     qtbot.wait(10)
 
 
-def rows(window: MainWindow) -> list[tuple[str, str]]:
+def rows(window: MainWindow) -> list[tuple[RowKind, str]]:
     m = window.transcript_model
     return [
         (m.index(r, 0).data(KindRole), m.index(r, 0).data(TextRole) or "")
@@ -119,17 +122,21 @@ def rows(window: MainWindow) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("model", "mark", "status"),
+    ("model", "mark", "status", "colour"),
     [
-        (VISION, "✓", "sees images"),
-        (TEXT, "✗", "cannot see images"),
-        (UNKNOWN, "?", "unknown whether it sees images"),
+        (VISION, "✓", "sees images", Tone.OK),
+        (TEXT, "✗", "cannot see images", Tone.ERROR),
+        (UNKNOWN, "?", "unknown whether it sees images", Tone.WARNING),
     ],
 )
-def test_badge_shows_whether_the_model_sees_images(qtbot, server, open_window, model, mark, status):
+def test_badge_shows_whether_the_model_sees_images(
+    qtbot, server, open_window, model, mark, status, colour
+):
     window = open_window(add_agent(server, model))
     badge = window.vision.badge
     assert badge.isVisible() and badge.text().startswith(mark)
+    # green, red or amber text
+    assert f"color: {tone(QApplication.palette(), colour).name()};" in badge.styleSheet()
     assert status in badge.toolTip() and "Source:" in badge.toolTip()
     assert status in badge.accessibleName()
     assert model.split("/")[1] in window.model_label.text()
@@ -159,7 +166,7 @@ def test_text_only_model_with_an_image_pending_shows_the_banner(qtbot, server, o
     window = open_window(add_agent(server, TEXT))
     attach(qtbot, window)
     banner = window.vision.banner
-    assert banner.isVisible() and banner.mode == "cannot"
+    assert banner.isVisible() and banner.mode is Mode.CANNOT
     assert "gpt-3.5-turbo cannot see images" in banner.message
     assert "reject" in banner.message and "only be told" not in banner.message
     assert "told that an image exists" in banner.message
@@ -198,13 +205,13 @@ def test_send_anyway_sends_and_a_provider_refusal_names_the_image(qtbot, server,
     content = server.posts[0]["messages"][0]["content"]
     assert [p["type"] for p in content] == ["text", "image"]
     assert len(window.attachments) == 0 and not window.vision.banner.isVisible()
-    notices = [text for kind, text in rows(window) if kind == "notice"]
+    notices = [text for kind, text in rows(window) if kind is RowKind.NOTICE]
     assert any("image was the likely cause" in t and "gpt-3.5-turbo" in t for t in notices)
     assert "likely cause" in window.banner.label.text()
 
     # The next image is guarded again: "Send anyway" was for that one message only.
     attach(qtbot, window)
-    assert window.vision.banner.isVisible() and window.vision.banner.mode == "cannot"
+    assert window.vision.banner.isVisible() and window.vision.banner.mode is Mode.CANNOT
 
 
 def test_switch_model_lists_vision_first_and_patches_the_agent(qtbot, server, open_window):
@@ -246,12 +253,12 @@ def test_unknown_model_gets_a_softer_notice_with_the_override(qtbot, server, ope
     window = open_window(add_agent(server, UNKNOWN))
     attach(qtbot, window)
     banner = window.vision.banner
-    assert banner.isVisible() and banner.mode == "unknown"
+    assert banner.isVisible() and banner.mode is Mode.UNKNOWN
     assert "not known whether auto can see images" in banner.message
     assert banner.yes_button.isVisible() and not banner.send_button.isVisible()
     banner.no_button.click()  # "It cannot": stored, and now the real warning
     assert Settings().vision_overrides() == {UNKNOWN: False}
-    assert banner.mode == "cannot" and window.vision.badge.text().startswith("✗")
+    assert banner.mode is Mode.CANNOT and window.vision.badge.text().startswith("✗")
     banner.no_button.setVisible(False)
     window.vision.set_override(UNKNOWN, True)
     assert not banner.isVisible()
@@ -296,7 +303,7 @@ def test_a_21st_image_over_2000_px_on_claude_gets_a_badge(qtbot, server, open_wi
     chip = window.strip.chip_for(att)
     assert chip is not None and chip.has_problem and "2000 px" in chip.toolTip()
     banner = window.vision.banner
-    assert banner.isVisible() and banner.mode == "limits"
+    assert banner.isVisible() and banner.mode is Mode.LIMITS
     window.composer.set_text("and this one")
     window.send()
     assert server.posts == []  # nothing that would poison the history goes out
@@ -356,10 +363,10 @@ def test_adding_50_images_reads_the_settings_once_and_changes_still_apply_at_onc
 
     # The user's override takes effect at once (badge, banner), read again exactly once.
     banner = window.vision.banner
-    assert banner.mode == "unknown"
+    assert banner.mode is Mode.UNKNOWN
     before = len(reads)
     window.vision.badge.no_action.trigger()  # "This model cannot see images"
-    assert window.vision.badge.text().startswith("✗") and banner.mode == "cannot"
+    assert window.vision.badge.text().startswith("✗") and banner.mode is Mode.CANNOT
     assert Settings().vision_overrides() == {UNKNOWN: False}
     window.vision.badge.yes_action.trigger()
     assert window.vision.badge.text().startswith("✓") and not banner.isVisible()
@@ -424,7 +431,7 @@ def test_200_images_over_the_limit_make_a_short_banner_set_once(
     monkeypatch.setattr(banner.label, "setText", lambda t: (texts.append(t), set_text(t)))
     atts = [_ready(window, f"shot {i:03}.png") for i in range(200)]
     window.attachments.restore(atts)  # a burst: 200 added, then 100 flagged by the guard
-    qtbot.waitUntil(lambda: banner.mode == "limits", timeout=2000)
+    qtbot.waitUntil(lambda: banner.mode is Mode.LIMITS, timeout=2000)
     qtbot.wait(20)  # the refreshes the flagging caused have run too
     assert all(a.state is State.PROBLEM and "at most 100" in a.problem for a in atts[100:])
     message = banner.message
@@ -446,7 +453,7 @@ def test_many_per_image_problems_with_long_names_stay_short(qtbot, server, open_
     ]  # past 20 images every one must be ≤ 2000 px, and Claude takes no BMP
     window.attachments.restore(atts)
     banner = window.vision.banner
-    qtbot.waitUntil(lambda: banner.mode == "limits", timeout=2000)
+    qtbot.waitUntil(lambda: banner.mode is Mode.LIMITS, timeout=2000)
     message = banner.message
     assert len(message) < 800, f"{len(message)} characters"
     assert long not in message and "…" in message  # the names are shortened
@@ -458,8 +465,8 @@ def test_many_per_image_problems_with_long_names_stay_short(qtbot, server, open_
 def test_the_banner_announces_only_what_is_new_and_cuts_a_long_text(qtbot, monkeypatch):
     banner = VisionBanner()
     qtbot.addWidget(banner)
-    alerts: list[str] = []
-    monkeypatch.setattr(banner, "_announce", lambda: alerts.append(banner.mode or ""))
+    alerts: list[Mode | None] = []
+    monkeypatch.setattr(banner, "_announce", lambda: alerts.append(banner.mode))
     unknown = "It is not known whether auto can see images. Tell the app if you know."
     banner.show_unknown(unknown)
     banner.show_unknown(unknown)  # the same again: nothing new to say
@@ -467,7 +474,7 @@ def test_the_banner_announces_only_what_is_new_and_cuts_a_long_text(qtbot, monke
     banner.show_cannot(cannot)
     banner.clear()
     banner.show_cannot(cannot)  # it appears again
-    assert alerts == ["unknown", "cannot", "cannot"]
+    assert alerts == [Mode.UNKNOWN, Mode.CANNOT, Mode.CANNOT]
     endless = "These can't be sent yet: " + " ".join(f"a{i}.png: too big." for i in range(500))
     banner.show_limits(endless)
     assert len(banner.message) <= MAX_CHARS and banner.message.endswith("…")

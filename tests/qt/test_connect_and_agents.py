@@ -13,7 +13,7 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.connection.agent_picker import AgentPicker
 from desktop.ui.connection.connect_dialog import ConnectDialog
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
@@ -109,8 +109,8 @@ def test_window_opens_the_agent_and_chats(qtbot, workers, fake):
         (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole))
         for r in range(model.rowCount())
     ]
-    assert ("user", "first line\nsecond line") in rows
-    assert ("assistant", "Echo: first line\nsecond line") in rows
+    assert (RowKind.USER, "first line\nsecond line") in rows
+    assert (RowKind.ASSISTANT, "Echo: first line\nsecond line") in rows
     sent = fake.posts[-1]["messages"][0]
     assert sent["content"] == [{"type": "text", "text": "first line\nsecond line"}]
     assert len(sent["otid"]) == 36

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.window.actions import ActionId
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
@@ -56,7 +56,7 @@ def texts(window) -> list[str]:
     return [
         model.index(r, 0).data(TextRole)
         for r in range(model.rowCount())
-        if model.index(r, 0).data(KindRole) in ("user", "assistant")
+        if model.index(r, 0).data(KindRole) in (RowKind.USER, RowKind.ASSISTANT)
     ]
 
 

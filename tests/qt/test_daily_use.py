@@ -267,7 +267,7 @@ def test_picker_filters_as_you_type_and_arrows_move_the_selection(qtbot, workers
 
 def test_choosing_dark_makes_the_palette_dark_and_the_transcript_repaints(qtbot, window, fake):
     _open(qtbot, window, fake)
-    window.transcript_model.add_notice("A notice to paint", "info")
+    window.transcript_model.add_notice("A notice to paint", Tone.INFO)
     qtbot.wait(50)
 
     def background() -> QColor:

@@ -13,7 +13,15 @@ from PySide6.QtCore import Qt
 from desktop.core.letta import LettaClient
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
-from desktop.ui.transcript import ErrorRole, KindRole, OtidRole, StateRole, TextRole
+from desktop.ui.transcript import (
+    ErrorRole,
+    KindRole,
+    OtidRole,
+    RowKind,
+    RowState,
+    StateRole,
+    TextRole,
+)
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta, agent_route_transport
 
@@ -53,7 +61,7 @@ def user_rows(window):
     out = []
     for r in range(model.rowCount()):
         i = model.index(r, 0)
-        if i.data(KindRole) == "user":
+        if i.data(KindRole) is RowKind.USER:
             out.append((i.data(TextRole), i.data(StateRole), i.data(OtidRole), i.data(ErrorRole)))
     return out
 
@@ -116,7 +124,7 @@ def test_an_unsent_message_survives_a_restart_and_retry_checks_history(
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     [(_, state, otid, _)] = user_rows(window)
-    assert state == "failed"
+    assert state is RowState.FAILED
     qtbot.waitUntil(
         lambda: (
             (d := window.drafts.store.load(alpha["id"])) is not None
@@ -139,7 +147,7 @@ def test_an_unsent_message_survives_a_restart_and_retry_checks_history(
 
     again = open_window(qtbot, workers, fake, alpha["id"])
     qtbot.waitUntil(lambda: any(r[2] == otid for r in user_rows(again)), timeout=5000)
-    row = next(r for r in user_rows(again) if r[2] == otid and r[1] == "failed")
+    row = next(r for r in user_rows(again) if r[2] == otid and r[1] is RowState.FAILED)
     assert row[0] == "important question" and "Retry checks the server" in row[3]
     posts_before = len(fake.posts)
     again.transcript.retryRequested.emit(otid)
@@ -215,7 +223,7 @@ def test_refused_connection_retries_automatically_with_a_countdown(qtbot, worker
         lambda: "Retrying in 1 s (attempt 1 of 3)" in window.banner.label.text(), timeout=5000
     )
     assert window.banner.action_button.text() == "Cancel"
-    qtbot.waitUntil(lambda: user_rows(window)[0][1] == "sent", timeout=5000)
+    qtbot.waitUntil(lambda: user_rows(window)[0][1] is RowState.SENT, timeout=5000)
     assert not window.banner.isVisible()
     assert len(fake.posts) == 1  # the refused attempt never reached the server
     close(qtbot, window)
@@ -238,7 +246,7 @@ def test_automatic_retries_stop_after_three(qtbot, workers, fake, monkeypatch):
         ),
         timeout=10000,
     )
-    assert user_rows(window)[0][1] == "failed"
+    assert user_rows(window)[0][1] is RowState.FAILED
     assert "Could not reach" in window.banner.label.text()
     assert window.banner.action_button.text() != "Cancel"
     close(qtbot, window)
@@ -257,7 +265,7 @@ def test_wait_and_retry_after_a_busy_agent(qtbot, workers, fake, monkeypatch):
     monkeypatch.setattr(chat_session, "BUSY_WAIT_SECONDS", 1)
     window.banner.action_button.click()  # Wait and retry
     qtbot.waitUntil(lambda: "Retrying in" in window.banner.label.text(), timeout=2000)
-    qtbot.waitUntil(lambda: user_rows(window)[0][1] == "sent", timeout=5000)
+    qtbot.waitUntil(lambda: user_rows(window)[0][1] is RowState.SENT, timeout=5000)
     stored = [m for m in fake.messages[alpha["id"]] if m.get("message_type") == "user_message"]
     assert len(stored) == 1
     close(qtbot, window)

@@ -17,7 +17,7 @@ from PySide6.QtGui import Qt, QTextDocument
 from desktop.core.attachments import State
 from desktop.core.images import ImageLimits, prepare_file
 from desktop.core.letta.models import Message
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 from tests.stall import StallMeter
 
 from . import attachments_support as support
@@ -173,9 +173,9 @@ def test_history_with_unexpected_shapes_shows_what_it_can(qtbot, window, server)
         (model.index(r, 0).data(KindRole), model.index(r, 0).data(TextRole) or "")
         for r in range(model.rowCount())
     ]
-    assert ("user", "plain") in rows
-    assert ("unknown", "(hologram_message message)") in rows  # says what it cannot show
-    assert any(k == "assistant" and "part one" in t for k, t in rows)
+    assert (RowKind.USER, "plain") in rows
+    assert (RowKind.UNKNOWN, "(hologram_message message)") in rows  # says what it cannot show
+    assert any(k is RowKind.ASSISTANT and "part one" in t for k, t in rows)
     window.transcript.viewport().grab()
     qtbot.wait(50)  # thumbnails of the broken images fail on workers: placeholders, no warnings
     window.transcript.viewport().grab()
@@ -231,7 +231,7 @@ def test_a_stream_of_unknown_events_and_fields_still_gives_the_reply(qtbot, wind
     texts = [
         model.index(r, 0).data(TextRole)
         for r in range(model.rowCount())
-        if model.index(r, 0).data(KindRole) == "assistant"
+        if model.index(r, 0).data(KindRole) is RowKind.ASSISTANT
     ]
     assert texts[-1] == "Hello"
     assert not window.banner.isVisible()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QColor, QFont, QPalette
 
+from desktop.ui.notice import Tone
 from desktop.ui.style.theme import dark_palette, light_palette
 from desktop.ui.style.tones import error_color, tone
 from desktop.ui.transcript.style import Theme
@@ -27,11 +28,11 @@ def contrast(a: QColor, b: QColor) -> float:
 def test_error_and_warning_text_is_readable_in_both_themes(qapp, make):
     palette: QPalette = make()
     for background in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
-        for color in (error_color(palette), tone(palette, "warning")):
+        for color in (error_color(palette), tone(palette, Tone.WARNING)):
             assert contrast(color, palette.color(background)) >= 4.5, (color.name(), background)
     theme = Theme.from_palette(palette, QFont())
     assert theme.error == error_color(palette)
-    assert theme.warning == tone(palette, "warning")
+    assert theme.warning == tone(palette, Tone.WARNING)
 
 
 def test_the_dark_theme_has_its_own_lighter_red(qapp):

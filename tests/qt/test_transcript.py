@@ -6,13 +6,24 @@ import base64
 
 import pytest
 from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QTextDocument,
+)
 
 from desktop.core.letta.models import ImageRef, Message, StreamChunk
+from desktop.ui.notice import Tone
 from desktop.ui.transcript import (
     CollapsedRole,
     EntryRole,
     KindRole,
+    RowAction,
+    RowKind,
+    RowState,
     StateRole,
     TextRole,
     ThumbnailCache,
@@ -85,7 +96,13 @@ def test_history_in_order_newest_at_bottom_with_kinds(qtbot, transcript):
     )
     settle(qtbot, view)
     kinds = [model.index(r, 0).data(KindRole) for r in range(5)]
-    assert kinds == ["user", "reasoning", "tool_call", "tool_return", "assistant"]
+    assert kinds == [
+        RowKind.USER,
+        RowKind.REASONING,
+        RowKind.TOOL_CALL,
+        RowKind.TOOL_RETURN,
+        RowKind.ASSISTANT,
+    ]
     # one id shared by reasoning/tool call/reply of one step is not a duplicate
     assert model.rowCount() == 25
     assert model.index(24, 0).data(TextRole).startswith("answer 9")
@@ -129,7 +146,7 @@ def test_streaming_many_chunks_is_batched(qtbot, transcript):
     model.finish_stream()
     assert model.rowCount() == 7
     assert model.index(6, 0).data(TextRole) == "".join(pieces)
-    assert model.index(6, 0).data(StateRole) == ""
+    assert model.index(6, 0).data(StateRole) is RowState.DONE
     assert 1 <= len(changes) < len(pieces) / 20
     settle(qtbot, view)
     assert view.is_at_bottom()  # followed the reply down
@@ -154,7 +171,7 @@ def test_incomplete_stream_keeps_text_and_shows_note(qtbot, transcript):
     model.finish_stream(incomplete=True, note="Reply cut off — reload history")
     index = model.index(0, 0)
     assert index.data(TextRole) == "half a rep"
-    assert index.data(StateRole) == "incomplete"
+    assert index.data(StateRole) is RowState.INCOMPLETE
     assert "cut off" in index.data(TranscriptModel.NoteRole)
 
 
@@ -176,24 +193,45 @@ def test_prepend_older_keeps_rows_dedups_and_keeps_position(qtbot, transcript):
     assert row_rect(view, moved).top() == offset  # the row the user looked at did not move
 
 
-def test_failed_message_offers_retry_edit_discard(qtbot, transcript):
+def _painted_words(monkeypatch, view: TranscriptView) -> list[str]:
+    """The strings the delegate draws with QPainter.drawText in one paint of the view."""
+    words: list[str] = []
+    draw = QPainter.drawText
+
+    def record(painter, *args):
+        words.extend(a for a in args if isinstance(a, str))
+        return draw(painter, *args)
+
+    monkeypatch.setattr(QPainter, "drawText", record)
+    view.viewport().grab()
+    monkeypatch.setattr(QPainter, "drawText", draw)
+    return words
+
+
+def test_failed_message_offers_retry_edit_discard(qtbot, transcript, monkeypatch):
     view, model, _ = transcript
     model.set_history(chat(1))
     model.add_local_user("otid-7", "please look", [])
-    assert model.index(2, 0).data(StateRole) == "sending"
-    model.set_user_state("otid-7", "failed", "The server could not be reached.")
+    assert model.index(2, 0).data(StateRole) is RowState.SENDING
+    model.set_user_state("otid-7", RowState.FAILED, "The server could not be reached.")
     settle(qtbot, view)
     delegate = view.itemDelegate()
     rect = row_rect(view, 2)
     layout = delegate.row_layout(_option(view, 2), model.index(2, 0))
-    assert [name for name, _ in layout.actions] == ["retry", "edit", "discard"]
-    assert any("could not be reached" in text for _, text, _, _ in layout.lines)
-    for name, signal in (
-        ("retry", view.retryRequested),
-        ("edit", view.editRequested),
-        ("discard", view.discardRequested),
+    assert [action for action, _ in layout.actions] == [
+        RowAction.RETRY,
+        RowAction.EDIT,
+        RowAction.DISCARD,
+    ]
+    painted = _painted_words(monkeypatch, view)
+    assert "Not sent: The server could not be reached." in painted
+    assert [w for w in painted if w in ("Retry", "Edit", "Discard")] == ["Retry", "Edit", "Discard"]
+    for action, signal in (
+        (RowAction.RETRY, view.retryRequested),
+        (RowAction.EDIT, view.editRequested),
+        (RowAction.DISCARD, view.discardRequested),
     ):
-        spot = dict(layout.actions)[name].center().toPoint() + rect.topLeft()
+        spot = dict(layout.actions)[action].center().toPoint() + rect.topLeft()
         with qtbot.waitSignal(signal, timeout=1000) as blocker:
             qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
         assert blocker.args == ["otid-7"]
@@ -339,12 +377,39 @@ def test_copy_selected_message(qtbot, transcript):
 
 def test_notice_and_clear(qtbot, transcript):
     view, model, _ = transcript
-    model.add_notice("Connection lost", "error")
-    assert model.index(0, 0).data(KindRole) == "notice"
-    assert model.index(0, 0).data(TranscriptModel.LevelRole) == "error"
+    model.add_notice("Connection lost", Tone.ERROR)
+    assert model.index(0, 0).data(KindRole) is RowKind.NOTICE
+    assert model.index(0, 0).data(TranscriptModel.LevelRole) == Tone.ERROR
     view.grab()
     model.clear()
     assert model.rowCount() == 0 and model.message_ids() == []
+
+
+def _pixels_near(image: QImage, rect: QRect, color: QColor) -> int:
+    """Pixels in `rect` within a small distance of `color` (antialiased text has some)."""
+    near = 0
+    for y in range(rect.top(), rect.bottom() + 1):
+        for x in range(rect.left(), rect.right() + 1):
+            c = image.pixelColor(x, y)
+            if abs(c.red() - color.red()) + abs(c.green() - color.green()) < 40 and (
+                abs(c.blue() - color.blue()) < 30
+            ):
+                near += 1
+    return near
+
+
+def test_notices_are_written_in_the_colour_of_their_tone(qtbot, transcript):
+    view, model, _ = transcript
+    model.add_notice("The reply was cut off by the network", Tone.ERROR)
+    model.add_notice("The reply was cut off by the network", Tone.WARNING)
+    model.add_notice("The reply was cut off by the network", Tone.INFO)
+    settle(qtbot, view)
+    theme = view.itemDelegate().theme(_option(view, 0))
+    image = view.viewport().grab().toImage()
+    red = [_pixels_near(image, row_rect(view, r), theme.error) for r in range(3)]
+    amber = [_pixels_near(image, row_rect(view, r), theme.warning) for r in range(3)]
+    assert red[0] > 20 and red[1] == red[2] == 0, red
+    assert amber[1] > 20 and amber[0] == amber[2] == 0, amber
 
 
 CODE_REPLY = (
@@ -430,7 +495,7 @@ def test_keyboard_retry_edit_discard_on_a_failed_message(qtbot, transcript):
     view, model, _ = transcript
     model.set_history(chat(1))
     model.add_local_user("otid-9", "please look", [])
-    model.set_user_state("otid-9", "failed", "offline")
+    model.set_user_state("otid-9", RowState.FAILED, "offline")
     settle(qtbot, view)
     view.setFocus()
     emitted: list[tuple[str, str]] = []
@@ -531,7 +596,7 @@ def test_a_summary_row_folds_under_its_title(qtbot, transcript):
     model.set_history([summary, msg("u1", "user", "and now?")])
     settle(qtbot, view)
     index = model.index(0, 0)
-    assert index.data(KindRole) == "summary" and index.data(CollapsedRole) is True
+    assert index.data(KindRole) is RowKind.SUMMARY and index.data(CollapsedRole) is True
     assert _shown_text(view, 0) == (
         "Summary of earlier conversation\nThe user asked about ferns; the agent watered them twice."
     )
@@ -554,7 +619,7 @@ def test_an_event_row_is_a_small_notice(qtbot, transcript):
     )
     model.set_history([msg("u1", "user", "hi"), event, msg("a1", "assistant", "hello")])
     settle(qtbot, view)
-    assert model.index(1, 0).data(KindRole) == "event"
+    assert model.index(1, 0).data(KindRole) is RowKind.EVENT
     assert _shown_text(view, 1) == "The conversation was compacted."
     assert row_rect(view, 1).height() < 60  # one small line, not a message
     assert (
@@ -730,6 +795,7 @@ def test_streamed_calls_of_one_message_are_rows_of_their_own(qtbot, transcript):
     model.set_history([msg("u1", "user", "water and light"), step])
     settle(qtbot, view)
     kinds = [model.index(r, 0).data(KindRole) for r in range(model.rowCount())]
-    assert kinds == ["user", "tool_call", "tool_return"]  # the result still streams
+    # the result still streams
+    assert kinds == [RowKind.USER, RowKind.TOOL_CALL, RowKind.TOOL_RETURN]
     assert _shown_text(view, 1) == "Tools: water_plants and set_lights"  # folded: names only
     model.finish_stream()

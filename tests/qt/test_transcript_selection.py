@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.letta.models import StreamChunk
-from desktop.ui.transcript import CollapsedRole, TranscriptModel, TranscriptView
+from desktop.ui.notice import Tone
+from desktop.ui.transcript import CollapsedRole, RowState, TranscriptModel, TranscriptView
 from desktop.ui.transcript import view as view_module
 from desktop.ui.transcript.richtext import DocStyle, RichText
 from desktop.ui.transcript.selection import ACCESSIBLE_NAME, MirrorDocument, SelectableText
@@ -404,7 +405,7 @@ def test_f2_on_a_folded_row_unfolds_it_and_space_still_folds(qtbot, view):
 
 def test_rows_without_text_have_no_editor(qtbot, view):
     model = model_of(view)
-    model.add_notice("Connected", "info")
+    model.add_notice("Connected", Tone.INFO)
     model.apply_chunk(StreamChunk("k", "assistant", "assistant_message", ""))
     settle(qtbot, view)
     view.setFocus()
@@ -451,7 +452,7 @@ def test_a_streaming_reply_updates_the_open_editor_and_keeps_the_selection(qtbot
 def test_removing_the_row_closes_the_editor(qtbot, view):
     model = history(view, qtbot, *chat(1))
     model.add_local_user("otid-1", "unsent words", [])
-    model.set_user_state("otid-1", "failed", "offline")
+    model.set_user_state("otid-1", RowState.FAILED, "offline")
     settle(qtbot, view)
     assert view.open_text_selection(model.index(2, 0)) is not None
     model.remove_local_user("otid-1")

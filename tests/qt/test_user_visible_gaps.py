@@ -16,7 +16,15 @@ from PySide6.QtCore import Qt
 from desktop.core.letta.models import Message
 from desktop.core.secrets import SERVICE, SecretStore
 from desktop.settings import Settings
-from desktop.ui.transcript import KindRole, OtidRole, StateRole, TextRole, TranscriptModel
+from desktop.ui.transcript import (
+    KindRole,
+    OtidRole,
+    RowKind,
+    RowState,
+    StateRole,
+    TextRole,
+    TranscriptModel,
+)
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
 
@@ -62,11 +70,11 @@ def _window(qtbot, workers, fake, secrets: SecretStore | None = None) -> MainWin
     return window
 
 
-def _rows(model) -> list[tuple[str, str, str]]:
+def _rows(model) -> list[tuple[RowKind, str, RowState]]:
     out = []
     for r in range(model.rowCount()):
         i = model.index(r, 0)
-        out.append((i.data(KindRole), i.data(TextRole), i.data(StateRole) or ""))
+        out.append((i.data(KindRole), i.data(TextRole), i.data(StateRole)))
     return out
 
 
@@ -93,11 +101,14 @@ def test_a_retried_message_is_sent_even_after_an_earlier_message_was_stored(qtbo
     _send(qtbot, window, "second question")
     first, second = (post["messages"][0]["otid"] for post in fake.posts)
     assert first != second
-    assert ("user", "second question", "failed") in _rows(window.transcript_model)
+    assert (RowKind.USER, "second question", RowState.FAILED) in _rows(window.transcript_model)
 
     window.transcript.retryRequested.emit(second)
     qtbot.waitUntil(
-        lambda: ("assistant", "Echo: second question", "") in _rows(window.transcript_model),
+        lambda: (
+            (RowKind.ASSISTANT, "Echo: second question", RowState.DONE)
+            in _rows(window.transcript_model)
+        ),
         timeout=5000,
     )
     stored = [
@@ -106,9 +117,9 @@ def test_a_retried_message_is_sent_even_after_an_earlier_message_was_stored(qtbo
         if m["message_type"] == "user_message"
     ]
     assert stored == [("first question", first), ("second question", second)]
-    users = [r for r in _rows(window.transcript_model) if r[0] == "user"]
+    users = [r for r in _rows(window.transcript_model) if r[0] is RowKind.USER]
     assert [text for _, text, _ in users] == ["first question", "second question"]
-    assert "failed" not in {state for _, _, state in users}
+    assert RowState.FAILED not in {state for _, _, state in users}
 
 
 # -- the key never lands in the settings file -------------------------------------------------
@@ -168,8 +179,8 @@ def test_a_history_reload_during_a_send_shows_the_message_once(qtbot):
         ]
     )
     assert _rows(model) == [
-        ("assistant", "Hello! Ask me anything.", ""),
-        ("user", "is this shown twice?", ""),
+        (RowKind.ASSISTANT, "Hello! Ask me anything.", RowState.DONE),
+        (RowKind.USER, "is this shown twice?", RowState.DONE),
     ]
     assert [model.index(r, 0).data(OtidRole) for r in range(model.rowCount())] == [
         None,
@@ -192,6 +203,6 @@ def test_a_history_reload_keeps_a_message_the_server_does_not_have_yet(qtbot):
         ]
     )
     assert _rows(model) == [
-        ("user", "an older question", ""),
-        ("user", "typed just now", "sending"),
+        (RowKind.USER, "an older question", RowState.DONE),
+        (RowKind.USER, "typed just now", RowState.SENDING),
     ]

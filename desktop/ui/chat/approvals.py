@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.letta import ApprovalDecision, Message, StreamChunk, ToolCall
+from desktop.ui.notice import Tone
 from desktop.ui.style.tones import tone
 from desktop.ui.visible_text import tool_label, visible_text
 
@@ -235,7 +236,7 @@ class CallView(QFrame):
         self.note = QLabel(_FOREIGN_NOTE)
         self.note.setWordWrap(True)
         self.note.setAccessibleName("Why it can only be denied")
-        self.note.setStyleSheet(f"color: {tone(self.palette(), 'warning').name()};")
+        self.note.setStyleSheet(f"color: {tone(self.palette(), Tone.WARNING).name()};")
         self.note.setVisible(foreign)
 
         self.arguments = QPlainTextEdit()
@@ -320,7 +321,7 @@ class ApprovalPanel(QFrame):
         self.setObjectName("approvalPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAccessibleName("Tool approval")
-        warn = tone(self.palette(), "warning").name()
+        warn = tone(self.palette(), Tone.WARNING).name()
         self.setStyleSheet(
             f"#approvalPanel {{ border: 1px solid {warn}; border-radius: 6px; }}"
             " #approvalCall { border: 1px solid palette(mid); border-radius: 4px; }"

@@ -32,7 +32,8 @@ from desktop.core.letta import (
 )
 from desktop.core.letta.parts import user_content
 from desktop.ui.chat.approvals import Approval, StreamedApproval, answer_notice, pending_in
-from desktop.ui.transcript import TranscriptModel, TranscriptView
+from desktop.ui.notice import Tone
+from desktop.ui.transcript import RowState, TranscriptModel, TranscriptView
 from desktop.ui.user_errors import Action, UserError, describe
 from desktop.workers import Task, Workers
 
@@ -372,7 +373,7 @@ class ChatSession(QObject):
         self._model.clear()
         for pending in self._pending.values():  # unsent messages stay visible (and retryable)
             self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
-            self._model.set_user_state(pending.otid, "failed", pending.error_text or None)
+            self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text or None)
         self._history_task = None
         self._oldest_id = None
         self._has_more = False
@@ -494,7 +495,7 @@ class ChatSession(QObject):
         pending.error, pending.error_text = None, note
         self._pending[pending.otid] = pending
         self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
-        self._model.set_user_state(pending.otid, "failed", note)
+        self._model.set_user_state(pending.otid, RowState.FAILED, note)
 
     def _agent_tools(self) -> frozenset[str] | None:
         return self.agent.tool_names if self.agent is not None else None
@@ -536,14 +537,14 @@ class ChatSession(QObject):
             self._reconnect_noticed = True
             self._model.add_notice(
                 "The connection dropped mid-reply; picking the reply up again from the server.",
-                "info",
+                Tone.INFO,
             )
 
     def _confirmed(self, otid: str) -> None:
         """The server has the message: it leaves the unconfirmed set (and the draft store)."""
         if self._pending.pop(otid, None) is not None:
             self.pendingChanged.emit()
-        self._model.set_user_state(otid, "sent")
+        self._model.set_user_state(otid, RowState.SENT)
 
     def _on_stream_done(self, otid: str) -> None:
         self._confirmed(otid)
@@ -573,7 +574,7 @@ class ChatSession(QObject):
             pending.error = exc
             pending.error_text = "Not sent: its conversation no longer exists."
             pending.conversation_id = self._history_conversation()  # Retry goes here now
-            self._model.set_user_state(otid, "failed", pending.error_text)
+            self._model.set_user_state(otid, RowState.FAILED, pending.error_text)
             return
         if accepted and isinstance(exc, letta.NetworkError):
             # The server answered the send with a stream, then the connection broke or went
@@ -594,7 +595,7 @@ class ChatSession(QObject):
             # The server reported an error for this turn. Whether it kept the user's message
             # depends on where it failed (a provider error drops the whole turn): ask it.
             self._model.finish_stream(incomplete=False, note=None)
-            self._model.add_notice(user_error.text, "error")
+            self._model.add_notice(user_error.text, Tone.ERROR)
             if pending is not None:
                 pending.error, pending.error_text = exc, user_error.text
                 self._verify_stored(pending)
@@ -603,7 +604,7 @@ class ChatSession(QObject):
                 pending.error, pending.error_text = exc, user_error.text
             # Nothing streamed when the send itself failed: no "reply cut off" notice then.
             self._model.finish_stream(incomplete=accepted, note=None)
-            self._model.set_user_state(otid, "failed", user_error.text)
+            self._model.set_user_state(otid, RowState.FAILED, user_error.text)
             if pending is not None and self._schedule_auto_retry(pending, exc, user_error):
                 return  # the countdown banner speaks instead
         self.failed.emit(user_error)
@@ -629,7 +630,7 @@ class ChatSession(QObject):
         self._look_for(pending, self._on_verified, self._still_failed)
 
     def _still_failed(self, pending: PendingSend, _exc: BaseException) -> None:
-        self._model.set_user_state(pending.otid, "failed", pending.error_text)
+        self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text)
 
     def _on_verified(self, pending: PendingSend, stored: bool) -> None:
         if pending.otid not in self._pending:
@@ -637,7 +638,7 @@ class ChatSession(QObject):
         if stored:
             self._confirmed(pending.otid)
         else:
-            self._model.set_user_state(pending.otid, "failed", pending.error_text)
+            self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text)
 
     # -- automatic retry (only where it cannot duplicate) ---------------------------------
 
@@ -704,7 +705,7 @@ class ChatSession(QObject):
         self.retryCountdown.emit("")
         pending = self._pending.get(otid)
         if pending is not None:
-            self._model.set_user_state(otid, "failed", pending.error_text)
+            self._model.set_user_state(otid, RowState.FAILED, pending.error_text)
 
     def retry_later(self, seconds: int | None = None) -> None:
         """“Wait and retry” (a busy agent): retry the newest failed message after a countdown;
@@ -745,7 +746,7 @@ class ChatSession(QObject):
             if self._auto is not None and self._auto[0] == otid:
                 self.cancel_auto_retry()
             pending.auto_attempts = 0  # the user's Retry may go through the automatic ones again
-        self._model.set_user_state(otid, "sending")
+        self._model.set_user_state(otid, RowState.SENDING)
         if pending.error is not None and not getattr(
             pending.error, "may_have_reached_server", True
         ):
@@ -762,7 +763,7 @@ class ChatSession(QObject):
         self._look_for(pending, self._retry_checked, self._check_failed)
 
     def _check_failed(self, pending: PendingSend, exc: BaseException) -> None:
-        self._model.set_user_state(pending.otid, "failed", describe(exc).text)
+        self._model.set_user_state(pending.otid, RowState.FAILED, describe(exc).text)
 
     def _retry_checked(self, pending: PendingSend, stored: bool) -> None:
         if pending.otid not in self._pending:
@@ -772,11 +773,11 @@ class ChatSession(QObject):
             self._model.add_notice(
                 "The server already had this message, so it was not sent "
                 "again. Reload to see the agent's reply.",
-                "info",
+                Tone.INFO,
             )
             return
         if self.busy:  # another send started meanwhile: leave this one for the user
-            self._model.set_user_state(pending.otid, "failed", pending.error_text)
+            self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text)
             return
         self._start_stream(pending)
 
@@ -816,7 +817,7 @@ class ChatSession(QObject):
             self._view.set_loading_older(False)
         approval = self.pending_approval
         self._set_approval(None)
-        self._model.add_notice(answer_notice(approval, decisions), "info")
+        self._model.add_notice(answer_notice(approval, decisions), Tone.INFO)
         stream = self._client.stream_approval(self.agent.id, decisions, self.conversation_id)
         self._run_stream(stream, "")
         return True

@@ -26,6 +26,7 @@ from desktop.core.letta import (
     sends_key_in_clear,
 )
 from desktop.ui.accessibility import announce, fill_accessible_names
+from desktop.ui.notice import Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.style.tones import tone
@@ -105,7 +106,7 @@ class ConnectDialog(QDialog):
         self.result_label.setAccessibleDescription("Connection test result")
         self.warning_label = plain_label()
         self.warning_label.setWordWrap(True)
-        self.warning_label.setStyleSheet(f"color: {tone(self.palette(), 'warning').name()};")
+        self.warning_label.setStyleSheet(f"color: {tone(self.palette(), Tone.WARNING).name()};")
         self.warning_label.hide()
 
         form = QFormLayout()
@@ -198,12 +199,12 @@ class ConnectDialog(QDialog):
         self._testing = False
 
     def _on_test_ok(self, text: str) -> None:
-        self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'ok').name()};")
+        self.result_label.setStyleSheet(f"color: {tone(self.palette(), Tone.OK).name()};")
         self.result_label.setText("✓ " + text)
         announce(self.result_label, text)
 
     def _on_test_failed(self, exc: BaseException) -> None:
-        self.result_label.setStyleSheet(f"color: {tone(self.palette(), 'error').name()};")
+        self.result_label.setStyleSheet(f"color: {tone(self.palette(), Tone.ERROR).name()};")
         text = describe(exc).text
         self.result_label.setText("✗ " + text)
         announce(self.result_label, text, assertive=True)

@@ -1,6 +1,6 @@
-"""The app's signal colours (info / warning / error / ok) and the one colour blend, derived from
-the palette so they suit light and dark schemes alike. Banners, the capability badge, the
-transcript and the attachment chips all take their error red (and the rest) from here."""
+"""The app's signal colours (one per `Tone`) and the one colour blend, derived from the palette
+so they suit light and dark schemes alike. Banners, the capability badge, the transcript and the
+attachment chips all take their error red (and the rest) from here."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QWidget
 
-# The signal colour of each level, for a light and for a dark background.
+from desktop.ui.notice import Tone
+
+# The signal colour of each tone, for a light and for a dark background (INFO: the accent).
 _TONES = {
-    "error": ("#c62828", "#ef6b6b"),
-    "warning": ("#9a5b00", "#e5a54b"),  # 4.7:1 on the light window: readable as small text
-    "ok": ("#2e7d32", "#6cc070"),
+    Tone.ERROR: ("#c62828", "#ef6b6b"),
+    Tone.WARNING: ("#9a5b00", "#e5a54b"),  # 4.7:1 on the light window: readable as small text
+    Tone.OK: ("#2e7d32", "#6cc070"),
 }
 
 
@@ -29,9 +31,8 @@ def blend(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
-def tone(palette: QPalette, level: str) -> QColor:
-    """The level's signal colour (error, warning, ok) for this palette's scheme; "info" is the
-    palette's accent."""
+def tone(palette: QPalette, level: Tone) -> QColor:
+    """The level's signal colour for this palette's scheme; INFO is the palette's accent."""
     if level in _TONES:
         return QColor(_TONES[level][1 if is_dark(palette) else 0])
     return QColor(palette.color(QPalette.ColorRole.Accent))
@@ -39,10 +40,10 @@ def tone(palette: QPalette, level: str) -> QColor:
 
 def error_color(palette: QPalette) -> QColor:
     """The red of errors and problems, readable on this palette (light or dark)."""
-    return tone(palette, "error")
+    return tone(palette, Tone.ERROR)
 
 
-def surface(palette: QPalette, level: str) -> tuple[QColor, QColor, QColor]:
+def surface(palette: QPalette, level: Tone) -> tuple[QColor, QColor, QColor]:
     """(background, text, border) of a notice of `level` on this palette."""
     base = palette.color(QPalette.ColorRole.Window)
     signal = tone(palette, level)
@@ -53,7 +54,7 @@ def surface(palette: QPalette, level: str) -> tuple[QColor, QColor, QColor]:
     return background, text, border
 
 
-def paint_surface(widget: QWidget, level: str, radius: float = 8.0) -> None:
+def paint_surface(widget: QWidget, level: Tone, radius: float = 8.0) -> None:
     """Paint a rounded notice background for `level` over the whole widget."""
     background, _text, border = surface(widget.palette(), level)
     painter = QPainter(widget)

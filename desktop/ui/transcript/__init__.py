@@ -5,6 +5,8 @@
 - `TranscriptDelegate` paints and measures rows, caching layouts per (row, width, revision).
 - `TranscriptView` handles scrolling (stick to bottom, keep position on older pages, ask for
   older pages at the top), clicks (Retry/Edit/Discard, thumbnails, links, folding) and copying.
+- `RowKind`, `RowState` and `RowAction` say what a row is, where it stands and what a click
+  on it does.
 - `ThumbnailCache` decodes history images on workers into a bounded LRU; never fetches URLs.
 """
 
@@ -30,6 +32,7 @@ from desktop.ui.transcript.model import (
     ToolNameRole,
     TranscriptModel,
 )
+from desktop.ui.transcript.rows import RowAction, RowKind, RowState
 from desktop.ui.transcript.view import TranscriptView
 
 if TYPE_CHECKING:
@@ -58,6 +61,9 @@ __all__ = [
     "NoteRole",
     "OtidRole",
     "RevisionRole",
+    "RowAction",
+    "RowKind",
+    "RowState",
     "StateRole",
     "TextRole",
     "Thumb",

@@ -45,11 +45,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.imaging.tiles import cover_tile
+from desktop.ui.notice import Tone
 from desktop.ui.style.tones import blend
 from desktop.ui.transcript import style as S
 from desktop.ui.transcript.code_colors import CodeColors, CodeLook, Key
 from desktop.ui.transcript.history_thumbnails import Thumb
 from desktop.ui.transcript.model import (
+    CALL_KINDS,
     COLLAPSIBLE,
     NOTICE_KINDS,
     EntryRole,
@@ -60,6 +62,7 @@ from desktop.ui.transcript.model import (
 )
 from desktop.ui.transcript.model import Entry as _Entry
 from desktop.ui.transcript.richtext import DocStyle, RichText
+from desktop.ui.transcript.rows import RowAction, RowKind, RowState
 from desktop.ui.transcript.selection import SelectableText
 from desktop.ui.transcript.style import Theme
 from desktop.ui.visible_text import tool_label, visible_text
@@ -74,6 +77,10 @@ _TOOL_TEXT_MAX = 20000  # a huge tool result is shown truncated; Copy still give
 _TEXT_MAX = 50_000
 _LINES_MAX = 1_000
 _MD_NOISE = re.compile(r"[*_`#>|]+")
+_TOOL_KINDS = CALL_KINDS | {RowKind.TOOL_RETURN}  # their text is JSON
+#: A failed message's buttons, left to right.
+_ACTIONS = ((RowAction.RETRY, "Retry"), (RowAction.EDIT, "Edit"), (RowAction.DISCARD, "Discard"))
+_LABELS = dict(_ACTIONS)
 
 
 @dataclass
@@ -88,9 +95,9 @@ class RowLayout:
     header: QRectF | None = None
     panel: QRectF | None = None
     thumbs: list[QRectF] = field(default_factory=list)
-    # small text lines: (rect, text, tone, alignment flags)
-    lines: list[tuple[QRectF, str, str, int]] = field(default_factory=list)
-    actions: list[tuple[str, QRectF]] = field(default_factory=list)
+    # small text lines: (rect, text, tone, alignment flags); INFO is the muted grey
+    lines: list[tuple[QRectF, str, Tone, int]] = field(default_factory=list)
+    actions: list[tuple[RowAction, QRectF]] = field(default_factory=list)
     # copy buttons of code blocks: (button rect, code text)
     code_buttons: list[tuple[QRectF, str]] = field(default_factory=list)
     column: QRectF = field(default_factory=QRectF)
@@ -108,10 +115,9 @@ class _RowCache:
 
 @dataclass(frozen=True)
 class Hit:
-    """What is under the mouse: action is toggle/retry/edit/discard/image/link/copy_code
-    (payload: (code block number, code text))."""
+    """What is under the mouse, and what a click there does (payloads: see `RowAction`)."""
 
-    action: str
+    action: RowAction
     payload: object = None
 
 
@@ -127,7 +133,7 @@ def display_text(e: _Entry) -> str:
     """The text as shown (tool JSON pretty-printed once complete, each call of a row with
     several; huge outputs truncated; invisible characters in tool calls marked)."""
     text = e.text
-    if e.kind in ("tool_call", "tool_return", "approval") and e.state != "streaming":
+    if e.kind in _TOOL_KINDS and e.state is not RowState.STREAMING:
         if len(e.tool_calls) > 1:
             text = calls_text(e.tool_calls, [_pretty_json(c.arguments) for c in e.tool_calls])
         else:
@@ -135,12 +141,12 @@ def display_text(e: _Entry) -> str:
         if len(text) > _TOOL_TEXT_MAX:
             more = len(text) - _TOOL_TEXT_MAX
             text = f"{text[:_TOOL_TEXT_MAX]}\n… ({more:,} more characters; Copy gives all)"
-    if e.kind in ("tool_call", "approval"):
+    if e.kind in CALL_KINDS:
         text = visible_text(text)
     cut = _shown_length(text)
     if cut < len(text):
         # While streaming the note stays the same, so each flush leaves the laid-out part alone.
-        more = "" if e.state == "streaming" else f"{len(text) - cut:,} "
+        more = "" if e.state is RowState.STREAMING else f"{len(text) - cut:,} "
         text = f"{text[:cut]}\n\n… ({more}more characters not shown; Copy gives all)"
     return text
 
@@ -171,9 +177,9 @@ def folded_summary(e: _Entry) -> str:
     with several calls shows none (its label names them all)."""
     if len(e.tool_calls) > 1:
         return ""
-    if e.kind in ("tool_call", "approval"):
+    if e.kind in CALL_KINDS:
         return visible_text(summary_line(e.text, markdown=False))
-    return summary_line(e.text, markdown=e.kind != "tool_return")
+    return summary_line(e.text, markdown=e.kind is not RowKind.TOOL_RETURN)
 
 
 def _has_focus_within(widget: QWidget | None) -> bool:
@@ -291,11 +297,11 @@ class TranscriptDelegate(QStyledItemDelegate):
     # -- layout ----------------------------------------------------------------------------------
 
     def _rich(self, cache: _RowCache, theme: Theme, e: _Entry) -> RichText:
-        if e.kind == "user" or e.kind in ("system", "unknown"):
-            font, markdown = (theme.font if e.kind == "user" else theme.small), False
-        elif e.kind == "assistant":
+        if e.kind in (RowKind.USER, RowKind.SYSTEM, RowKind.UNKNOWN):
+            font, markdown = (theme.font if e.kind is RowKind.USER else theme.small), False
+        elif e.kind is RowKind.ASSISTANT:
             font, markdown = theme.font, True
-        elif e.kind in ("reasoning", "summary"):
+        elif e.kind in (RowKind.REASONING, RowKind.SUMMARY):
             font, markdown = theme.small, True
         else:
             font, markdown = theme.mono, False
@@ -316,11 +322,11 @@ class TranscriptDelegate(QStyledItemDelegate):
         col_w = float(min(width - 2 * S.SIDE, S.COLUMN_MAX))
         # Whole pixels: the selection editor, a widget, sits exactly where the text is painted.
         column = QRectF(math.floor((width - col_w) / 2), 0, col_w, 0)
-        if e.kind == "user":
+        if e.kind is RowKind.USER:
             layout = self._layout_user(e, column, theme, cache)
         elif e.kind in NOTICE_KINDS:
             layout = self._layout_notice(e, column, theme)
-        elif e.kind in COLLAPSIBLE or e.kind == "approval":
+        elif e.kind in COLLAPSIBLE or e.kind is RowKind.APPROVAL:
             layout = self._layout_fold(e, column, theme, cache)
         else:
             layout = self._layout_reply(e, column, theme, cache)
@@ -333,7 +339,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         y: float,
         column: QRectF,
         text: str,
-        tone: str,
+        tone: Tone,
         theme: Theme,
         right: bool = False,
     ) -> float:
@@ -383,11 +389,11 @@ class TranscriptDelegate(QStyledItemDelegate):
             layout.thumbs.append(QRectF(x, y, S.THUMB_W, S.THUMB_H))
         y = bubble.bottom() + 4
         status = QRectF(column.left(), y, column.width(), 0)
-        if e.state == "sending":
-            y = self._small_lines(layout, y, status, "Sending…", "muted", theme, right=True)
-        elif e.state == "failed":
+        if e.state is RowState.SENDING:
+            y = self._small_lines(layout, y, status, "Sending…", Tone.INFO, theme, right=True)
+        elif e.state is RowState.FAILED:
             words = f"Not sent: {e.error}" if e.error else "Not sent."
-            y = self._small_lines(layout, y, status, words, "error", theme, right=True)
+            y = self._small_lines(layout, y, status, words, Tone.ERROR, theme, right=True)
             y = self._layout_actions(layout, y + 2, column, theme)
         layout.height = math.ceil(y + 6)
         return layout
@@ -396,10 +402,10 @@ class TranscriptDelegate(QStyledItemDelegate):
         fm = QFontMetricsF(theme.small)
         h = fm.height() + 6
         x = column.right()
-        for name in ("Discard", "Edit", "Retry"):  # right to left
-            w = fm.horizontalAdvance(name) + 16
+        for action, label in reversed(_ACTIONS):  # right to left
+            w = fm.horizontalAdvance(label) + 16
             x -= w
-            layout.actions.insert(0, (name.lower(), QRectF(x, y, w, h)))
+            layout.actions.insert(0, (action, QRectF(x, y, w, h)))
             x -= 4
         return y + h
 
@@ -411,7 +417,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         layout.rich, layout.text_width = rich, column.width()
         layout.text_pos = QPointF(column.left(), top)
         h = rich.height() if e.text else QFontMetricsF(theme.font).height()
-        if e.kind == "assistant" and e.text:
+        if e.kind is RowKind.ASSISTANT and e.text:
             fm = QFontMetricsF(theme.small)
             bw, bh = math.ceil(fm.horizontalAdvance("Copied")) + 14, math.ceil(fm.height()) + 4
             for box, code in rich.code_blocks():
@@ -421,7 +427,7 @@ class TranscriptDelegate(QStyledItemDelegate):
                 layout.code_buttons.append((button, code))
         y = top + h
         if e.note:
-            y = self._small_lines(layout, y + 6, column, f"⚠ {e.note}", "warning", theme)
+            y = self._small_lines(layout, y + 6, column, f"⚠ {e.note}", Tone.WARNING, theme)
         layout.height = math.ceil(y + 6)
         return layout
 
@@ -452,7 +458,7 @@ class TranscriptDelegate(QStyledItemDelegate):
                 layout.thumbs.append(QRectF(x, top, S.THUMB_W, S.THUMB_H))
             y = layout.thumbs[-1].bottom()
         if e.note:
-            y = self._small_lines(layout, y + 4, column, f"⚠ {e.note}", "warning", theme)
+            y = self._small_lines(layout, y + 4, column, f"⚠ {e.note}", Tone.WARNING, theme)
         layout.height = math.ceil(y + 3)
         return layout
 
@@ -465,7 +471,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         pill_w = min(width, math.ceil(box.width()) + 24)
         pill = QRectF(column.center().x() - pill_w / 2, 8, pill_w, math.ceil(box.height()) + 10)
         layout.panel = pill
-        layout.lines.append((pill, e.text, e.level or "info", flags))
+        layout.lines.append((pill, e.text, e.level or Tone.INFO, flags))
         layout.height = math.ceil(pill.bottom() + 8)
         return layout
 
@@ -508,7 +514,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(sel, 10, 10)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
         selecting = entry.uid == self._selecting  # the editor above paints the text
-        if entry.kind == "user":
+        if entry.kind is RowKind.USER:
             self._paint_user(painter, option, index, entry, layout, theme, clip, selecting)
         elif entry.kind in NOTICE_KINDS:
             self._paint_notice(painter, entry, layout, theme)
@@ -522,10 +528,10 @@ class TranscriptDelegate(QStyledItemDelegate):
             color = text_color(entry, theme)
             if selecting:
                 pass
-            elif layout.rich is not None and (entry.text or entry.kind != "assistant"):
+            elif layout.rich is not None and (entry.text or entry.kind is not RowKind.ASSISTANT):
                 layout.rich.set_width(layout.text_width)
                 layout.rich.draw(painter, layout.text_pos, option.palette, color, clip)
-            elif entry.kind == "assistant" and entry.state == "streaming":
+            elif entry.kind is RowKind.ASSISTANT and entry.state is RowState.STREAMING:
                 painter.setFont(theme.font)
                 painter.setPen(theme.muted)
                 painter.drawText(layout.text_pos + QPointF(0, theme_ascent(theme)), "…")
@@ -550,7 +556,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         clip: QRectF,
         selecting: bool = False,
     ) -> None:
-        if e.state == "sending":
+        if e.state is RowState.SENDING:
             painter.setOpacity(0.6)
         if layout.bubble is not None:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -564,13 +570,14 @@ class TranscriptDelegate(QStyledItemDelegate):
             for rect, thumb in zip(layout.thumbs, thumbs, strict=False):
                 self._paint_thumb(painter, rect, thumb, theme)
         painter.setOpacity(1.0)
-        for name, rect in layout.actions:
-            painter.setPen(QPen(theme.accent if name == "retry" else theme.muted, 1))
+        for action, rect in layout.actions:
+            retry = action is RowAction.RETRY
+            painter.setPen(QPen(theme.accent if retry else theme.muted, 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
             painter.setFont(theme.small)
-            painter.setPen(theme.accent if name == "retry" else theme.text)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, name.capitalize())
+            painter.setPen(theme.accent if retry else theme.text)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, _LABELS[action])
 
     def _paint_code_buttons(
         self, painter: QPainter, e: _Entry, layout: RowLayout, theme: Theme, clip: QRectF
@@ -621,7 +628,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         assert header is not None
         fm = QFontMetricsF(theme.small)
         label = header_label(e, index.data(ToolNameRole))
-        tone = theme.error if e.kind == "tool_return" and e.status == "error" else theme.muted
+        tone = theme.error if _tool_failed(e) else theme.muted
         chevron = QRectF(header.left() + 2, header.center().y() - 5, 10, 10)
         pen = QPen(tone, 1.4)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
@@ -659,8 +666,8 @@ class TranscriptDelegate(QStyledItemDelegate):
     def _paint_notice(self, painter: QPainter, e: _Entry, layout: RowLayout, theme: Theme):
         if layout.panel is None:
             return
-        tone = tone_color(theme, e.level or "info")
-        fill = blend(theme.base, tone, 0.12 if e.level in ("warning", "error") else 0.06)
+        tone = tone_color(theme, e.level or Tone.INFO)
+        fill = blend(theme.base, tone, 0.12 if e.level in (Tone.WARNING, Tone.ERROR) else 0.06)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(layout.panel, layout.panel.height() / 2, layout.panel.height() / 2)
@@ -708,7 +715,7 @@ class TranscriptDelegate(QStyledItemDelegate):
             return
         theme = self.theme(option)
         color = QColor(text_color(entry, theme))
-        if entry.kind == "user" and entry.state == "sending":
+        if entry.kind is RowKind.USER and entry.state is RowState.SENDING:
             color.setAlphaF(color.alphaF() * 0.6)  # the row paints a sending message faded
         layout.rich.set_width(layout.text_width)
         who = who_label(entry.kind)
@@ -778,48 +785,49 @@ class TranscriptDelegate(QStyledItemDelegate):
         if layout is None or entry is None:
             return None
         p = pos - QPointF(option.rect.topLeft())
-        for name, rect in layout.actions:
+        for action, rect in layout.actions:
             if rect.contains(p):
-                return Hit(name, entry.otid)
+                return Hit(action, entry.otid)
         for i, rect in enumerate(layout.thumbs):
             if rect.contains(p):
-                return Hit("image", i)
+                return Hit(RowAction.IMAGE, i)
         for i, (rect, code) in enumerate(layout.code_buttons):
             if rect.contains(p):
-                return Hit("copy_code", (i, code))
+                return Hit(RowAction.COPY_CODE, (i, code))
         if layout.header is not None and layout.header.contains(p):
-            return Hit("toggle")
-        if layout.rich is not None and (entry.kind != "user" or layout.bubble is not None):
+            return Hit(RowAction.TOGGLE)
+        in_text = entry.kind is not RowKind.USER or layout.bubble is not None
+        if layout.rich is not None and in_text:
             layout.rich.set_width(layout.text_width)
             href = layout.rich.anchor_at(p - layout.text_pos)
             if href:
-                return Hit("link", href)
+                return Hit(RowAction.LINK, href)
         if entry.kind in COLLAPSIBLE and entry.collapsed and layout.column.contains(p):
-            return Hit("toggle")
+            return Hit(RowAction.TOGGLE)
         return None
 
 
 def header_label(e: _Entry, tool_name: str | None) -> str:
-    streaming = "…" if e.state == "streaming" else ""
+    streaming = "…" if e.state is RowState.STREAMING else ""
     if tool_name:
         tool_name = tool_label(tool_name)
     several = len(e.tool_calls) > 1
-    if e.kind == "reasoning":
+    if e.kind is RowKind.REASONING:
         return f"Thinking{streaming}"
-    if e.kind == "tool_call":
+    if e.kind is RowKind.TOOL_CALL:
         word = "Tools" if several else "Tool"
         return f"{word}: {tool_name}{streaming}" if tool_name else f"Tool call{streaming}"
-    if e.kind == "tool_return":
-        word = "Tool error" if e.status == "error" else "Result"
+    if e.kind is RowKind.TOOL_RETURN:
+        word = "Tool error" if _tool_failed(e) else "Result"
         return f"{word}: {tool_name}" if tool_name else f"{word} of a tool"
-    if e.kind == "approval":
+    if e.kind is RowKind.APPROVAL:
         if e.message_type == "approval_response_message":
             return f"Your answer: {tool_name}" if tool_name else "Your answer"
         return f"Approval requested: {tool_name}{streaming}" if tool_name else "Approval requested"
-    if e.kind == "system":
+    if e.kind is RowKind.SYSTEM:
         return "System"
-    if e.kind == "summary":
-        return who_label("summary")
+    if e.kind is RowKind.SUMMARY:
+        return who_label(RowKind.SUMMARY)
     return "Other message"
 
 
@@ -827,15 +835,19 @@ def _thumbs_per_line(width: float) -> int:
     return max(1, int((width + S.THUMB_GAP) // (S.THUMB_W + S.THUMB_GAP)))
 
 
-def tone_color(theme: Theme, tone: str) -> QColor:
-    return {"error": theme.error, "warning": theme.warning, "text": theme.text}.get(
-        tone, theme.muted
-    )
+def _tool_failed(e: _Entry) -> bool:
+    # The server's own word for a tool result's status ("success" / "error").
+    return e.kind is RowKind.TOOL_RETURN and e.status == "error"
+
+
+def tone_color(theme: Theme, tone: Tone) -> QColor:
+    """Colour of small text in a row: errors red, warnings amber, the rest muted."""
+    return {Tone.ERROR: theme.error, Tone.WARNING: theme.warning}.get(tone, theme.muted)
 
 
 def text_color(e: _Entry, theme: Theme) -> QColor:
     """Colour of a row's text: replies and the user's words in full, the rest secondary."""
-    return theme.text if e.kind in ("assistant", "user") else blend_muted(theme)
+    return theme.text if e.kind in (RowKind.ASSISTANT, RowKind.USER) else blend_muted(theme)
 
 
 def blend_muted(theme: Theme) -> QColor:

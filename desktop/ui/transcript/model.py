@@ -23,7 +23,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
+from desktop.ui.notice import Tone
 from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
+from desktop.ui.transcript.rows import RowKind, RowState
 from desktop.ui.transcript.spoken import spoken_text
 from desktop.ui.visible_text import tool_label
 
@@ -54,23 +56,38 @@ _BASE = Qt.ItemDataRole.UserRole + 1
 ) = range(_BASE, _BASE + 16)
 
 #: Kinds shown as a one-line summary until clicked.
-COLLAPSIBLE = frozenset({"reasoning", "tool_call", "tool_return", "system", "summary", "unknown"})
+COLLAPSIBLE = frozenset(
+    {
+        RowKind.REASONING,
+        RowKind.TOOL_CALL,
+        RowKind.TOOL_RETURN,
+        RowKind.SYSTEM,
+        RowKind.SUMMARY,
+        RowKind.UNKNOWN,
+    }
+)
 #: Kinds drawn as a small centred notice (the app's own notices, the server's events).
-NOTICE_KINDS = frozenset({"notice", "event"})
-_STREAM_KINDS = frozenset({"assistant", "reasoning", "tool_call", "tool_return", "approval"})
+NOTICE_KINDS = frozenset({RowKind.NOTICE, RowKind.EVENT})
+#: Kinds whose text is Markdown.
+MARKDOWN_KINDS = frozenset({RowKind.ASSISTANT, RowKind.REASONING, RowKind.SUMMARY})
+#: Kinds that hold tool calls (and name the tools of the results that answer them).
+CALL_KINDS = frozenset({RowKind.TOOL_CALL, RowKind.APPROVAL})
+_STREAM_KINDS = frozenset(
+    {RowKind.ASSISTANT, RowKind.REASONING, RowKind.TOOL_CALL, RowKind.TOOL_RETURN, RowKind.APPROVAL}
+)
 #: Letta stores heartbeats and system alerts as "user" messages holding JSON.
 _SYSTEM_JSON_TYPES = frozenset({"heartbeat", "system_alert", "login"})
 _WHO = {
-    "user": "You",
-    "assistant": "Agent",
-    "reasoning": "Agent thinking",
-    "tool_call": "Tool call",
-    "tool_return": "Tool result",
-    "approval": "Approval request",
-    "system": "System",
-    "summary": "Summary of earlier conversation",
-    "event": "Event",
-    "notice": "Notice",
+    RowKind.USER: "You",
+    RowKind.ASSISTANT: "Agent",
+    RowKind.REASONING: "Agent thinking",
+    RowKind.TOOL_CALL: "Tool call",
+    RowKind.TOOL_RETURN: "Tool result",
+    RowKind.APPROVAL: "Approval request",
+    RowKind.SYSTEM: "System",
+    RowKind.SUMMARY: "Summary of earlier conversation",
+    RowKind.EVENT: "Event",
+    RowKind.NOTICE: "Notice",
 }
 
 Index = QModelIndex | QPersistentModelIndex
@@ -81,7 +98,7 @@ _uids = itertools.count(1)
 class Entry:
     """One displayed row. `revision` changes whenever anything visible changes."""
 
-    kind: str
+    kind: RowKind
     text: str = ""
     message_id: str | None = None
     message_type: str = ""
@@ -93,10 +110,10 @@ class Entry:
     images: list[ImageRef | QImage] = field(default_factory=list)
     image_keys: list[str] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)  # set when a row holds several
-    state: str = ""  # "", sending, sent, failed, streaming, incomplete
+    state: RowState = RowState.DONE
     error: str | None = None
     note: str | None = None
-    level: str | None = None
+    level: Tone | None = None  # of a notice or an event
     collapsed: bool = False
     revision: int = 0
     pending: list[str] = field(default_factory=list)  # streamed pieces not yet flushed
@@ -112,7 +129,7 @@ class Entry:
         if not self.message_id:
             return ()
         ids = [c.tool_call_id for c in self.tool_calls] or [self.tool_call_id]
-        if self.kind == "tool_call" or self.message_type == "approval_request_message":
+        if self.kind is RowKind.TOOL_CALL or self.message_type == "approval_request_message":
             return tuple((self.message_type, self.message_id, i or "") for i in ids)
         return ((self.message_type, self.message_id),)
 
@@ -125,7 +142,7 @@ class Entry:
         return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def who_label(kind: str) -> str:
+def who_label(kind: RowKind) -> str:
     """Who wrote a row of this kind, in words ("Agent", "You", …)."""
     return _WHO.get(kind, "Message")
 
@@ -141,10 +158,10 @@ def calls_text(calls: list[ToolCall], arguments: list[str] | None = None) -> str
 
 
 def entry_from_message(msg: Message) -> Entry:
-    kind, text = msg.kind, msg.text
-    if kind == "user":
+    kind, text = RowKind.of(msg.kind), msg.text
+    if kind is RowKind.USER:
         kind, text = _unwrap_system_json(text)
-    calls = msg.tool_calls if kind in ("tool_call", "approval") else []
+    calls = msg.tool_calls if kind in CALL_KINDS else []
     if len(calls) > 1:
         text = calls_text(calls)
     entry = Entry(
@@ -160,22 +177,22 @@ def entry_from_message(msg: Message) -> Entry:
         images=list(msg.images),
         tool_calls=list(calls) if len(calls) > 1 else [],
         collapsed=kind in COLLAPSIBLE,
-        level="info" if kind == "event" else None,
+        level=Tone.INFO if kind is RowKind.EVENT else None,
     )
     entry.image_keys = [f"{msg.id or entry.uid}:{i}" for i in range(len(msg.images))]
     return entry
 
 
-def _unwrap_system_json(text: str) -> tuple[str, str]:
+def _unwrap_system_json(text: str) -> tuple[RowKind, str]:
     if not text.startswith("{") or len(text) > 20000:
-        return "user", text
+        return RowKind.USER, text
     try:
         data = json.loads(text)
     except ValueError:
-        return "user", text
+        return RowKind.USER, text
     if isinstance(data, dict) and data.get("type") in _SYSTEM_JSON_TYPES:
-        return "system", str(data.get("message") or data.get("reason") or data["type"])
-    return "user", text
+        return RowKind.SYSTEM, str(data.get("message") or data.get("reason") or data["type"])
+    return RowKind.USER, text
 
 
 def format_date(date: str | None) -> str | None:
@@ -277,7 +294,7 @@ class TranscriptModel(QAbstractListModel):
             return format_date(e.date)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             pictures = f"{len(e.images)} image(s)" if e.images else ""
-            words = spoken_text(e.text, markdown=e.kind in ("assistant", "reasoning", "summary"))
+            words = spoken_text(e.text, markdown=e.kind in MARKDOWN_KINDS)
             text = f"{words} ({pictures})" if words and pictures else words or pictures
             return f"{who_label(e.kind)}: {text}"
         return None
@@ -319,15 +336,16 @@ class TranscriptModel(QAbstractListModel):
         live = [
             e
             for e in self._entries
-            if (e.kind == "user" and e.state in ("sending", "failed"))
+            if (e.kind is RowKind.USER and e.state in (RowState.SENDING, RowState.FAILED))
             or any(e is s for s in streaming.values())
         ]
         self.beginResetModel()
         self._reset_state()
         self._entries = self._new_entries(messages)
-        stored = {e.otid for e in self._entries if e.kind == "user" and e.otid}
+        stored = {e.otid for e in self._entries if e.kind is RowKind.USER and e.otid}
         for entry in live:
-            if entry.kind == "user" and entry.state == "sending" and entry.otid in stored:
+            sending = entry.kind is RowKind.USER and entry.state is RowState.SENDING
+            if sending and entry.otid in stored:
                 continue  # the page already holds it
             if any(key in self._keys for key in entry.dedup_keys):
                 continue
@@ -365,13 +383,13 @@ class TranscriptModel(QAbstractListModel):
         out = []
         for msg in messages:
             entry = entry_from_message(msg)
-            if entry.kind == "reasoning" and self.reasoning_expanded:
+            if entry.kind is RowKind.REASONING and self.reasoning_expanded:
                 entry.collapsed = False
             keys = entry.dedup_keys
             if keys and all(key in self._keys for key in keys):
                 continue
             self._keys.update(keys)
-            if entry.kind in ("tool_call", "approval"):
+            if entry.kind in CALL_KINDS:
                 self._remember_tool_names(entry)
             out.append(entry)
         return out
@@ -379,16 +397,22 @@ class TranscriptModel(QAbstractListModel):
     # -- the user's own messages ----------------------------------------------------------------
 
     def add_local_user(self, otid: str, text: str, thumbnails: list[QImage]) -> None:
-        entry = Entry(kind="user", text=text, otid=otid, state="sending", images=list(thumbnails))
+        entry = Entry(
+            kind=RowKind.USER,
+            text=text,
+            otid=otid,
+            state=RowState.SENDING,
+            images=list(thumbnails),
+        )
         entry.image_keys = [f"local:{otid}:{i}" for i in range(len(thumbnails))]
         entry.date = datetime.now().astimezone().isoformat()
         self._append(entry)
 
-    def set_user_state(self, otid: str, state: str, error: str | None = None) -> None:
+    def set_user_state(self, otid: str, state: RowState, error: str | None = None) -> None:
         entry = self._find_user(otid)
         if entry is None:
             return
-        entry.state, entry.error = state, error if state == "failed" else None
+        entry.state, entry.error = state, error if state is RowState.FAILED else None
         self._changed(entry, [StateRole, ErrorRole])
 
     def remove_local_user(self, otid: str) -> None:
@@ -402,7 +426,7 @@ class TranscriptModel(QAbstractListModel):
 
     def _find_user(self, otid: str) -> Entry | None:
         for entry in reversed(self._entries):
-            if entry.kind == "user" and entry.otid == otid:
+            if entry.kind is RowKind.USER and entry.otid == otid:
                 return entry
         return None
 
@@ -412,12 +436,13 @@ class TranscriptModel(QAbstractListModel):
         """Append a streamed piece to its row; the view hears about it at the next flush."""
         if chunk.kind == "user":  # the server echoing our message: it arrived
             local = self._find_user(chunk.otid or "")
-            if local is not None and local.state == "sending":
-                self.set_user_state(local.otid or "", "sent")
+            if local is not None and local.state is RowState.SENDING:
+                self.set_user_state(local.otid or "", RowState.SENT)
             return
         entry = self._stream.get(chunk.key)
         if entry is None:
-            kind = chunk.kind if chunk.kind in _STREAM_KINDS else "unknown"
+            kind = RowKind.of(chunk.kind)
+            kind = kind if kind in _STREAM_KINDS else RowKind.UNKNOWN
             entry = Entry(
                 kind=kind,
                 message_id=chunk.id,
@@ -425,9 +450,9 @@ class TranscriptModel(QAbstractListModel):
                 otid=chunk.otid,
                 tool_name=chunk.tool_name,
                 tool_call_id=chunk.tool_call_id,
-                state="streaming",
+                state=RowState.STREAMING,
                 collapsed=kind in COLLAPSIBLE
-                and not (kind == "reasoning" and self.reasoning_expanded),
+                and not (kind is RowKind.REASONING and self.reasoning_expanded),
                 date=datetime.now().astimezone().isoformat(),
             )
             self._stream[chunk.key] = entry
@@ -436,7 +461,7 @@ class TranscriptModel(QAbstractListModel):
         elif chunk.tool_name and not entry.tool_name:
             entry.tool_name = chunk.tool_name
             self._changed(entry, [ToolNameRole])
-        if entry.kind in ("tool_call", "approval"):
+        if entry.kind in CALL_KINDS:
             self._remember_tool_names(entry)
         if chunk.text:
             entry.pending.append(chunk.text)
@@ -459,17 +484,17 @@ class TranscriptModel(QAbstractListModel):
         if incomplete and not note:
             note = "Reply cut off — reload history"
         for entry in self._stream.values():
-            entry.state = "incomplete" if incomplete else ""
+            entry.state = RowState.INCOMPLETE if incomplete else RowState.DONE
             entry.note = note if incomplete else None
             self._changed(entry, [StateRole, NoteRole])
         if incomplete and not self._stream:
-            self.add_notice(note, "warning")
+            self.add_notice(note, Tone.WARNING)
         self._stream.clear()
 
     # -- notices -----------------------------------------------------------------------------------
 
-    def add_notice(self, text: str, level: str = "info") -> None:
-        self._append(Entry(kind="notice", text=text, level=level))
+    def add_notice(self, text: str, level: Tone = Tone.INFO) -> None:
+        self._append(Entry(kind=RowKind.NOTICE, text=text, level=level))
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 
+from desktop.ui.notice import Tone
 from desktop.ui.style.tones import blend, error_color, tone
 from desktop.ui.transcript.code_spans import style_name
 
@@ -56,7 +57,7 @@ class Theme:
             panel=blend(base, text, 0.05),
             code=blend(base, text, 0.08 if dark else 0.06),
             error=error_color(palette),
-            warning=tone(palette, "warning"),
+            warning=tone(palette, Tone.WARNING),
             link=palette.color(role.Link),
             selection=selection,
             code_style=style_name(dark),

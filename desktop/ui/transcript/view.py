@@ -59,6 +59,7 @@ from desktop.ui.transcript.model import (
     ThumbnailsRole,
     TranscriptModel,
 )
+from desktop.ui.transcript.rows import RowAction, RowKind, RowState
 from desktop.ui.transcript.style import Theme
 from desktop.workers import Workers
 
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
 TOP_THRESHOLD = 48  # px from the top that counts as "at the top"
 BOTTOM_SLACK = 8  # px from the bottom that still counts as "at the bottom"
 COPIED_MS = 1500  # how long a code block's button says "Copied"
-FOLDABLE = COLLAPSIBLE | {"approval"}  # rows with a header that folds
+FOLDABLE = COLLAPSIBLE | {RowKind.APPROVAL}  # rows with a header that folds
 _SAFE_SCHEMES = frozenset({"http", "https"})
 #: Changes to these roles never change a row's height, so they need no relayout.
 _PAINT_ONLY_ROLES = frozenset({ThumbnailsRole})
@@ -258,7 +259,7 @@ class TranscriptView(QListView):
         super().rowsInserted(parent, start, end)
         model = self.model()
         last = model.index(end, 0)
-        if last.data(KindRole) == "user" and last.data(StateRole) == "sending":
+        if last.data(KindRole) is RowKind.USER and last.data(StateRole) is RowState.SENDING:
             self._follow = True  # the user just sent something: show it
         if start == 0 and end < model.rowCount() - 1:
             self._older_asked = False  # a new older page arrived
@@ -463,7 +464,7 @@ class TranscriptView(QListView):
     def _pass_through_click(self, pos: QPointF) -> None:
         """A click on the editor where the row draws a button (a code block's Copy)."""
         index, hit = self._hit(pos.toPoint())
-        if hit is not None and hit.action == "copy_code":
+        if hit is not None and hit.action is RowAction.COPY_CODE:
             self._activate(index, hit)
 
     def _reveal_caret(self) -> None:
@@ -504,7 +505,7 @@ class TranscriptView(QListView):
         QApplication.sendEvent(editor.viewport(), event)
 
     def _over_text(self, index: QModelIndex, pos: QPoint, hit: Hit | None) -> bool:
-        if hit is not None and hit.action != "link":
+        if hit is not None and hit.action is not RowAction.LINK:
             return False
         rect = self._text_rect(index)
         return rect is not None and rect.contains(QPointF(pos))
@@ -588,25 +589,25 @@ class TranscriptView(QListView):
             self._activate(index, hit)
 
     def _activate(self, index: QModelIndex, hit: Hit) -> None:
-        if hit.action == "toggle":
+        if hit.action is RowAction.TOGGLE:
             self.model().setData(index, not index.data(CollapsedRole), CollapsedRole)
-        elif hit.action == "retry":
+        elif hit.action is RowAction.RETRY:
             self.retryRequested.emit(str(hit.payload))
-        elif hit.action == "edit":
+        elif hit.action is RowAction.EDIT:
             self.editRequested.emit(str(hit.payload))
-        elif hit.action == "discard":
+        elif hit.action is RowAction.DISCARD:
             self.discardRequested.emit(str(hit.payload))
-        elif hit.action == "image":
+        elif hit.action is RowAction.IMAGE:
             images = index.data(ImagesRole) or []
             if isinstance(hit.payload, int) and hit.payload < len(images):
                 self.imageActivated.emit(images[hit.payload])
-        elif hit.action == "copy_code":
+        elif hit.action is RowAction.COPY_CODE:
             number, code = hit.payload  # type: ignore[misc]
             QGuiApplication.clipboard().setText(str(code))
             self._delegate.set_copied((index.data(EntryRole).uid, int(number)))
             self._copied_timer.start()
             self._repaint_buttons()
-        elif hit.action == "link":
+        elif hit.action is RowAction.LINK:
             self._open_link(str(hit.payload))
 
     def _open_link(self, href: str) -> None:
@@ -633,8 +634,9 @@ class TranscriptView(QListView):
             return
         super().mouseMoveEvent(event)
         index, hit = self._hit(pos)
+        link = hit is not None and hit.action is RowAction.LINK
         clickable = hit is not None and (
-            hit.action != "link" or QUrl(str(hit.payload)).scheme().lower() in _SAFE_SCHEMES
+            not link or QUrl(str(hit.payload)).scheme().lower() in _SAFE_SCHEMES
         )
         if clickable:
             self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
@@ -712,17 +714,17 @@ class TranscriptView(QListView):
             return self.open_text_selection(current) is not None
         if key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if kind in FOLDABLE:
-                self._activate(current, Hit("toggle"))
+                self._activate(current, Hit(RowAction.TOGGLE))
                 return True
             if key != Qt.Key.Key_Space:
                 self.scrollTo(current)
                 return self.open_text_selection(current) is not None
             return False
-        if kind == "user" and current.data(StateRole) == "failed":
+        if kind is RowKind.USER and current.data(StateRole) is RowState.FAILED:
             action = {
-                Qt.Key.Key_R: "retry",
-                Qt.Key.Key_E: "edit",
-                Qt.Key.Key_Delete: "discard",
+                Qt.Key.Key_R: RowAction.RETRY,
+                Qt.Key.Key_E: RowAction.EDIT,
+                Qt.Key.Key_Delete: RowAction.DISCARD,
             }.get(key)
             if action is not None:
                 self._activate(current, Hit(action, current.data(OtidRole)))
@@ -742,7 +744,7 @@ class TranscriptView(QListView):
             self._has_text(index)
             or (index.data(KindRole) in FOLDABLE and bool(index.data(TextRole)))
         )
-        if hit is not None and hit.action == "link":
+        if hit is not None and hit.action is RowAction.LINK:
             href = str(hit.payload)
             menu.addAction("Copy link address", lambda: QGuiApplication.clipboard().setText(href))
         menu.exec(event.globalPos())

@@ -13,11 +13,12 @@ from PySide6.QtWidgets import QApplication, QMenu, QToolButton, QWidget
 
 from desktop.core.capabilities import ModelCapability, short_status
 from desktop.core.send_guard import data_source, model_name, vision_mark
+from desktop.ui.notice import Tone
 from desktop.ui.plain_text import plain_tip
 from desktop.ui.style.theme import theme_manager
 from desktop.ui.style.tones import surface, tone
 
-_LEVEL = {True: "ok", False: "error", None: "warning"}  # colours from the palette (tones.py)
+_LEVEL = {True: Tone.OK, False: Tone.ERROR, None: Tone.WARNING}  # colours: tones.py
 _LABEL = {True: "sees images", False: "no images", None: "images?"}
 
 

@@ -31,7 +31,7 @@ from desktop.core.send_guard import (
 )
 from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label
-from desktop.ui.transcript import ImagesRole, KindRole, StateRole
+from desktop.ui.transcript import ImagesRole, KindRole, RowKind, RowState, StateRole
 from desktop.ui.user_errors import UserError
 from desktop.ui.vision.badge import CapabilityBadge
 from desktop.ui.vision.banner import Mode, VisionBanner
@@ -155,7 +155,8 @@ class VisionGuard(QObject):
         count = 0
         for row in range(model.rowCount()):
             index = model.index(row, 0)
-            if index.data(KindRole) == "user" and index.data(StateRole) != "failed":
+            user = index.data(KindRole) is RowKind.USER
+            if user and index.data(StateRole) is not RowState.FAILED:
                 count += len(index.data(ImagesRole) or [])
         self._history_images = count
         return count
@@ -330,7 +331,7 @@ class VisionGuard(QObject):
                 f"The image may have been the cause: it is not known whether {model_name(cap)} "
                 "can see images. If it cannot, mark it so from the badge next to the model."
             )
-        self._transcript.add_notice(text, "error")
+        self._transcript.add_notice(text, Tone.ERROR)
         self.notice.emit(Notice(f"{error.text} {text}", Tone.ERROR))
 
     # -- changing the model or what we believe --------------------------------------------

@@ -16,7 +16,7 @@ from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.style.tones import paint_surface
 
-_NAMES = {Tone.ERROR: "Error", Tone.WARNING: "Warning", Tone.INFO: "Notice"}
+_NAMES = {Tone.ERROR: "Error", Tone.WARNING: "Warning", Tone.INFO: "Notice", Tone.OK: "Notice"}
 
 
 class Banner(QFrame):

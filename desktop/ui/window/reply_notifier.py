@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from desktop import APP_NAME
 from desktop.ui.attachments.capture import bring_to_front
-from desktop.ui.transcript import KindRole, TextRole
+from desktop.ui.transcript import KindRole, RowKind, TextRole
 
 TRAY_LINGER_MS = 15000  # the tray icon goes away this long after a notification
 
@@ -91,7 +91,7 @@ def reply_summary(model: QAbstractItemModel, agent_name: str) -> tuple[str, str]
     """(title, body) of the notification: who replied, and the start of the last reply."""
     for row in range(model.rowCount() - 1, -1, -1):
         index = model.index(row, 0)
-        if index.data(KindRole) == "assistant":
+        if index.data(KindRole) is RowKind.ASSISTANT:
             text = " ".join(str(index.data(TextRole) or "").split())
             return f"{agent_name} replied", (text[:157] + "…") if len(text) > 160 else text
     return f"{agent_name} replied", "The reply is ready."
