@@ -7,6 +7,7 @@ the settings file, and a history page that shows the message being sent a second
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import keyring.backend
@@ -206,3 +207,39 @@ def test_a_history_reload_keeps_a_message_the_server_does_not_have_yet(qtbot):
         (RowKind.USER, "an older question", RowState.DONE),
         (RowKind.USER, "typed just now", RowState.SENDING),
     ]
+
+
+# -- a history page that arrives after the reply -----------------------------------------------
+
+
+def test_a_history_page_older_than_a_send_does_not_hide_it(qtbot, workers, fake):
+    """The first history page is still on its way when the user sends (they type fast); it was
+    read before the message existed, and it arrives after the reply: the message and the reply
+    stay on screen."""
+    agent = fake.agents[0]
+    gate = threading.Event()
+    first_page = {"held": False}
+    real_handle = fake.handle
+
+    def handle(request):
+        response = real_handle(request)  # the page as it is now, before the send
+        is_page = request.method == "GET" and request.url.path.endswith("/messages")
+        if is_page and not first_page["held"]:
+            first_page["held"] = True
+            gate.wait(10)
+        return response
+
+    fake.handle = handle
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", KEY, agent["id"])
+    qtbot.waitUntil(lambda: first_page["held"] and window.session.agent is not None, timeout=5000)
+    _send(qtbot, window, "quick question")
+    gate.set()
+    qtbot.wait(300)  # the old page comes back
+    qtbot.waitUntil(lambda: window.session._history_task is None, timeout=5000)
+    rows = _rows(window.transcript_model)
+    assert [(kind, text) for kind, text, state in rows if state is not RowState.FAILED] == [
+        (RowKind.USER, "quick question"),
+        (RowKind.ASSISTANT, "Echo: quick question"),
+    ]
+    assert (RowKind.ASSISTANT, "Echo: quick question", RowState.DONE) in rows

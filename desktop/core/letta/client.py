@@ -57,6 +57,23 @@ from desktop.core.letta.urls import DEFAULT_CONVERSATION, normalize_base_url
 if TYPE_CHECKING:
     from letta_client import Letta, Stream
 
+_SDK_IMPORT = threading.Lock()
+
+
+def load_sdk() -> Any:
+    """The official SDK's module, imported by one thread at a time (on a worker: ~0.3 s).
+
+    Two workers importing it at once (the warm-up after the first frame and a first request)
+    meet each other's half-imported pydantic modules, and Python breaks that import deadlock
+    by handing one of them a partially initialised module: "cannot import name 'import_string'
+    from partially initialized module 'pydantic._internal._validators'" (seen in the Qt tests,
+    about 1 run in 4 of a file whose first test connects)."""
+    with _SDK_IMPORT:
+        import letta_client
+
+    return letta_client
+
+
 GET_RETRIES = 2
 """The SDK's own retries for reads (connection errors, 408/409/429/5xx, with its backoff).
 Anything that writes goes out once: a retry could store the user's message twice."""
@@ -430,9 +447,7 @@ class LettaClient:
             return pair
         with self._sdk_lock:
             if self._sdk_pair is None:
-                from letta_client import Letta
-
-                sdk = Letta(
+                sdk = load_sdk().Letta(
                     api_key=self._api_key or "",
                     base_url=self.base_url,
                     http_client=self._http,
@@ -857,9 +872,7 @@ _PROJECT_ID = re.compile(
 
 
 def _object_stream() -> type[Stream[object]]:
-    from letta_client import Stream
-
-    return Stream[object]
+    return load_sdk().Stream[object]
 
 
 def _owner(conversation_id: str) -> str:

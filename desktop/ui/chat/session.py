@@ -176,6 +176,7 @@ class ChatSession(QObject):
         self._stream: MessageStream | None = None
         self._stream_task: Task | None = None
         self._history_task: Task | None = None
+        self._loading_newest = False  # the history task asks for the newest page
         # Work for the open agent, and for the shown conversation's history: renewed when the
         # user leaves them, so a late page or stream chunk never lands in the next one.
         self._for_agent = workers.epoch(owner=self)
@@ -419,8 +420,15 @@ class ChatSession(QObject):
         if self.agent is not None and self._has_more and self._history_task is None:
             self._load_page(self._oldest_id)
 
+    def _drop_history_task(self) -> None:
+        assert self._history_task is not None
+        self._history_task.cancel()
+        self._history_task = None
+        self._view.set_loading_older(False)
+
     def _load_page(self, before: str | None) -> None:
         assert self.agent is not None
+        self._loading_newest = before is None
         self._view.set_loading_older(before is not None)
         self._history_task = self._for_conversation.submit(
             self._client.list_messages,
@@ -510,6 +518,11 @@ class ChatSession(QObject):
         self._run_stream(stream, pending.otid)
 
     def _run_stream(self, stream: MessageStream, otid: str, *, resuming: bool = False) -> None:
+        if self._history_task is not None and self._loading_newest:
+            # That page was asked for before this message and reply existed: arriving after
+            # them, it would replace the transcript without them. Ask again when the reply ends.
+            self._drop_history_task()
+            self._reload_when_idle = True
         self._stop_reason = None
         self._streamed_approval = StreamedApproval()
         self._resuming = resuming
@@ -812,9 +825,7 @@ class ChatSession(QObject):
             return False
         if self._history_task is not None:
             # A reload still on its way would replace the transcript under the answer.
-            self._history_task.cancel()
-            self._history_task = None
-            self._view.set_loading_older(False)
+            self._drop_history_task()
         approval = self.pending_approval
         self._set_approval(None)
         self._model.add_notice(answer_notice(approval, decisions), Tone.INFO)

@@ -42,9 +42,9 @@ def load_client() -> None:
     """Import the API client and the official SDK under it (~0.4 s of module code and pydantic
     models) on a worker, before the GUI thread builds the first client: imported there, the
     window would freeze that long."""
-    import letta_client  # noqa: F401
+    from desktop.core.letta.client import load_sdk
 
-    from desktop.core.letta import client  # noqa: F401
+    load_sdk()
 
 
 class ConnectionFlow(QObject):
