@@ -388,10 +388,19 @@ class VisionGuard(QObject):
             return
         if error.action is Action.SWITCH_MODEL:
             # The provider said so: the images of this very message were refused (a refused
-            # send is not stored). Describe is offered for this model from now on.
+            # send is not stored, so the history is not the problem). Describe is offered for
+            # this model from now on.
             self._refused.add(cap.handle)
             text = likely_cause_text(cap)
             self._transcript.add_notice(text, "error")
+            self.notice.emit(
+                Notice(
+                    f"{text} To show the image to this agent, Edit the message and describe it.",
+                    Tone.ERROR,
+                    "Switch model…",
+                    self.switch_model,
+                )
+            )
             return
         if cap.vision is False:
             text = likely_cause_text(cap)
