@@ -188,3 +188,80 @@ def test_the_describing_model_is_chosen_in_settings(qtbot, server, open_window, 
 
     settings.set_describer_model("https://letta.test", None)
     assert settings.describer_model("https://letta.test") is None
+
+
+# -- the model switch with images in the conversation ------------------------------------------
+
+
+def _questions(qtbot, window, target: str) -> list[str]:
+    """What the Switch model dialog asks before switching to `target` (the user says No)."""
+    window.vision.switch_model()
+    dialog = window.vision.switcher
+    qtbot.waitUntil(lambda: target in dialog.handles(), timeout=5000)
+    asked: list[str] = []
+    dialog.confirm = lambda q: bool(asked.append(q))
+    dialog.select(target)
+    dialog.switch_button.click()
+    dialog.reject()
+    return asked
+
+
+def test_a_switch_to_a_blind_model_says_how_many_images_the_conversation_holds(
+    qtbot, server, open_window
+):
+    window = open_window(add_agent(server, VISION, images_in_history=3))
+    qtbot.waitUntil(lambda: window.vision.history_image_count() == 3, timeout=5000)
+    agent = window.session.agent.name
+    assert _questions(qtbot, window, TEXT) == [
+        f"Switch {agent} from {VISION} to {TEXT}? This changes the agent on the server, for every"
+        " app that uses it.\n\nThis conversation still holds 3 images, and gpt-3.5-turbo cannot"
+        " see images: the model provider may reject every later turn of it. Switch back to a"
+        " model that sees images to go on with it, or start a new conversation; to show this"
+        " agent an image, describe it instead."
+    ]
+    # Unknown is not "cannot": no such warning; and none without images.
+    assert "images" not in _questions(qtbot, window, UNKNOWN)[0]
+    assert server.patches == []
+    plain = open_window(add_agent(server, VISION))
+    assert "images" not in _questions(qtbot, plain, TEXT)[0]
+
+
+def test_a_conversations_own_model_switch_warns_too(qtbot, server, workers):
+    from desktop.core.letta import Agent, Conversation
+    from desktop.ui.vision.model_switcher import ModelSwitcher
+
+    conversation = Conversation("conv-1", "agent-1", model=VISION)
+    dialog = ModelSwitcher(
+        workers,
+        server.client(key=""),
+        Agent("agent-1", "Helper", VISION),
+        conversation=conversation,
+        image_count=1,
+    )
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: TEXT in dialog.handles(), timeout=5000)
+    asked: list[str] = []
+    dialog.confirm = lambda q: bool(asked.append(q))
+    dialog.select(TEXT)
+    dialog.switch_button.click()
+    assert asked == [
+        f"Switch this conversation from {VISION} to {TEXT}? The agent and its other"
+        " conversations keep their models.\n\nThis conversation still holds 1 image, and"
+        " gpt-3.5-turbo cannot see images: the model provider may reject every later turn of"
+        " it. Switch back to a model that sees images to go on with it, or start a new"
+        " conversation; to show this agent an image, describe it instead."
+    ]
+    dialog.reject()
+
+
+def test_the_description_is_added_after_the_typed_text_as_one_undo_step(qtbot, server, open_window):
+    window = open_window(add_agent(server, TEXT))
+    composer = window.composer
+    composer.add_block("[Image]")
+    assert composer.text() == "[Image]"
+    composer.set_text("look\n")
+    composer.add_block("[Image “a.png”]\nA cat.")
+    assert composer.text() == "look\n\n[Image “a.png”]\nA cat."
+    assert composer.textCursor().position() == len(composer.text())
+    composer.undo()
+    assert composer.text() == "look\n"
