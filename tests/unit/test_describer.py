@@ -52,6 +52,10 @@ def test_automatic_is_a_vision_model_of_the_agents_own_provider():
     assert choose_model("openai-proxy/gpt-3.5-turbo", offered) == "openai-proxy/gpt-4o-mini"
     # Same provider profile under another prefix (openai ~ openai-proxy).
     assert choose_model("openai/gpt-3.5-turbo", offered) == "openai-proxy/gpt-4o-mini"
+    # The same prefix first, then the same provider profile.
+    both = models("openai/gpt-4o", "openai-proxy/gpt-4o-mini")
+    assert choose_model("openai/gpt-3.5-turbo", both) == "openai/gpt-4o"
+    assert choose_model("azure/gpt-35-turbo", both) == "openai-proxy/gpt-4o-mini"
     # No vision model of its provider: any that sees.
     assert choose_model("deepseek/deepseek-chat", offered) == "anthropic/claude-haiku-4-5"
     assert choose_model(None, offered) == "anthropic/claude-haiku-4-5"
