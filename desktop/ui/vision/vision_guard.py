@@ -3,9 +3,9 @@
 `VisionGuard` owns the header badge (✓ / ✗ / ?), the vision banner above the composer, the
 per-message token label, the Switch model… dialog and Describe with ‹model›
 (ui/vision/describer.py). It re-evaluates whenever the attachments, the agent, its model or an
-override change, puts per-image problems on the offending chips,
-and `allow_send()` is asked before every send: nothing that would poison the agent's history
-goes out without the user choosing it. The rules themselves are in desktop/core/send_guard.py.
+override change, puts per-image problems on the offending chips, and `allow_send()` is asked
+before every send: nothing that would poison the agent's history goes out without the user
+choosing it. The rules themselves are in desktop/core/send_guard.py.
 """
 
 from __future__ import annotations
