@@ -111,6 +111,20 @@ class Settings:
             data[handle] = value
         self._s.setValue("capabilities/vision_overrides", json.dumps(data, sort_keys=True))
 
+    # -- the model that describes images for agents that cannot see (per server) ------------
+
+    def describer_model(self, base_url: str) -> str | None:
+        """The user's choice for this server (None: automatic, a vision model of the agent's
+        provider)."""
+        value = self._s.value(f"describer/model_{_key(base_url)}")
+        return str(value) if value else None
+
+    def set_describer_model(self, base_url: str, handle: str | None) -> None:
+        if handle:
+            self._s.setValue(f"describer/model_{_key(base_url)}", handle)
+        else:
+            self._s.remove(f"describer/model_{_key(base_url)}")
+
     # -- appearance and diagnostics -------------------------------------------------------
 
     @property

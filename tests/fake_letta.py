@@ -4,9 +4,11 @@ Only for fast tests; the claim "works with Letta" is proven by tests/e2e against
 Behaviour mirrors what the real 0.16.8 server was seen to do (tests/peers/README.md, and the report
 in tests/e2e/test_conversations_approvals.py):
 
-- agents: the list (query, paging), one agent, `PATCH` (a model switch); `GET /v1/models/`;
+- agents: the list (query, tags, paging), one agent, `PATCH` (a model switch), `POST` (a new
+  agent, its body kept in `created`); `GET /v1/models/`;
 - the agent route's history page oldest-first; conversations (`/v1/conversations/…`) with pages
-  newest-first, the default conversation's page oldest-first;
+  newest-first, the default conversation's page oldest-first; `DELETE` of one (kept in
+  `deleted`);
 - a user message is stored and answered "Echo: <text>" as a stream, the rows of one turn sharing
   a run_id; an image sent to an agent whose model is known to be text-only gets the provider's
   refusal (`llm_api_error`) instead;
@@ -63,6 +65,8 @@ class FakeLetta:
     posts: list[dict[str, Any]] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)
     patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)  # POST /v1/agents/ bodies
+    deleted: list[str] = field(default_factory=list)  # conversations deleted
     pending: dict[str, str] = field(default_factory=dict)  # thread key → tool_call_id
     waiting: dict[str, list[str]] = field(default_factory=dict)  # thread key → parallel ids
 
@@ -123,6 +127,12 @@ class FakeLetta:
             return httpx.Response(200, json=self.models)
         if path == "/v1/agents/" and request.method == "GET":
             return self._list_agents(request)
+        if path == "/v1/agents/" and request.method == "POST":
+            body = json.loads(request.content)
+            self.created.append(body)
+            agent = self.add_agent(body["name"], body["model"])
+            agent.update({k: v for k, v in body.items() if k in ("tags", "system")}, tools=[])
+            return httpx.Response(200, json=agent)
         parts = path.strip("/").split("/")
         if parts[:2] == ["v1", "conversations"] and self.has_conversations:
             return self._conversations(request, parts)
@@ -133,6 +143,8 @@ class FakeLetta:
     def _list_agents(self, request: httpx.Request) -> httpx.Response:
         query = request.url.params.get("query_text", "").lower()
         found = [a for a in self.agents if query in a["name"].lower()]
+        for tag in request.url.params.get_list("tags"):
+            found = [a for a in found if tag in a.get("tags", [])]
         after = request.url.params.get("after")
         if after:
             ids = [a["id"] for a in found]
@@ -208,6 +220,10 @@ class FakeLetta:
         )
         if conv is None:
             return httpx.Response(404, json={"detail": f"NOT_FOUND: Conversation {conv_id}"})
+        if request.method == "DELETE":
+            self.deleted.append(conv_id)
+            self.remove_conversation(conv_id)
+            return httpx.Response(200, json=None)
         if request.method == "PATCH":
             conv.update(json.loads(request.content))
         return httpx.Response(200, json=conv)

@@ -18,12 +18,21 @@ class Action(Enum):
     RETRY = "retry"  # the send can be tried again by the user
     RELOAD = "reload"  # the history may have moved on: reload it
     WAIT = "wait"  # the agent is busy (or waits for an approval): retry later
+    SWITCH_MODEL = "switch_model"  # the model cannot take what the conversation holds
 
 
 @dataclass(frozen=True)
 class UserError:
     text: str
     action: Action = Action.NONE
+
+
+IMAGES_REFUSED = (
+    "The model provider refused the turn because of images: the agent's model cannot see"
+    " them. Images already in this conversation's history make every later turn fail the same"
+    " way. Switch back to a model that sees images, start a new conversation (Ctrl+Shift+N),"
+    " or describe images as text instead of sending them."
+)
 
 
 def describe(exc: BaseException) -> UserError:
@@ -51,6 +60,8 @@ def describe(exc: BaseException) -> UserError:
         return UserError(
             exc.user_message + " Reload the history to see what the agent kept.", Action.RELOAD
         )
+    if letta.images_refused(exc):
+        return UserError(IMAGES_REFUSED, Action.SWITCH_MODEL)
     if isinstance(exc, letta.StreamFailed):
         text = exc.user_message
         return UserError(text, Action.RETRY)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ServiceUnavailable,
         StreamCut,
         StreamFailed,
+        images_refused,
     )
     from desktop.core.letta.models import (
         Agent,
@@ -71,6 +72,7 @@ _HOME = {
     "ServiceUnavailable": "errors",
     "StreamCut": "errors",
     "StreamFailed": "errors",
+    "images_refused": "errors",
     "Agent": "models",
     "ApprovalDecision": "models",
     "Conversation": "models",
@@ -137,6 +139,7 @@ __all__ = [
     "StreamStop",
     "StreamUsage",
     "ToolCall",
+    "images_refused",
     "is_loopback_url",
     "new_otid",
     "normalize_base_url",

@@ -652,6 +652,18 @@ class LettaClient:
         data = self._call(self._sdk.agents.with_raw_response.list, what="agent list", **kw)
         return [Agent.from_json(a) for a in _as_list(data) if isinstance(a, dict) and "id" in a]
 
+    def find_agents(self, tag: str, *, limit: int = 20) -> list[Agent]:
+        """The agents carrying `tag` (the app's own helpers), oldest first."""
+        data = self._call(
+            self._sdk.agents.with_raw_response.list,
+            what="agent list",
+            tags=[tag],
+            limit=limit,
+            order="asc",
+            order_by="created_at",
+        )
+        return [Agent.from_json(a) for a in _as_list(data) if isinstance(a, dict) and "id" in a]
+
     def get_agent(self, agent_id: str) -> Agent:
         # With its tools: an approval request for a tool the agent lacks is another app's
         # (Letta Code's client-side tools), which this app can only deny.
@@ -854,6 +866,15 @@ class LettaClient:
             self._once.conversations.with_raw_response.create, what="conversation", **kw
         )
         return _conversation(data)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation and its messages (0.16.8: 200, then 404 on it; the agent's
+        message list no longer holds them)."""
+        self._call(
+            self._once.conversations.with_raw_response.delete,
+            conversation_id,
+            what="conversation",
+        )
 
     def create_agent(self, name: str, model: str, **extra: Any) -> Agent:
         data = self._call(

@@ -365,3 +365,24 @@ def error_for_status(
         status=status,
         detail=detail,
     )
+
+
+#: How providers word a refusal of image input by a model that cannot take it (OpenAI's
+#: "image_url is only supported by certain models", as the fake LLM and Letta's 0.16.8 relay
+#: it; the others from their public error docs and SDK issues).
+_IMAGES_REFUSED = re.compile(
+    r"image_url is only supported"
+    r"|does not support (?:image|vision)"
+    r"|(?:image|vision)s? (?:input )?(?:is |are )?not supported"
+    r"|(?:image|vision) input (?:modality )?is not (?:enabled|supported)"
+    r"|model (?:does not|doesn't|cannot) (?:see|accept|process|handle) images",
+    re.IGNORECASE,
+)
+
+
+def images_refused(exc: BaseException) -> bool:
+    """True when the model provider refused a request because it holds images the model cannot
+    take: in-stream (`llm_api_error`) or before the stream (400 `llm_bad_request`)."""
+    if not isinstance(exc, (StreamFailed, BadRequest)):
+        return False
+    return bool(_IMAGES_REFUSED.search(f"{exc} {exc.detail or ''}"))

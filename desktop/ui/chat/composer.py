@@ -44,6 +44,21 @@ class Composer(QPlainTextEdit):
         cursor.movePosition(cursor.MoveOperation.End)
         self.setTextCursor(cursor)
 
+    def add_block(self, text: str) -> None:
+        """Add `text` after what is typed (a blank line between), for the user to review and
+        edit before sending; the cursor goes to its end. One undo step takes it out again."""
+        current = self.toPlainText()
+        cursor = self.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        if current.strip():
+            newlines = len(current) - len(current.rstrip("\n"))
+            cursor.insertText("\n" * max(0, 2 - newlines))
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self.setTextCursor(cursor)
+        self.setFocus()
+
     def clear_after_send(self) -> None:
         """Empty the composer after a send, keeping the text for Up."""
         if self.toPlainText().strip():

@@ -53,6 +53,9 @@ class HelpAndSettings(QObject):
             open_connection=self.connectionRequested.emit,
             reasoning_changed=self.reasoningExpandedChanged.emit,
             parent=self._window,
+            base_url=conn.base_url if conn else None,
+            list_models=conn.client.list_models if conn else None,
+            workers=self._workers,
         )
         fill_accessible_names(dialog)
         self.settings_dialog = dialog

@@ -1,8 +1,10 @@
-"""Settings (Ctrl+,): connection, appearance, reasoning rows, log level. Changes apply at once."""
+"""Settings (Ctrl+,): connection, appearance, reasoning rows, the model that describes images for
+agents that cannot see (per server), log level. Changes apply at once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -25,6 +27,12 @@ from desktop.ui.plain_text import plain_label, plain_tip
 from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.style.theme import CHOICES, LABELS, apply_theme
 
+if TYPE_CHECKING:
+    from desktop.core.letta import ModelInfo
+    from desktop.workers import Task, Workers
+
+AUTOMATIC = "Automatic: a vision model of the agent's provider"
+
 
 class SettingsDialog(QDialog):
     def __init__(
@@ -35,7 +43,12 @@ class SettingsDialog(QDialog):
         open_connection: Callable[[], None],
         reasoning_changed: Callable[[bool], None] | None = None,
         parent: QWidget | None = None,
+        base_url: str | None = None,
+        list_models: Callable[[], list[ModelInfo]] | None = None,
+        workers: Workers | None = None,
     ):
+        """`base_url`, `list_models` and `workers` (the connected server's): the describing
+        model's choices come from its model list, fetched on a worker."""
         super().__init__(parent)
         keep_on_screen(self)
         self._settings = settings
@@ -82,6 +95,25 @@ class SettingsDialog(QDialog):
         self.log_button.setAccessibleName("Open log folder")
         self.log_button.setToolTip(plain_tip(str(app_dirs.log_dir())))
         self.log_button.clicked.connect(self._open_logs)
+        self._base_url = base_url
+        self._models_task: Task | None = None
+        self.describer_combo = QComboBox()
+        self.describer_combo.setAccessibleName("Describe images with")
+        self.describer_combo.setAccessibleDescription(
+            "The vision model that describes images as text for an agent that cannot see them"
+        )
+        self.describer_combo.addItem(AUTOMATIC, "")
+        chosen = settings.describer_model(base_url) if base_url else None
+        if chosen:
+            self.describer_combo.addItem(chosen, chosen)
+            self.describer_combo.setCurrentIndex(1)
+        self.describer_combo.setEnabled(base_url is not None)
+        self.describer_combo.currentIndexChanged.connect(self._describer)
+        if base_url and list_models is not None and workers is not None:
+            self._models_task = workers.submit(
+                list_models, on_result=self._on_models, on_error=lambda _e: None, owner=self
+            )
+
         log_row = QHBoxLayout()
         log_row.addWidget(self.log_combo, 1)
         log_row.addWidget(self.log_button)
@@ -90,6 +122,7 @@ class SettingsDialog(QDialog):
         form.addRow("Server", server_row)
         form.addRow("Appearance", self.theme_combo)
         form.addRow("", self.reasoning_check)
+        form.addRow("Describe images with", self.describer_combo)
         form.addRow("Log level", log_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -112,6 +145,34 @@ class SettingsDialog(QDialog):
         self._settings.reasoning_expanded = on
         if self._reasoning_changed is not None:
             self._reasoning_changed(on)
+
+    def _on_models(self, models: list[ModelInfo]) -> None:
+        """The server's vision models as choices (the current choice stays selected)."""
+        from desktop.core.describer import vision_models
+
+        self._models_task = None
+        combo = self.describer_combo
+        current = combo.currentData()
+        combo.blockSignals(True)
+        try:
+            for handle in vision_models(models, self._settings.vision_overrides()):
+                if combo.findData(handle) < 0:
+                    combo.addItem(handle, handle)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+        finally:
+            combo.blockSignals(False)
+
+    def _describer(self, index: int) -> None:
+        if self._base_url is None:
+            return
+        handle = self.describer_combo.itemData(index) or None
+        self._settings.set_describer_model(self._base_url, handle)
+
+    def done(self, result: int) -> None:
+        if self._models_task is not None:
+            self._models_task.cancel()
+            self._models_task = None
+        super().done(result)
 
     def _log_level(self, index: int) -> None:
         level = LOG_LEVELS[index]

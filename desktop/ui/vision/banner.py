@@ -1,6 +1,8 @@
 """The warning above the composer when pending images meet a model that cannot (or may not) see.
 
-Three modes (`Mode`): the model cannot see, may not see, or would refuse the images as they are.
+Four modes (`Mode`): the model cannot see, may not see, or would refuse the images as they are;
+or the images are being described for it (with Cancel). When a describing model is known, the
+first two modes also offer Describe with ‹model› (`set_describe_offer`).
 Announced to assistive technology when it appears or changes mode; a
 new text in the same mode is announced once it stops changing (REANNOUNCE_MS), and showing the
 same thing again does nothing (no relayout, no announcement). The text is kept
@@ -29,9 +31,10 @@ class Mode(str, Enum):
     CANNOT = "cannot"  # the model cannot see: Switch model…, Send anyway, Remove images
     UNKNOWN = "unknown"  # it may not: the override choices
     LIMITS = "limits"  # images it would refuse as they are: Remove images
+    DESCRIBING = "describing"  # a vision model describes them as text: Cancel
 
 
-_ICONS = {Mode.CANNOT: "⚠", Mode.UNKNOWN: "?", Mode.LIMITS: "⛔"}
+_ICONS = {Mode.CANNOT: "⚠", Mode.UNKNOWN: "?", Mode.LIMITS: "⛔", Mode.DESCRIBING: "…"}
 
 MAX_CHARS = 1000
 REANNOUNCE_MS = (
@@ -60,6 +63,8 @@ class VisionBanner(QFrame):
     sendAnywayRequested = Signal()
     removeRequested = Signal()
     overrideChosen = Signal(object)  # True / False
+    describeRequested = Signal()
+    cancelRequested = Signal()  # stop describing
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -86,11 +91,17 @@ class VisionBanner(QFrame):
         self.remove_button = QPushButton("Remove images")
         self.yes_button = QPushButton("It can see images")
         self.no_button = QPushButton("It cannot")
+        self.describe_button = QPushButton("Describe")
+        self.cancel_button = QPushButton("Cancel")
+        self._describe_offer: str | None = None
         self.switch_button.clicked.connect(self.switchRequested)
         self.send_button.clicked.connect(self.sendAnywayRequested)
         self.remove_button.clicked.connect(self.removeRequested)
         self.yes_button.clicked.connect(lambda: self.overrideChosen.emit(True))
         self.no_button.clicked.connect(lambda: self.overrideChosen.emit(False))
+        self.describe_button.clicked.connect(self.describeRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.setToolTip("Stop describing; the images stay in the message")
         self.send_button.setToolTip("Send the images to this model as they are")
         self.remove_button.setToolTip("Take the images out of this message")
         self.switch_button.setToolTip("Choose another model for this agent")
@@ -103,7 +114,9 @@ class VisionBanner(QFrame):
             self.no_button,
             self.remove_button,
             self.send_button,
+            self.describe_button,
             self.switch_button,
+            self.cancel_button,
         ):
             button.setAccessibleName(button.text().rstrip("…"))
             buttons.addWidget(button)
@@ -121,6 +134,25 @@ class VisionBanner(QFrame):
 
     def show_unknown(self, text: str) -> None:
         self._show(Mode.UNKNOWN, text, _SOFT, "Notice: model may not see images")
+
+    def show_describing(self, text: str) -> None:
+        self._show(Mode.DESCRIBING, text, _SOFT, "Describing images")
+        self.cancel_button.setDefault(True)
+
+    def set_describe_offer(self, label: str | None, tooltip: str = "") -> None:
+        """Offer Describe with ‹model› in the cannot / unknown modes (None: no offer)."""
+        if label == self._describe_offer and tooltip == self.describe_button.toolTip():
+            return
+        self._describe_offer = label
+        if label:
+            self.describe_button.setText(label)
+            self.describe_button.setAccessibleName(label)
+        self.describe_button.setToolTip(tooltip)
+        self._place_describe()
+
+    def _place_describe(self) -> None:
+        offered = self._describe_offer is not None and self.mode in (Mode.CANNOT, Mode.UNKNOWN)
+        self.describe_button.setVisible(offered)
 
     def show_limits(self, text: str) -> None:
         self._show(Mode.LIMITS, text, _ERROR, "Images cannot be sent as they are")
@@ -145,6 +177,8 @@ class VisionBanner(QFrame):
         self.remove_button.setVisible(cannot or mode is Mode.LIMITS)
         self.yes_button.setVisible(unknown)
         self.no_button.setVisible(unknown)
+        self.cancel_button.setVisible(mode is Mode.DESCRIBING)
+        self._place_describe()
         self.setAccessibleName(name)
         self.setAccessibleDescription(text)
         self.title.setAccessibleName(headline)

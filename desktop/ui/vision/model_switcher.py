@@ -1,7 +1,9 @@
 """Switch model…: the server's models (vision-capable first, ✓ / ✗ / ?), then PATCH the agent.
 
 The list comes from `GET /v1/models/` on a worker; the switch (`PATCH /v1/agents/{id}`) runs on a
-worker after the user confirms. `switched(Agent)` carries the agent as the server returned it.
+worker after the user confirms. When the conversation still holds images and the new model cannot
+see, the question says how many and what follows: the provider may refuse every later turn.
+`switched(Agent)` carries the agent as the server returned it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.capabilities import ModelCapability, capability_for, short_status
 from desktop.core.letta import Agent, Conversation, ModelInfo
-from desktop.core.send_guard import vision_mark
+from desktop.core.send_guard import model_name, vision_mark
 from desktop.ui.plain_text import plain_label, plain_tip
 from desktop.ui.screen_fit import keep_on_screen
 from desktop.ui.user_errors import describe
@@ -56,9 +58,11 @@ class ModelSwitcher(QDialog):
         parent: QWidget | None = None,
         *,
         conversation: Conversation | None = None,
+        image_count: int = 0,
     ):
         """With `conversation` (one with a model of its own), the switch is that
-        conversation's: the agent and its other conversations keep theirs."""
+        conversation's: the agent and its other conversations keep theirs. `image_count`: the
+        images in the shown conversation's history, which the server re-sends every turn."""
         super().__init__(parent)
         keep_on_screen(self)
         self._workers = workers
@@ -67,6 +71,7 @@ class ModelSwitcher(QDialog):
         self._conversation = conversation
         self._current = conversation.model if conversation is not None else agent.model
         self._overrides = dict(overrides or {})
+        self._image_count = image_count
         self._task: Task | None = None
         self.updated_agent: Agent | None = None
         #: Asks the user to confirm; replaceable (tests). Returns True to go ahead.
@@ -167,6 +172,7 @@ class ModelSwitcher(QDialog):
                 "This changes the agent on the server, for every app that uses it."
             )
             call, target = self._client.update_agent_model, self._agent.id
+        question += self._blind_warning(handle)
         if not self.confirm(question):
             return
         self.status.setText(f"Switching to {handle}…")
@@ -180,6 +186,20 @@ class ModelSwitcher(QDialog):
             on_result=self._on_switched,
             on_error=self._on_switch_error,
             owner=self,
+        )
+
+    def _blind_warning(self, handle: str) -> str:
+        """What a switch to a model that cannot see does to a conversation holding images."""
+        count = self._image_count
+        cap = capability_for(handle, self._overrides)
+        if count <= 0 or cap.vision is not False:
+            return ""
+        images = "1 image" if count == 1 else f"{count:,} images"
+        return (
+            f"\n\nThis conversation still holds {images}, and {model_name(cap)} cannot see"
+            " images: the model provider may reject every later turn of it. Switch back to a"
+            " model that sees images to go on with it, or start a new conversation; to show"
+            " this agent an image, describe it instead."
         )
 
     def _on_switched(self, switched: Agent | Conversation) -> None:

@@ -1,10 +1,11 @@
 """Warn and prevent: pending images against what the agent's model can take.
 
 `VisionGuard` owns the header badge (✓ / ✗ / ?), the vision banner above the composer, the
-per-message token label and the Switch model… dialog. It re-evaluates whenever the attachments,
-the agent, its model or an override change, puts per-image problems on the offending chips,
-and `allow_send()` is asked before every send: nothing that would poison the agent's history
-goes out without the user choosing it. The rules themselves are in desktop/core/send_guard.py.
+per-message token label, the Switch model… dialog and Describe with ‹model›
+(ui/vision/describer.py). It re-evaluates whenever the attachments, the agent, its model or an
+override change, puts per-image problems on the offending chips, and `allow_send()` is asked
+before every send: nothing that would poison the agent's history goes out without the user
+choosing it. The rules themselves are in desktop/core/send_guard.py.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from desktop.core.send_guard import (
 from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_label
 from desktop.ui.transcript import ImagesRole, KindRole, RowKind, RowState, StateRole
-from desktop.ui.user_errors import UserError
+from desktop.ui.user_errors import Action, UserError
 from desktop.ui.vision.badge import CapabilityBadge
 from desktop.ui.vision.banner import Mode, VisionBanner
+from desktop.ui.vision.describer import ImageDescriber
 
 if TYPE_CHECKING:
     from desktop.settings import Settings
@@ -49,6 +51,7 @@ class VisionGuard(QObject):
     notice = Signal(object)  # Notice
     sendRequested = Signal()  # the user chose Send anyway
     composerWanted = Signal()  # the images are gone: back to typing
+    descriptionReady = Signal(str)  # text standing in for the images, for the composer
 
     def __init__(
         self,
@@ -95,6 +98,17 @@ class VisionGuard(QObject):
         self.banner.switchRequested.connect(self.switch_model)
         self.banner.sendAnywayRequested.connect(self.send_anyway)
         self.banner.removeRequested.connect(self.remove_images)
+        # Models whose provider refused an image although the data does not know whether they
+        # see: Describe is offered for them too.
+        self._refused: set[str] = set()
+        self.describer = ImageDescriber(workers, settings, attachments, self)
+        self.banner.describeRequested.connect(self.describe_images)
+        self.banner.cancelRequested.connect(self.describer.cancel)
+        self.describer.offerChanged.connect(self.refresh_soon)
+        self.describer.progress.connect(self.banner.show_describing)
+        self.describer.described.connect(self.descriptionReady)
+        self.describer.failed.connect(lambda text: self.notice.emit(Notice(text, Tone.ERROR)))
+        self.describer.finished.connect(self._on_describer_finished)
 
         self._follow_sources()
 
@@ -112,6 +126,7 @@ class VisionGuard(QObject):
 
     def set_session(self, session: ChatSession) -> None:
         self._session = session
+        self.describer.set_client(session.client)
         session.agentLoaded.connect(self._on_agent)
         session.modelChanged.connect(lambda: self._on_agent(None))
         session.failed.connect(self._on_failed)
@@ -211,6 +226,7 @@ class VisionGuard(QObject):
 
     def _on_agent(self, _agent: Agent | None) -> None:
         self._send_anyway = False
+        self.describer.cancel()  # described for another agent or model
         self._forget_capability()  # a reconnect or another profile: read the overrides again
         self.refresh()
 
@@ -271,6 +287,8 @@ class VisionGuard(QObject):
         self.tokens_label.show()
 
     def _update_banner(self, cap: ModelCapability | None, pending: list[Attachment]) -> None:
+        if self.describer.busy:
+            return  # the banner shows the progress and Cancel until it is over
         kinds = {p.kind: p for p in self.problems}
         limits = [p for p in self.problems if p.blocking and p.kind != NO_VISION]
         if not pending or cap is None:
@@ -283,6 +301,51 @@ class VisionGuard(QObject):
             self.banner.show_unknown(kinds[UNKNOWN_VISION].text)
         else:
             self.banner.clear()
+        self._offer_description(cap, pending)
+
+    # -- describing instead of sending ----------------------------------------------------
+
+    def _describable(self) -> list[Attachment]:
+        return [a for a in self._pending() if a.prepared is not None or a.kind is Kind.URL]
+
+    def describe_model(self) -> str | None:
+        """The model Describe would use now (None: no offer, or not known yet)."""
+        cap = self.capability()
+        if cap is None or not (
+            cap.vision is False or (cap.vision is None and cap.handle in self._refused)
+        ):
+            return None
+        return self.describer.model_for(cap.handle)
+
+    def _offer_description(self, cap: ModelCapability | None, pending: list[Attachment]) -> None:
+        mode = self.banner.mode
+        model = self.describe_model() if mode in (Mode.CANNOT, Mode.UNKNOWN) else None
+        images = self._describable()
+        if model is None or not images:
+            self.banner.set_describe_offer(None)
+            return
+        agent = self.agent()
+        whom = agent.name if agent is not None else "the agent"
+        self.banner.set_describe_offer(
+            self.describer.offer_label(model, images),
+            f"{model} looks at the image{'s' if len(images) != 1 else ''} (through a helper"
+            " agent on this server) and writes a description and the text in "
+            f"{'them' if len(images) != 1 else 'it'} into the message box, for you to review."
+            f" {whom} gets only text. The estimate counts input tokens.",
+        )
+
+    def describe_images(self) -> None:
+        model = self.describe_model()
+        images = self._describable()
+        if model is None or not images or self.describer.busy:
+            return
+        self.describer.start(model, images)
+
+    def _on_describer_finished(self) -> None:
+        self.banner.clear()  # the describing line is over; refresh shows what stands now
+        self.refresh()
+        if not self._attachments.items:
+            self.composerWanted.emit()
 
     # -- sending --------------------------------------------------------------------------
 
@@ -324,6 +387,22 @@ class VisionGuard(QObject):
         cap, self._risky = self._risky, None
         if cap is None:
             return
+        if error.action is Action.SWITCH_MODEL:
+            # The provider said so: the images of this very message were refused (a refused
+            # send is not stored, so the history is not the problem). Describe is offered for
+            # this model from now on.
+            self._refused.add(cap.handle)
+            text = likely_cause_text(cap)
+            self._transcript.add_notice(text, "error")
+            self.notice.emit(
+                Notice(
+                    f"{text} To show the image to this agent, Edit the message and describe it.",
+                    Tone.ERROR,
+                    "Switch model…",
+                    self.switch_model,
+                )
+            )
+            return
         if cap.vision is False:
             text = likely_cause_text(cap)
         else:
@@ -360,6 +439,7 @@ class VisionGuard(QObject):
             self._settings.vision_overrides(),
             self._dialog_parent,
             conversation=own,
+            image_count=self.history_image_count(),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.switched.connect(self._on_switched)

@@ -157,6 +157,7 @@ def _attachments(f: Features) -> None:
     f.capture.captured_file.connect(captured_file)
     f.vision.sendRequested.connect(f.send_flow.send)
     f.vision.composerWanted.connect(f.composer.setFocus)
+    f.vision.descriptionReady.connect(f.composer.add_block)
     f.conversations.composerWanted.connect(f.composer.setFocus)
     f.send_flow.agentWanted.connect(lambda: choose_agent(f))
 
@@ -183,6 +184,7 @@ def error_notice(f: Features, error: UserError) -> Notice:
         Action.PICK_AGENT: ("Choose agent…", lambda: choose_agent(f)),
         Action.RELOAD: ("Reload history", f.sessions.reload),
         Action.WAIT: ("Wait and retry", f.sessions.retry_later),
+        Action.SWITCH_MODEL: ("Switch model…", f.vision.switch_model),
     }
     label, callback = actions.get(error.action, (None, None))
     return Notice(error.text, Tone.ERROR, label, callback)
