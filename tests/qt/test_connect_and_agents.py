@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
+from desktop.core.describer import HELPER_NAME, HELPER_TAG
 from desktop.core.letta import LETTA_CLOUD_URL
 from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
@@ -279,3 +280,13 @@ def test_a_closed_agent_picker_does_not_stay_behind(qtbot, workers, fake):
     (picker,) = window.findChildren(AgentPicker)
     picker.reject()
     qtbot.waitUntil(lambda: not window.findChildren(AgentPicker), timeout=2000)
+
+
+def test_agent_picker_leaves_out_the_apps_image_describer(qtbot, workers, fake):
+    helper = fake.add_agent(HELPER_NAME, "openai/gpt-4o-mini")
+    helper["tags"] = [HELPER_TAG]
+    picker = AgentPicker(workers, fake.client().list_agents)
+    qtbot.addWidget(picker)
+    qtbot.waitUntil(lambda: picker.status.text() == "3 agents", timeout=5000)
+    names = [picker.model.item(r).text() for r in range(picker.model.rowCount())]
+    assert HELPER_NAME not in names and len(names) == 3

@@ -102,6 +102,13 @@ class Agent:
         return frozenset(str(t.get("name")) for t in tools if isinstance(t, dict) and t.get("name"))
 
     @property
+    def tags(self) -> frozenset[str]:
+        tags = self.raw.get("tags")
+        if not isinstance(tags, list):
+            return frozenset()
+        return frozenset(t for t in tags if isinstance(t, str))
+
+    @property
     def context_window(self) -> int | None:
         llm = self.raw.get("llm_config")
         value = llm.get("context_window") if isinstance(llm, dict) else None

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.describer import HELPER_TAG
 from desktop.core.letta import Agent
 from desktop.ui.accessibility import fill_accessible_names
 from desktop.ui.plain_text import plain_label, plain_tip
@@ -222,6 +223,8 @@ class AgentPicker(QDialog):
         for agent in agents:
             if needle and needle not in agent.name.lower():
                 continue  # servers that ignore query_text still get a filtered list
+            if HELPER_TAG in agent.tags:
+                continue  # the app's own image describer is not a chat partner
             item = QStandardItem(agent.name)
             item.setData(agent, AgentRole)
             item.setData(
