@@ -121,7 +121,7 @@ if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
 pkgs=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
       libxcb-shape0 libxkbcommon-x11-0 gnome-keyring dbus-daemon xclip imagemagick libgl1 libegl1
       libfontconfig1 fonts-dejavu-core iproute2 binutils file desktop-file-utils redis-server
-      at-spi2-core)
+      at-spi2-core tesseract-ocr)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do

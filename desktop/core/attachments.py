@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 # The pipeline (Pillow) is imported where it is used: start-up does not pay for it.
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.core.images.limits import LOW_DETAIL
 from desktop.core.letta.parts import image_url_part
 
 THUMBNAIL_EDGE = 240
@@ -54,6 +55,9 @@ class Attachment:
     problem: str | None = None
     limits: ImageLimits | None = None
     """The limits `prepared` was fitted to (None: not prepared yet)."""
+    detail: str | None = None
+    """The user's detail choice (`low`; None: the provider decides). It applies only where the
+    model has a detail setting: see `limits_for` and `low_detail`."""
     preview: Any = field(default=None, repr=False, compare=False)
     """The UI's decoded early thumbnail (a QImage in the Qt app); opaque to the core."""
 
@@ -100,17 +104,26 @@ class Attachment:
             return self.prepared.summary()
         return "Preparing…"
 
+    @property
+    def low_detail(self) -> bool:
+        """Prepared for low detail (and sent saying so)?"""
+        return self.limits is not None and self.limits.detail == LOW_DETAIL
+
     def content_part(self) -> dict[str, Any]:
         """The Letta content part for this attachment (only when ready)."""
         if self.kind is Kind.URL and self.url:
             return image_url_part(self.url)
         if self.prepared is None:
             raise ValueError(f"attachment {self.id} is not prepared")
-        return self.prepared.to_content_part()
+        return self.prepared.to_content_part(LOW_DETAIL if self.low_detail else None)
+
+    def limits_for(self, limits: ImageLimits) -> ImageLimits:
+        """What this attachment is fitted to when the model's limits are `limits`."""
+        return limits.for_detail(self.detail)
 
     def needs_prepare(self, limits: ImageLimits) -> bool:
-        """Would preparing again for `limits` change anything?"""
-        return self.kind is not Kind.URL and self.limits != limits
+        """Would preparing again for `limits` (the model's) change anything?"""
+        return self.kind is not Kind.URL and self.limits != self.limits_for(limits)
 
     # -- work (called on worker threads) ------------------------------------------------------
 

@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from desktop.core.images.limits import ImageLimits
+from desktop.core.images.limits import HISTORY_SAFE_EDGE, LOW_DETAIL, ImageLimits, patch_fit
 from desktop.paths import resource_path
 
 DATA_FILE = "capabilities.json"
@@ -52,7 +52,11 @@ class CapabilityDataError(ValueError):
     """The capability data file is malformed."""
 
 
-# --- token formulas ------------------------------------------------------------------------
+# --- token formulas and the pixels each provider keeps ---------------------------------------
+#
+# A formula prices one image as the provider sees it; its params also say how far the provider
+# scales an image down first. The app fits images to that same box (`_KEEPS`): pixels the
+# provider would throw away cost upload bytes and history space, and buy nothing.
 
 
 def _anthropic(w: int, h: int, p: Params) -> int:
@@ -72,14 +76,9 @@ def _openai_tiles(w: int, h: int, p: Params) -> int:
 
 
 def _openai_patches(w: int, h: int, p: Params) -> int:
-    size, cap = p["patch"], p["max_patches"]
-    patches = math.ceil(w / size) * math.ceil(h / size)
-    if patches > cap:
-        r = math.sqrt(size * size * cap / (w * h))
-        r *= min(
-            math.floor(w * r / size) / (w * r / size), math.floor(h * r / size) / (h * r / size)
-        )
-        patches = math.ceil(w * r / size - 1e-6) * math.ceil(h * r / size - 1e-6)
+    size, cap = int(p["patch"]), int(p["max_patches"])
+    fw, fh = patch_fit(w, h, size, cap)
+    patches = math.ceil(fw / size) * math.ceil(fh / size)
     return math.ceil(min(patches, cap) * p["multiplier"])
 
 
@@ -94,12 +93,37 @@ def _fixed(w: int, h: int, p: Params) -> int:
 
 
 FORMULAS: dict[str, tuple[Callable[[int, int, Params], int], frozenset[str]]] = {
-    "anthropic": (_anthropic, frozenset({"pixels_per_token", "max_long_edge", "max_tokens"})),
-    "openai_tiles": (_openai_tiles, frozenset({"base", "per_tile", "tile", "fit", "short_side"})),
+    "anthropic": (
+        _anthropic,
+        frozenset({"pixels_per_token", "max_long_edge", "max_tokens", "max_pixels"}),
+    ),
+    "openai_tiles": (
+        _openai_tiles,
+        frozenset({"base", "per_tile", "tile", "fit", "short_side", "low_edge"}),
+    ),
     "openai_patches": (_openai_patches, frozenset({"patch", "max_patches", "multiplier"})),
     "gemini_tiles": (_gemini_tiles, frozenset({"tile", "tokens_per_tile", "small_edge"})),
     "fixed": (_fixed, frozenset({"tokens"})),
 }
+
+_KEEPS: dict[str, Callable[[Params], dict[str, int]]] = {
+    # Anthropic scales the long edge to 1568 and recommends <= 1.15 MP (time to first token).
+    "anthropic": lambda p: {
+        "max_long_edge": int(p["max_long_edge"]),
+        "max_pixels": int(p["max_pixels"]),
+    },
+    # OpenAI high detail: fit the square `fit`, then the short side to `short_side`.
+    "openai_tiles": lambda p: {
+        "max_long_edge": int(p["fit"]),
+        "max_short_edge": int(p["short_side"]),
+    },
+    "openai_patches": lambda p: {
+        "patch_edge": int(p["patch"]),
+        "max_patches": int(p["max_patches"]),
+    },
+}
+"""ImageLimits fields per formula: the largest image the provider keeps as it is. Gemini states
+no cap (it tiles any size), so the profile's recommended edge is its whole rule."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +131,24 @@ class TokenRule:
     formula: str
     params: tuple[tuple[str, float], ...]
 
-    def estimate(self, width: int, height: int) -> int:
-        return FORMULAS[self.formula][0](width, height, dict(self.params))
+    def estimate(self, width: int, height: int, detail: str | None = None) -> int:
+        p = dict(self.params)
+        if detail == LOW_DETAIL and self.formula == "openai_tiles":
+            return int(p["base"])  # low detail: the base cost only, whatever the size
+        return FORMULAS[self.formula][0](width, height, p)
+
+    def kept(self) -> dict[str, int]:
+        """ImageLimits fields for the pixels the provider keeps (empty: no stated cap)."""
+        keep = _KEEPS.get(self.formula)
+        return keep(dict(self.params)) if keep else {}
+
+    @property
+    def low_detail_edge(self) -> int | None:
+        """The box low detail sees, when the provider has a detail setting (OpenAI's tile
+        models: `detail: low` is their base cost for a 512 px version)."""
+        if self.formula != "openai_tiles":
+            return None
+        return int(dict(self.params)["low_edge"])
 
 
 # --- the answer ----------------------------------------------------------------------------
@@ -164,23 +204,38 @@ class ModelCapability:
         """Limits when the request (history included) carries this many images in total.
 
         `long_edge` is the caller's preferred size (default: the recommended long edge); it is
-        clipped to the provider's hard cap, which the many-image rule may lower.
+        clipped to the provider's hard cap, which the many-image rule may lower, and to
+        HISTORY_SAFE_EDGE. The pixels the provider keeps (its token rule's box) cap the rest.
         """
         edge = long_edge or self.recommended_long_edge
         hard = self.hard_long_edge_for_count(total_images_in_request)
         if hard is not None:
             edge = min(edge, hard)
+        kept = self.tokens.kept() if self.tokens is not None else {}
+        edge = min(edge, HISTORY_SAFE_EDGE, kept.get("max_long_edge", edge))
+        pixels = [p for p in (self.max_pixels, kept.get("max_pixels")) if p is not None]
         return ImageLimits(
             max_long_edge=edge,
             max_bytes=min(self.max_image_bytes, self.recommended_max_bytes),
             formats=self.formats,
-            max_pixels=self.max_pixels,
+            max_pixels=min(pixels) if pixels else None,
+            max_short_edge=kept.get("max_short_edge"),
+            patch_edge=kept.get("patch_edge"),
+            max_patches=kept.get("max_patches"),
+            low_detail_edge=self.low_detail_edge,
         )
 
-    def estimate_tokens(self, width: int, height: int) -> int | None:
+    @property
+    def low_detail_edge(self) -> int | None:
+        """The box a `detail: low` image is seen at, when the model has that setting."""
+        if self.vision is False or self.tokens is None:
+            return None
+        return self.tokens.low_detail_edge
+
+    def estimate_tokens(self, width: int, height: int, detail: str | None = None) -> int | None:
         if self.vision is False or self.tokens is None or width <= 0 or height <= 0:
             return None
-        return self.tokens.estimate(width, height)
+        return self.tokens.estimate(width, height, detail)
 
 
 # --- loading and validation ----------------------------------------------------------------
@@ -418,9 +473,10 @@ def capability_for(handle: str, overrides: Mapping[str, bool] | None = None) -> 
     return cap
 
 
-def estimate_tokens(handle: str, width: int, height: int) -> int | None:
-    """Provider token cost of one width×height image for `handle` (None: unknown / cannot see)."""
-    return capability_for(handle).estimate_tokens(width, height)
+def estimate_tokens(handle: str, width: int, height: int, detail: str | None = None) -> int | None:
+    """Provider token cost of one width×height image for `handle` at `detail` (None: the
+    provider's default), or None: unknown / cannot see."""
+    return capability_for(handle).estimate_tokens(width, height, detail)
 
 
 def _text(value: Any) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from desktop.core.capabilities import ModelCapability, short_status
+from desktop.core.images.limits import LOW_DETAIL
 from desktop.core.images.prepared import format_size
 from desktop.core.images.sniff import short_name
 
@@ -44,6 +45,7 @@ class PendingImage(Protocol):
     id: str
     name: str
     prepared: Any  # _Prepared | None (None: a URL, or not prepared)
+    # optional `low_detail: bool`: prepared for (and sent with) `detail: low`
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ def image_tokens(cap: ModelCapability, image: PendingImage) -> int | None:
     prepared = image.prepared
     if prepared is None:
         return None
-    return cap.estimate_tokens(prepared.width, prepared.height)
+    detail = LOW_DETAIL if getattr(image, "low_detail", False) else None
+    return cap.estimate_tokens(prepared.width, prepared.height, detail)
 
 
 def message_tokens(cap: ModelCapability, images: Iterable[PendingImage]) -> int | None:

@@ -15,7 +15,6 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, Qt
 
 from desktop.compose import create_window
-from desktop.core.capabilities import capability_for
 from desktop.ui.transcript import ImagesRole, KindRole, RowKind, TextRole
 from tests.stall import StallMeter
 
@@ -71,6 +70,17 @@ def _last_image_parts(letta_stack) -> list[str]:
     ]
 
 
+def _last_image_details(letta_stack) -> list[str | None]:
+    """The `detail` of each image part in the last request (None: absent)."""
+    body = letta_stack.chat_requests()[-1]
+    last_user = [m for m in body["messages"] if m["role"] == "user"][-1]
+    return [
+        p["image_url"].get("detail")
+        for p in last_user["content"]
+        if isinstance(p, dict) and p.get("type") == "image_url"
+    ]
+
+
 def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, letta_stack, window):
     png = screenshot_png()
     mime = QMimeData()
@@ -101,10 +111,13 @@ def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, let
     assert header == "data:image/png;base64"  # a screenshot stays PNG: text stays crisp
     received = base64.b64decode(data)
     got = Image.open(io.BytesIO(received))
-    # Fitted to what this agent's model takes (gpt-4o-mini: long edge 2048), aspect kept.
-    edge = capability_for(window.session.agent.model).limits.max_long_edge
-    expected = (edge, round(edge * 2880 / 5120))
+    # Fitted to what gpt-4o-mini keeps (fit 2048², then short side 768), aspect kept: no more
+    # pixels than OpenAI uses, and history-safe (<= 2000 px) for any later model.
+    assert window.session.agent.model == "openai-proxy/gpt-4o-mini"
+    expected = (1365, 768)
     assert got.size == expected
+    assert got.width <= 1365 and got.height <= 768 and max(got.size) <= 2000
+    assert _last_image_details(letta_stack) == ["auto"]  # no detail sent: the server's default
     assert not got.info.get("Comment") and "exif" not in got.info
     assert b"52.5200" not in received
     # The pixels are the screenshot's, scaled: compare against our own reference downscale.
@@ -146,6 +159,38 @@ def test_a_pasted_5k_screenshot_reaches_the_provider_fitted_and_clean(qtbot, let
         ]
 
     qtbot.waitUntil(lambda: bool(history_image_rows()), timeout=30000)
+
+
+def test_a_low_detail_paste_reaches_the_provider_at_512_px_saying_low(qtbot, letta_stack, window):
+    mime = QMimeData()
+    mime.setData("image/png", screenshot_png())
+    window.composer.setFocus()
+    window.composer.insertFromMimeData(mime)
+    qtbot.waitUntil(
+        lambda: window.attachments.items and not window.attachments.preparing, timeout=30000
+    )
+    [item] = window.attachments.items
+    menu = window.strip.chip_for(item).context_menu()
+    [low] = [a for a in menu.actions() if a.text() == "Low detail"]
+    low.trigger()  # what the chip's right-click menu does
+    qtbot.waitUntil(lambda: item.ready and item.low_detail, timeout=30000)
+    assert window.vision.tokens_label.text() == "1 image · ≈ 2,833 tokens"
+    qtbot.keyClicks(window.composer, "Roughly what is this?")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.session.busy and not window.attachments.items, timeout=60000)
+    urls = _last_image_parts(letta_stack)
+    got = Image.open(io.BytesIO(base64.b64decode(urls[-1].split(",", 1)[1])))
+    assert got.size == (512, 288)
+    assert _last_image_details(letta_stack) == ["low"]  # stored and forwarded by the server
+    with letta_stack.http() as http:
+        history = http.get(
+            f"/v1/agents/{window.agent_json['id']}/messages", params={"limit": 10}
+        ).json()
+    stored = [
+        m for m in history if m["message_type"] == "user_message" and isinstance(m["content"], list)
+    ]
+    parts = [p for p in stored[-1]["content"] if p["type"] == "image"]
+    assert parts[0]["source"]["detail"] == "low"
 
 
 class _ImageHandler(http.server.BaseHTTPRequestHandler):

@@ -96,7 +96,7 @@ def test_enter_while_preparing_waits_then_sends(qtbot, window, server):
     qtbot.waitUntil(lambda: bool(server.posts) and not window.session.busy, timeout=10000)
     content = server.posts[0]["messages"][0]["content"]
     assert [p["type"] for p in content] == ["text", "image"]
-    assert decoded_size(content[1]) == (1568, 1045)
+    assert decoded_size(content[1]) == (1312, 875)  # Claude: 1568 px and ≈1.15 MP
     assert window.send_button.text() == "Send"
 
 

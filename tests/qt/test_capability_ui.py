@@ -326,8 +326,9 @@ def test_limits_follow_the_conversation_and_tokens_are_shown(qtbot, server, open
     attach(qtbot, window, 2, size=(1092, 1092))
     label = window.vision.tokens_label
     assert label.isVisible() and "2 images" in label.text()
-    assert "1,590" in label.toolTip()  # Anthropic: 1092×1092 ≈ 1,590 tokens each
-    assert "3,180" in label.text()
+    # Claude keeps ≈1.15 MP: 1092×1092 is sent as 1072×1072, ≈ 1,533 tokens each
+    assert "1,533" in label.toolTip()
+    assert "3,066" in label.text()
     assert "tokens" in window.strip.chip_for(window.attachments.items[0]).toolTip()
 
 
@@ -376,10 +377,10 @@ def test_adding_50_images_reads_the_settings_once_and_changes_still_apply_at_onc
     session = window.session
     session.agent = replace(session.agent, model=VISION)
     session.agentLoaded.emit(session.agent)
-    assert window.vision.limits().max_long_edge == 2048  # gpt-4o-mini (OpenAI profile)
+    assert window.vision.limits().max_long_edge == 2000  # gpt-4o-mini (OpenAI profile)
     assert window.vision.badge.text().startswith("✓") and "gpt-4o-mini" in window.model_label.text()
     wait_settled(qtbot, window.attachments)
-    assert all(a.ready and a.limits.max_long_edge == 2048 for a in window.attachments.items)
+    assert all(a.ready and a.limits.max_long_edge == 2000 for a in window.attachments.items)
 
 
 def test_the_limits_follow_the_number_of_images_in_the_request(

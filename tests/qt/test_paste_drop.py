@@ -51,10 +51,10 @@ def test_paste_image_bytes_shows_a_chip_at_once_then_ready(qtbot, window):
     assert att.name == "Pasted image.png"
     wait_settled(qtbot, window.attachments)
     assert att.ready and chips[0].has_thumbnail and not chips[0].has_problem
-    assert (att.prepared.width, att.prepared.height) == (1568, 784)
+    assert (att.prepared.width, att.prepared.height) == (1517, 758)  # Claude: ≈1.15 MP
     tip = chips[0].toolTip()
     assert att.prepared.summary() in tip
-    assert tip.startswith("Pasted image.png\n2400×1200 PNG → 1568×784 PNG")
+    assert tip.startswith("Pasted image.png\n2400×1200 PNG → 1517×758 PNG")
     assert ", ≈ " in tip and tip.endswith(" tokens")  # the agent's model is a Claude
     assert window.composer.text() == ""
 
@@ -286,10 +286,10 @@ def test_click_opens_the_lightbox_with_the_full_image(qtbot, window):
     with qtbot.waitSignal(window.lightbox.opened, timeout=5000) as blocker:
         qtbot.mouseClick(chip, Qt.MouseButton.LeftButton, pos=QPoint(20, 50))
     box = blocker.args[0]
-    assert (box.image.width(), box.image.height()) == (1568, 1045)  # what the agent receives
+    assert (box.image.width(), box.image.height()) == (1312, 875)  # what the agent receives
     assert box.fit and box.canvas.zoom <= 1.0
     box.set_zoom(1.0)
-    assert box.canvas.size().width() == 1568 and not box.fit_button.isChecked()
+    assert box.canvas.size().width() == 1312 and not box.fit_button.isChecked()
     box.copy_image()
     assert QApplication.clipboard().image().size() == box.image.size()
     box.close()

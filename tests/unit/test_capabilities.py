@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -25,7 +26,7 @@ from desktop.paths import resource_path
 
 # (provider profile, max_images, ImageLimits.max_long_edge, provider's hard bytes per image)
 ANTHROPIC = ("anthropic", 100, 1568, 3_750_000)
-OPENAI = ("openai", 500, 2048, 20_000_000)
+OPENAI = ("openai", 500, 2000, 20_000_000)
 GOOGLE = ("google", 3000, 1536, 15_000_000)
 MISTRAL = ("mistral", 8, 1568, 10_000_000)
 XAI = ("xai", None, 1568, 20_971_520)
@@ -230,7 +231,7 @@ def test_limits_is_an_image_limits():
         max_long_edge=1568,
         max_bytes=3_750_000,
         formats=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
-        max_pixels=None,
+        max_pixels=1_150_000,  # what Anthropic keeps: long edge 1568 and about 1.15 MP
     )
 
 
@@ -238,16 +239,19 @@ def test_many_image_rule_on_claude_counts_history():
     cap = capability_for("anthropic/claude-sonnet-4-5-20250929")
     assert cap.hard_long_edge_for_count(20) == 8000
     assert cap.hard_long_edge_for_count(21) == 2000
-    assert cap.limits_for_count(20, long_edge=4000).max_long_edge == 4000
-    assert cap.limits_for_count(21, long_edge=4000).max_long_edge == 2000
     assert cap.limits_for_count(21).max_long_edge <= 2000
     assert cap.limits_for_count(20).max_long_edge == 1568
+    # Claude never gets more than it keeps (1568), so the rule shows with a lower edge:
+    small = replace(cap, many_image_max_edge=1000)
+    assert small.limits_for_count(20).max_long_edge == 1568
+    assert small.limits_for_count(21).max_long_edge == 1000
 
 
 def test_many_image_rule_absent_on_openai_and_kept_for_unknown_targets():
     gpt = capability_for("openai/gpt-4.1")
     assert gpt.hard_long_edge_for_count(100) is None
-    assert gpt.limits_for_count(100, long_edge=4000).max_long_edge == 4000
+    assert gpt.limits_for_count(100, long_edge=1900).max_long_edge == 1900
+    assert gpt.limits_for_count(100, long_edge=4000).max_long_edge == 2000  # history-safe
     auto = capability_for("letta/auto")
     assert auto.hard_long_edge_for_count(21) == 2000
     assert auto.limits_for_count(21, long_edge=4000).max_long_edge == 2000

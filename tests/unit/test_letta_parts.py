@@ -44,6 +44,7 @@ def test_a_user_message_with_text_and_every_kind_of_image():
             prepared.to_content_part(),
             image_bytes_part("image/jpeg", PNG),
             image_base64_part("image/webp", "AAAA"),
+            prepared.to_content_part("low"),
             image_url_part("https://example.org/cat.png"),
         ],
     )
@@ -54,6 +55,8 @@ def test_a_user_message_with_text_and_every_kind_of_image():
         '{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},'
         '{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"iVBORw0KGgo="}},'
         '{"type":"image","source":{"type":"base64","media_type":"image/webp","data":"AAAA"}},'
+        '{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo=",'
+        '"detail":"low"}},'
         '{"type":"image","source":{"type":"url","url":"https://example.org/cat.png"}}]}]'
     )
 

@@ -9,7 +9,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from desktop.core.images import errors
 from desktop.core.images.errors import ImageRejected
-from desktop.core.images.limits import ImageLimits
+from desktop.core.images.limits import HISTORY_SAFE_EDGE, ImageLimits, patch_fit
 
 RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 1.5
@@ -27,21 +27,37 @@ _SAMPLE_EDGE = 192
 
 
 def target_size(width: int, height: int, limits: ImageLimits) -> tuple[int, int]:
-    """The largest size within max_long_edge and max_pixels, keeping the aspect ratio."""
-    scale = min(1.0, limits.max_long_edge / max(width, height))
-    if limits.max_pixels:
-        scale = min(scale, math.sqrt(limits.max_pixels / (width * height)))
-    if scale >= 1.0:
-        return width, height
-    w = max(1, round(width * scale))
-    h = max(1, round(height * scale))
-    while max(w, h) > limits.max_long_edge or (limits.max_pixels and w * h > limits.max_pixels):
-        if w >= h:
-            w -= 1
-            h = max(1, round(w * height / width))
-        else:
-            h -= 1
-            w = max(1, round(h * width / height))
+    """The largest size within the limits' long edge (never over HISTORY_SAFE_EDGE), short
+    edge, pixel and patch caps, keeping the aspect ratio; never larger than the source."""
+    edge = min(limits.max_long_edge, HISTORY_SAFE_EDGE)
+    short = limits.max_short_edge
+    pixels = limits.max_pixels
+    scale = min(1.0, edge / max(width, height))
+    if short:
+        scale = min(scale, short / min(width, height))
+    if pixels:
+        scale = min(scale, math.sqrt(pixels / (width * height)))
+    w, h = width, height
+    if scale < 1.0:
+        w = max(1, round(width * scale))
+        h = max(1, round(height * scale))
+
+        def over() -> bool:
+            return (
+                max(w, h) > edge
+                or bool(short and min(w, h) > short)
+                or bool(pixels and w * h > pixels)
+            )
+
+        while over():
+            if w >= h:
+                w -= 1
+                h = max(1, round(w * height / width))
+            else:
+                h -= 1
+                w = max(1, round(h * width / height))
+    if limits.patch_edge and limits.max_patches:
+        w, h = patch_fit(w, h, limits.patch_edge, limits.max_patches)
     return w, h
 
 

@@ -46,11 +46,12 @@ class PreparedImage:
         """The encoded bytes as raw base64 (no ``data:`` prefix)."""
         return self._b64
 
-    def to_content_part(self) -> dict:
-        """A Letta message content part: ``{"type": "image", "source": {"type": "base64", …}}``."""
+    def to_content_part(self, detail: str | None = None) -> dict:
+        """A Letta message content part: ``{"type": "image", "source": {"type": "base64", …}}``
+        (with the provider's `detail` setting when one is given)."""
         from desktop.core.letta.parts import image_base64_part  # not needed at start-up
 
-        return image_base64_part(self.media_type, self._b64)
+        return image_base64_part(self.media_type, self._b64, detail)
 
     def summary(self) -> str:
         """What happened, in one line: ``5120×2880 PNG → 1568×882 PNG, 2.1 MB → 412 KB``."""

@@ -25,9 +25,14 @@ def image_url_part(url: str) -> Part:
     return {"type": "image", "source": {"type": "url", "url": url}}
 
 
-def image_base64_part(media_type: str, data: str) -> Part:
-    """An image inline; `data` is raw base64 (no ``data:`` prefix)."""
-    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+def image_base64_part(media_type: str, data: str, detail: str | None = None) -> Part:
+    """An image inline; `data` is raw base64 (no ``data:`` prefix). `detail` (`low`, `high`,
+    `auto`) is OpenAI's setting: the server stores it with the image and forwards it to the
+    provider (absent: the server sends `auto`)."""
+    source: Part = {"type": "base64", "media_type": media_type, "data": data}
+    if detail is not None:
+        source["detail"] = detail
+    return {"type": "image", "source": source}
 
 
 def image_bytes_part(media_type: str, data: bytes) -> Part:

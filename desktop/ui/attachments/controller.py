@@ -30,6 +30,7 @@ from PySide6.QtGui import QImage
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind, State, problems_text
 from desktop.core.capabilities import estimate_tokens
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.core.images.limits import LOW_DETAIL
 from desktop.ui.attachments import clipboard_fallback
 from desktop.ui.attachments.mime import Source, has_attachment, read_mime
 from desktop.ui.imaging.display_decode import read_scaled
@@ -192,15 +193,37 @@ class AttachmentController(QObject):
         handle = self._model_provider()
         if not handle or att.prepared is None:
             return None
-        return estimate_tokens(handle, att.prepared.width, att.prepared.height)
+        detail = LOW_DETAIL if att.low_detail else None
+        return estimate_tokens(handle, att.prepared.width, att.prepared.height, detail)
 
     def describe(self, att: Attachment) -> str:
-        """The chip's tooltip: name, then what happened (summary, ≈ tokens) or the problem."""
+        """The chip's tooltip: name, then what happened (summary, low detail, ≈ tokens) or the
+        problem."""
         text = att.note()
+        if att.ready and att.low_detail:
+            text += ", low detail"
         tokens = self.tokens(att) if att.ready else None
         if tokens:
             text += f", ≈ {tokens:,} tokens"
         return f"{att.name}\n{text}"
+
+    def offers_low_detail(self, att: Attachment) -> bool:
+        """Can this image be sent at low detail to the agent's model (OpenAI's `detail`)?"""
+        return att.kind is not Kind.URL and self.limits().low_detail_edge is not None
+
+    def set_detail(self, att: Attachment, detail: str | None) -> None:
+        """The user's detail choice for one image (`low`, or None: automatic); the image is
+        fitted again when that changes what is sent, and its chip and estimate follow."""
+        if att.detail == detail:
+            return
+        att.detail = detail
+        if not self._listed(att):
+            return
+        if att.needs_prepare(self.limits()) and (
+            att.kind is not Kind.BYTES or att.data is not None
+        ):
+            self._prepare(att)
+        self.changed.emit(att)
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -353,7 +376,7 @@ class AttachmentController(QObject):
                 self.changed.emit(att)
 
     def _prepare(self, att: Attachment, *, with_preview: bool = False) -> None:
-        limits = self.limits()
+        limits = att.limits_for(self.limits())
         run = self._run(att)
         run.renew()  # a run for other limits (or the conversion before it) is over
         att.limits = limits

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QKeyEvent,
     QMouseEvent,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
     QHBoxLayout,
+    QMenu,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.images.sniff import short_name
+from desktop.ui.attachments.chip_menu import chip_menu
 from desktop.ui.attachments.controller import AttachmentController
 from desktop.ui.imaging.tiles import cover_tile
 from desktop.ui.plain_text import plain_tip
@@ -154,6 +157,14 @@ class Chip(QWidget):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def context_menu(self) -> QMenu:
+        return chip_menu(self, self._controller, self.attachment)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu()
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
