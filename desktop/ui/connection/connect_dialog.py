@@ -199,11 +199,13 @@ class ConnectDialog(QDialog):
         self._testing = False
 
     def _on_test_ok(self, text: str) -> None:
+        self._testing = False  # shown: a press right after it tests again
         self.result_label.setStyleSheet(f"color: {tone(self.palette(), Tone.OK).name()};")
         self.result_label.setText("✓ " + text)
         announce(self.result_label, text)
 
     def _on_test_failed(self, exc: BaseException) -> None:
+        self._testing = False
         self.result_label.setStyleSheet(f"color: {tone(self.palette(), Tone.ERROR).name()};")
         text = describe(exc).text
         self.result_label.setText("✗ " + text)
