@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 # The pipeline (Pillow) is imported where it is used: start-up does not pay for it.
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.core.images.edits import Edit
 from desktop.core.images.limits import LOW_DETAIL
 from desktop.core.letta.parts import image_url_part
 
@@ -60,6 +61,9 @@ class Attachment:
     model has a detail setting: see `limits_for` and `low_detail`."""
     preview: Any = field(default=None, repr=False, compare=False)
     """The UI's decoded early thumbnail (a QImage in the Qt app); opaque to the core."""
+    edit: Edit | None = None
+    """The user's crop and blacked-out boxes, applied to the source by every preparation and
+    preview: once set, the unedited source is never what is sent."""
 
     # -- constructors -------------------------------------------------------------------------
 
@@ -133,11 +137,11 @@ class Attachment:
 
         if self.kind is Kind.FILE:
             assert self.path is not None
-            return prepare_file(self.path, limits)
+            return prepare_file(self.path, limits, self.edit)
         if self.data is None:
             raise ImageRejected("empty", f"{self.name}: there is no image data.")
         try:
-            return prepare_image(self.data, limits)
+            return prepare_image(self.data, limits, self.edit)
         except ImageRejected as exc:
             raise exc.for_file(self.name) from None
 
@@ -154,22 +158,27 @@ class Attachment:
         from desktop.core.images import decode_for_prepare, prepare_decoded, thumbnail_from_decoded
 
         try:
-            decoded = decode_for_prepare(self.data, limits)
+            decoded = decode_for_prepare(self.data, limits, self.edit)
             yield "preview", thumbnail_from_decoded(decoded, max_edge)
             yield "prepared", prepare_decoded(decoded, limits)
         except ImageRejected as exc:
             raise exc.for_file(self.name) from None
 
     def thumbnail_bytes(self, max_edge: int = THUMBNAIL_EDGE) -> bytes:
-        """A small PNG/JPEG preview of the source; raises ImageRejected."""
-        from desktop.core.images import make_thumbnail
+        """A small PNG/JPEG preview of the source (edited, if it was); raises ImageRejected."""
+        from desktop.core.images import decode_for_prepare, make_thumbnail, thumbnail_from_decoded
 
+        data = self.source_bytes()
+        if self.edit is not None:  # the whole source is decoded: the edit may keep a small part
+            return thumbnail_from_decoded(decode_for_prepare(data, edit=self.edit), max_edge)
+        return make_thumbnail(data, max_edge)
+
+    def source_bytes(self) -> bytes:
+        """The source as encoded bytes (a file is read, bounded); raises ImageRejected."""
         if self.kind is Kind.FILE:
             assert self.path is not None
-            data = read_file(self.path)
-        else:
-            data = self.data or b""
-        return make_thumbnail(data, max_edge)
+            return read_file(self.path)
+        return self.data or b""
 
 
 def read_file(path: str, cap: int = ImageLimits().max_file_bytes) -> bytes:

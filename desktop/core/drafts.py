@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.images import ImageRejected, errors
+from desktop.core.images.edits import Edit
 from desktop.core.private_files import private_dir
 from desktop.core.regular_file import open_regular, read_capped, read_regular_file
 
@@ -60,6 +61,8 @@ class DraftImage:
     """Saving only: a local file to copy in (read by `save`, on the worker)."""
     b64: str | None = field(default=None, repr=False)
     """Saving only: the bytes as base64 (a prepared image part), decoded by `save`."""
+    edit: Edit | None = None
+    """The user's crop and blacked-out boxes (the bytes stay the source; a few numbers)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -69,6 +72,8 @@ class DraftImage:
             out["sha256"] = self.sha256
         if self.media_type:
             out["media_type"] = self.media_type
+        if self.edit is not None:
+            out["edit"] = self.edit.to_json()
         return out
 
     @classmethod
@@ -80,10 +85,14 @@ class DraftImage:
             return cls(str(name or url), url=url)
         if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha):
             media_type = data.get("media_type")
+            edit = Edit.from_json(data["edit"]) if "edit" in data else None
+            if "edit" in data and edit is None:
+                return None  # restored unedited, it could send what the user blacked out
             return cls(
                 str(name or "image"),
                 sha256=sha,
                 media_type=media_type if isinstance(media_type, str) else None,
+                edit=edit,
             )
         return None
 

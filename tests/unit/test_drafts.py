@@ -178,3 +178,29 @@ def test_an_unsent_message_from_an_older_draft_has_no_send_time():
     assert UnsentMessage.from_json({"otid": "o", "text": "t"}).sent_at is None
     assert UnsentMessage.from_json({"otid": "o", "sent_at": "soon"}).sent_at is None
     assert UnsentMessage.from_json({"otid": "o", "sent_at": True}).sent_at is None
+
+
+def test_an_images_edit_is_kept_and_an_unreadable_one_leaves_the_image_out(tmp_path):
+    from desktop.core.images.edits import Edit, Rect
+
+    store = DraftStore(tmp_path / "drafts")
+    edit = Edit((640, 480)).with_crop(Rect(10, 20, 300, 200)).with_box(Rect(50, 60, 70, 80))
+    draft = Draft(
+        text="",
+        images=[
+            DraftImage("secret.png", data=b"source bytes", edit=edit),
+            DraftImage("b.png", data=b"b"),
+        ],
+    )
+    assert store.save("agent-1", draft)
+    loaded = store.load("agent-1")
+    assert [(i.name, i.data, i.edit) for i in loaded.images] == [
+        ("secret.png", b"source bytes", edit),
+        ("b.png", b"b", None),
+    ]
+    # A damaged edit: restoring that image unedited could send what was blacked out.
+    path = store.folder("agent-1") / "draft.json"
+    saved = json.loads(path.read_text())
+    saved["images"][0]["edit"]["boxes"] = [[50, 60, "70", 80]]
+    path.write_text(json.dumps(saved))
+    assert [i.name for i in store.load("agent-1").images] == ["b.png"]

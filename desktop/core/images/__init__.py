@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         make_thumbnail,
         thumbnail_from_decoded,
         thumbnail_image,
+        thumbnail_with_size,
     )
 
 _LAZY = {
@@ -44,6 +45,7 @@ _LAZY = {
     "make_thumbnail": "thumbnails",
     "thumbnail_from_decoded": "thumbnails",
     "thumbnail_image": "thumbnails",
+    "thumbnail_with_size": "thumbnails",
 }
 
 
@@ -71,4 +73,5 @@ __all__ = [
     "sniff_media_type",
     "thumbnail_from_decoded",
     "thumbnail_image",
+    "thumbnail_with_size",
 ]

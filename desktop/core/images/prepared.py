@@ -32,6 +32,8 @@ class PreparedImage:
     original_height: int
     original_media_type: str
     original_size: int
+    edit_note: str = ""
+    """What the user did before it was fitted (``cropped, 1 area blacked out``), if anything."""
 
     @property
     def size(self) -> int:
@@ -54,11 +56,14 @@ class PreparedImage:
         return image_base64_part(self.media_type, self._b64, detail)
 
     def summary(self) -> str:
-        """What happened, in one line: ``5120×2880 PNG → 1568×882 PNG, 2.1 MB → 412 KB``."""
+        """What happened, in one line: ``5120×2880 PNG → 1568×882 PNG, 2.1 MB → 412 KB``, or
+        ``5120×2880 PNG, cropped → 1200×800 PNG, 2.1 MB → 96 KB`` after an edit."""
         original_type = short_name(self.original_media_type)
         before = f"{self.original_width}×{self.original_height} {original_type}"
         after = f"{self.width}×{self.height} {short_name(self.media_type)}"
         sizes = f"{format_size(self.original_size)} → {format_size(self.size)}"
+        if self.edit_note:
+            return f"{before}, {self.edit_note} → {after}, {sizes}"
         if before == after:
             return f"{after}, {sizes}"
         return f"{before} → {after}, {sizes}"

@@ -13,7 +13,13 @@ from desktop.core.images.errors import ImageRejected
 from desktop.core.images.fit import looks_like_graphic
 from desktop.core.images.guard import decode_image, reject_not_image
 from desktop.core.images.limits import ImageLimits
-from desktop.core.images.normalize import apply_orientation, read_orientation, to_resizable, to_srgb
+from desktop.core.images.normalize import (
+    apply_orientation,
+    read_orientation,
+    swaps_axes,
+    to_resizable,
+    to_srgb,
+)
 from desktop.core.images.pipeline import DecodedImage
 from desktop.core.images.sniff import sniff_media_type
 from desktop.core.images.svg import rasterize_svg
@@ -28,6 +34,14 @@ def thumbnail_image(
     the source's media type. Every decoder for display goes through here: only the formats the
     pipeline reads, the pixel cap checked from the header first, SVG sanitised and drawn in the
     rasteriser's child, damaged or truncated files refused (never shown as grey)."""
+    im, media_type, _ = thumbnail_with_size(data, max_edge, max_pixels)
+    return im, media_type
+
+
+def thumbnail_with_size(
+    data: bytes, max_edge: int, max_pixels: int = _GUARD.max_input_pixels
+) -> tuple[Image.Image, str, tuple[int, int]]:
+    """`thumbnail_image`, and the upright size of the whole source (an SVG: of its drawing)."""
     if max_edge < 1:
         raise ValueError("max_edge must be positive")
     if not data:
@@ -45,7 +59,7 @@ def thumbnail_image(
         scale = min(1.0, max_edge / max(size))
         return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
-    im, _ = decode_image(data, media_type, max_pixels, draft_size)
+    im, (width, height) = decode_image(data, media_type, max_pixels, draft_size)
     icc = im.info.get("icc_profile")
     orientation = read_orientation(im)
     im = to_resizable(im)
@@ -53,7 +67,7 @@ def thumbnail_image(
     im = apply_orientation(im, orientation)
     im = to_srgb(im, icc)
     im.info = {}
-    return im, media_type
+    return im, media_type, ((height, width) if swaps_axes(orientation) else (width, height))
 
 
 def make_thumbnail(data: bytes, max_edge: int = 160) -> bytes:

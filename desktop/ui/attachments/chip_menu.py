@@ -7,9 +7,11 @@ the provider decides (`auto`), which is the default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QMenu, QWidget
 
-from desktop.core.attachments import Attachment
+from desktop.core.attachments import Attachment, Kind
 from desktop.core.images.limits import LOW_DETAIL
 from desktop.ui.attachments.controller import AttachmentController
 
@@ -20,9 +22,16 @@ LOW_DETAIL_TIP = (
 )
 
 
-def chip_menu(parent: QWidget, controller: AttachmentController, att: Attachment) -> QMenu:
+def chip_menu(
+    parent: QWidget,
+    controller: AttachmentController,
+    att: Attachment,
+    on_edit: Callable[[], None] | None = None,
+) -> QMenu:
     menu = QMenu(parent)
     menu.setAccessibleName(f"Attachment {att.name}")
+    if on_edit is not None and att.kind is not Kind.URL:  # the server fetches URL images
+        menu.addAction("Crop and redact…", on_edit)
     if controller.offers_low_detail(att):
         low = menu.addAction(LOW_DETAIL_TEXT)
         low.setCheckable(True)

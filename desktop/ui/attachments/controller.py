@@ -30,6 +30,7 @@ from PySide6.QtGui import QImage
 from desktop.core.attachments import THUMBNAIL_EDGE, Attachment, Kind, State, problems_text
 from desktop.core.capabilities import estimate_tokens
 from desktop.core.images import ImageLimits, ImageRejected, PreparedImage
+from desktop.core.images.edits import Edit
 from desktop.core.images.limits import LOW_DETAIL
 from desktop.ui.attachments import clipboard_fallback
 from desktop.ui.attachments.mime import Source, has_attachment, read_mime
@@ -164,6 +165,9 @@ class AttachmentController(QObject):
         self._runs: weakref.WeakKeyDictionary[Attachment, Epoch] = weakref.WeakKeyDictionary()
         """Each attachment's conversion and preparation here; renewed when it is prepared again.
         Whether one is still running is what restore() asks before it starts another."""
+        self._stale_previews: weakref.WeakSet[Attachment] = weakref.WeakSet()
+        """Edited attachments whose chip still shows the preview from before the edit (kept
+        until the edited one arrives, so the chip does not flash a placeholder)."""
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -296,8 +300,12 @@ class AttachmentController(QObject):
     def add_file(self, path: str) -> Attachment:
         return self._add(Attachment.from_file(path))
 
-    def add_bytes(self, data: bytes, name: str = "Pasted image") -> Attachment:
-        return self._add(Attachment.from_bytes(data, name))
+    def add_bytes(
+        self, data: bytes, name: str = "Pasted image", edit: Edit | None = None
+    ) -> Attachment:
+        att = Attachment.from_bytes(data, name)
+        att.edit = edit
+        return self._add(att)
 
     def add_url(self, url: str) -> Attachment:
         return self._add(Attachment.from_url(url))
@@ -318,7 +326,7 @@ class AttachmentController(QObject):
         self._items.append(att)
         self.added.emit(att)
         if att.kind is not Kind.URL:
-            if self._early_thumbnail_pays(att):
+            if att.edit is None and self._early_thumbnail_pays(att):
                 self._start_thumbnail(att)
                 self._prepare(att)
             else:  # one decode for both: the preview comes out of the preparation's decode
@@ -364,13 +372,18 @@ class AttachmentController(QObject):
         self._workers.submit(
             thumbnail_job,
             att,
-            on_result=partial(self._on_thumbnail, att),
+            on_result=partial(self._on_thumbnail, att, edit=att.edit),
             on_error=_ignore,  # the preparation reports the real problem
             owner=self,
         )
 
-    def _on_thumbnail(self, att: Attachment, image: QImage) -> None:
-        if att.preview is None:  # of the source: right whatever the limits, kept if removed
+    def _on_thumbnail(self, att: Attachment, image: QImage, edit: Edit | None) -> None:
+        """A preview of the source as `edit` left it: right whatever the limits, kept if
+        removed; one made before the latest edit is dropped."""
+        if edit is not att.edit:
+            return
+        if att.preview is None or att in self._stale_previews:
+            self._stale_previews.discard(att)
             att.preview = image
             if self._listed(att):
                 self.changed.emit(att)
@@ -399,8 +412,8 @@ class AttachmentController(QObject):
 
     def _on_prepare_step(self, att: Attachment, item: tuple[str, Any]) -> None:
         what, value = item
-        if what == "preview":
-            self._on_thumbnail(att, value)
+        if what == "preview":  # of this run, so of the current edit
+            self._on_thumbnail(att, value, att.edit)
         else:
             self._on_prepared(att, value)
 
@@ -409,7 +422,7 @@ class AttachmentController(QObject):
         if not self._listed(att):  # removed meanwhile: kept for a restore, nothing to show
             return
         self.changed.emit(att)
-        if att.preview is None:  # the thumbnail job lost the race or failed: derive one
+        if att.preview is None or att in self._stale_previews:  # none yet, or of an old edit
             self._derive_preview(att)
         self._check_settled()
 
@@ -418,7 +431,7 @@ class AttachmentController(QObject):
         self._workers.submit(
             preview_from_prepared,
             att.prepared,
-            on_result=partial(self._on_thumbnail, att),
+            on_result=partial(self._on_thumbnail, att, edit=att.edit),
             on_error=_ignore,  # the chip keeps its placeholder
             owner=self,
         )
@@ -433,6 +446,21 @@ class AttachmentController(QObject):
         if self._listed(att):
             self.changed.emit(att)
             self._check_settled()
+
+    def apply_edit(self, att: Attachment, edit: Edit | None) -> None:
+        """Prepare `att` again from its source with `edit` (None: as it came). The chip keeps
+        its preview, marked as preparing, until the edited one arrives."""
+        edit = edit.normalized() if edit is not None else None
+        if not self._listed(att) or att.kind is Kind.URL or edit == att.edit:
+            return
+        if att.kind is Kind.BYTES and att.data is None:
+            self.message.emit(f"{att.name} is still being read; edit it in a moment.")
+            return
+        att.edit = edit
+        if att.preview is not None:
+            self._stale_previews.add(att)
+        self._prepare(att, with_preview=True)
+        self.changed.emit(att)
 
     def reprepare_all(self) -> None:
         """Refit pending images when the limits changed (e.g. the agent's model changed)."""
@@ -465,7 +493,8 @@ class AttachmentController(QObject):
             if att.ready:
                 out.parts.append(att.content_part())
                 out.attachments.append(att)
-                if isinstance(att.preview, QImage):
+                # not a preview from before an edit: the transcript would show what was cut
+                if isinstance(att.preview, QImage) and att not in self._stale_previews:
                     out.thumbnails.append(att.preview)
             elif att.state is State.PROBLEM:
                 out.skipped.append(att)

@@ -123,7 +123,10 @@ class ImageCanvas(QWidget):
 
 
 class Lightbox(QDialog):
-    """The image at full size, fitted to the window by default."""
+    """The image at full size, fitted to the window by default. A pending attachment's has an
+    Edit… button (crop, redact)."""
+
+    editRequested = Signal()
 
     def __init__(
         self,
@@ -134,6 +137,7 @@ class Lightbox(QDialog):
         caption: str = "",
         data: bytes | None = None,
         media_type: str | None = None,
+        editable: bool = False,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
@@ -166,9 +170,17 @@ class Lightbox(QDialog):
         save.clicked.connect(self.save_as)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
+        self.edit_button: QPushButton | None = None
+        buttons = [self.fit_button, actual, copy, save, close]
+        if editable:
+            self.edit_button = QPushButton("Edit…")
+            self.edit_button.setToolTip("Crop, or black out what must not be sent")
+            self.edit_button.setAccessibleName("Edit image")
+            self.edit_button.clicked.connect(self._edit)
+            buttons.insert(0, self.edit_button)
         bar = QHBoxLayout()
         bar.addWidget(self.caption, 1)
-        for button in (self.fit_button, actual, copy, save, close):
+        for button in buttons:
             bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -250,12 +262,17 @@ class Lightbox(QDialog):
     def _save_failed(self, exc: BaseException) -> None:
         self.caption.setText(f"Could not save the image: {exc}")
 
+    def _edit(self) -> None:
+        self.editRequested.emit()
+        self.close()
+
 
 class LightboxOpener(QObject):
     """Decodes on a worker, then opens a Lightbox; tells `message` when it can't."""
 
     opened = Signal(object)  # Lightbox
     message = Signal(str)
+    editRequested = Signal(object)  # Attachment: its lightbox's Edit…
 
     def __init__(self, workers: Workers, parent: QWidget | None = None):
         super().__init__(parent)
@@ -273,7 +290,7 @@ class LightboxOpener(QObject):
         self._workers.submit(
             load_attachment,
             att,
-            on_result=lambda r, a=att, c=caption: self._show(r, a.name, c or a.note()),
+            on_result=lambda r, a=att, c=caption: self._show(r, a.name, c or a.note(), a),
             on_error=self._failed,
             owner=self,
         )
@@ -295,7 +312,13 @@ class LightboxOpener(QObject):
         else:
             self.message.emit("This image is stored on the server and can't be previewed here.")
 
-    def _show(self, result: tuple[QImage, bytes | None, str | None], title: str, caption: str):
+    def _show(
+        self,
+        result: tuple[QImage, bytes | None, str | None],
+        title: str,
+        caption: str,
+        att: Attachment | None = None,
+    ):
         image, data, media_type = result
         if self.current is not None:
             self.current.close()
@@ -306,8 +329,11 @@ class LightboxOpener(QObject):
             caption=caption,
             data=data,
             media_type=media_type,
+            editable=att is not None,
             parent=self._parent,
         )
+        if att is not None:
+            box.editRequested.connect(lambda a=att: self.editRequested.emit(a))
         box.destroyed.connect(lambda *_: self._forget(box))
         self.current = box
         box.show()

@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QBoxLayout,
     QFrame,
     QHBoxLayout,
@@ -101,10 +102,15 @@ class _RemoveButton(QAbstractButton):
 
 
 class Chip(QWidget):
-    """One attachment: preview (cover-cropped, rounded), ×, state and problem badge."""
+    """One attachment: preview (cover-cropped, rounded), ×, state and problem badge.
+
+    Click or Space: preview (the lightbox). Double-click or Enter: edit (crop, redact). The
+    click's preview waits for the double-click interval, so a double-click opens only the
+    editor."""
 
     removeRequested = Signal(object)  # Attachment
     previewRequested = Signal(object)  # Attachment
+    editRequested = Signal(object)  # Attachment
 
     def __init__(self, att: Attachment, controller: AttachmentController, parent=None):
         super().__init__(parent)
@@ -123,6 +129,10 @@ class Chip(QWidget):
         self.remove_button.setToolTip("Remove")
         self.remove_button.setAccessibleName(f"Remove {att.name}")
         self.remove_button.clicked.connect(lambda: self.removeRequested.emit(self.attachment))
+        self._click = QTimer(self)  # a child: it dies with the chip
+        self._click.setSingleShot(True)
+        self._click.timeout.connect(lambda: self.previewRequested.emit(self.attachment))
+        self._after_double = False  # the release that ends a double-click is no click
         self.refresh()
 
     # -- state --------------------------------------------------------------------------------
@@ -153,23 +163,41 @@ class Chip(QWidget):
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
             event.position().toPoint()
         ):
-            self.previewRequested.emit(self.attachment)
+            if not self._after_double:
+                self._click.start(QApplication.doubleClickInterval())
+            self._after_double = False
             event.accept()
             return
         super().mouseReleaseEvent(event)
 
     def context_menu(self) -> QMenu:
-        return chip_menu(self, self._controller, self.attachment)
+        return chip_menu(
+            self,
+            self._controller,
+            self.attachment,
+            on_edit=lambda: self.editRequested.emit(self.attachment),
+        )
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.context_menu()
         menu.exec(event.globalPos())
         menu.deleteLater()
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._click.stop()
+            self._after_double = True
+            self.editRequested.emit(self.attachment)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.removeRequested.emit(self.attachment)
-        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.editRequested.emit(self.attachment)
+        elif event.key() == Qt.Key.Key_Space:
             self.previewRequested.emit(self.attachment)
         else:
             super().keyPressEvent(event)
@@ -416,6 +444,7 @@ class AttachmentStrip(QWidget):
     make any chips still waiting (callers asking for them want them)."""
 
     previewRequested = Signal(object)  # Attachment
+    editRequested = Signal(object)  # Attachment
 
     BATCH = 16  # chips made per event-loop turn at most (~0.4 ms each on an idle 2-core machine)
     TURN_S = 0.008  # …and for at most this long: busy workers can make each chip much slower
@@ -563,6 +592,7 @@ class AttachmentStrip(QWidget):
         chip = Chip(att, self.controller, self._row_host)
         chip.removeRequested.connect(self.controller.remove)
         chip.previewRequested.connect(self.previewRequested)
+        chip.editRequested.connect(self.editRequested)
         self._chips[att.id] = chip
         return chip
 

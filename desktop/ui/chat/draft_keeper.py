@@ -191,9 +191,9 @@ class DraftKeeper(QObject):
             if att.kind is Kind.URL and att.url:
                 images.append(DraftImage(att.name, url=att.url))
             elif att.kind is Kind.FILE and att.path:
-                images.append(DraftImage(att.name, path=att.path))
+                images.append(DraftImage(att.name, path=att.path, edit=att.edit))
             elif att.data is not None:
-                images.append(DraftImage(att.name, data=att.data))
+                images.append(DraftImage(att.name, data=att.data, edit=att.edit))
             # a pasted QImage still converting has no bytes yet: its `changed` saves again
         unsent = []
         for pending in self._session.pending_messages() if self._session else []:
@@ -275,7 +275,7 @@ class DraftKeeper(QObject):
                 if image.url:
                     self._attachments.add_url(image.url)
                 elif image.data is not None:
-                    self._attachments.add_bytes(image.data, image.name)
+                    self._attachments.add_bytes(image.data, image.name, edit=image.edit)
             if self._session is not None:
                 for pending in restored.unsent:
                     self._session.restore_pending(pending, RESTORED_NOTE)

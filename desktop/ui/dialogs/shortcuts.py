@@ -27,6 +27,8 @@ COMPOSER_KEYS = (
     ("New line", "Shift+Enter"),
     ("Bring back the last message (empty message box)", "Up"),
     ("Remove the last pending image (empty message box)", "Backspace"),
+    ("Preview a pending image (on its chip)", "Space"),
+    ("Crop or black out parts of a pending image (on its chip)", "Enter"),
     ("Next / previous control", "Tab / Shift+Tab"),
 )
 

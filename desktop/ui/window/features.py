@@ -19,6 +19,7 @@ from desktop.settings import Settings
 from desktop.ui.attachments import AttachmentController, AttachmentStrip
 from desktop.ui.attachments.capture import ScreenCapture
 from desktop.ui.attachments.drop_overlay import DropOverlay, DropTarget
+from desktop.ui.attachments.image_editor import ImageEditorOpener
 from desktop.ui.attachments.lightbox import LightboxOpener
 from desktop.ui.chat.approvals import ApprovalPanel
 from desktop.ui.chat.conversation_bar import ConversationBar
@@ -44,6 +45,7 @@ class Features(Shell):
     attachments: AttachmentController
     strip: AttachmentStrip
     lightbox: LightboxOpener
+    editor: ImageEditorOpener
     drop_overlay: DropOverlay
     drop_target: DropTarget
     capture: ScreenCapture
@@ -91,6 +93,7 @@ def build_features(
         attachments=attachments,
         strip=AttachmentStrip(attachments),
         lightbox=LightboxOpener(workers, window),
+        editor=ImageEditorOpener(workers, window),
         drop_overlay=drop_overlay,
         drop_target=DropTarget(
             drop_overlay, lambda mime: attachments.handle_mime(mime, drop=True), window

@@ -142,6 +142,9 @@ def _attachments(f: Features) -> None:
     f.composer.mime_probe = f.attachments.can_paste
     f.composer.backspaceOnEmpty.connect(f.attachments.remove_last)
     f.strip.previewRequested.connect(f.lightbox.open_attachment)
+    f.strip.editRequested.connect(f.editor.open_attachment)
+    f.lightbox.editRequested.connect(f.editor.open_attachment)
+    f.editor.editApplied.connect(f.attachments.apply_edit)
     f.transcript.imageActivated.connect(f.lightbox.open_image)
     f.drop_target.watch(f.window, f.composer.viewport())
 
@@ -170,6 +173,7 @@ def _notices(f: Features) -> None:
     f.send_flow.noticeWithdrawn.connect(f.banner.withdraw)
     f.attachments.message.connect(lambda text: show(Notice(text, Tone.WARNING)))
     f.lightbox.message.connect(lambda text: show(Notice(text, Tone.INFO)))
+    f.editor.message.connect(lambda text: show(Notice(text, Tone.INFO)))
     f.capture.message.connect(lambda text: show(Notice(text, Tone.INFO)))
     f.sessions.failed.connect(lambda error: show(error_notice(f, error)))
 
