@@ -10,6 +10,7 @@ import os
 import threading
 from pathlib import Path
 
+import httpx
 import keyring.backend
 import pytest
 from PySide6.QtCore import Qt
@@ -243,3 +244,50 @@ def test_a_history_page_older_than_a_send_does_not_hide_it(qtbot, workers, fake)
         (RowKind.ASSISTANT, "Echo: quick question"),
     ]
     assert (RowKind.ASSISTANT, "Echo: quick question", RowState.DONE) in rows
+
+
+def test_a_history_page_during_a_reply_does_not_split_it(qtbot, workers, fake):
+    """The agent's conversations arrive while the first reply is still streaming (the user sent
+    at once): the newest page that follows would hold the whole reply and replace the rows under
+    the stream, and the rest of the stream would make a second, partial reply row."""
+    agent = fake.agents[0]
+    conversations_gate, stream_gate = threading.Event(), threading.Event()
+    real_handle = fake.handle
+
+    def held_stream(body: bytes):
+        events = body.split(b"\n\n")
+        half = len(events) // 2
+        yield b"\n\n".join(events[:half]) + b"\n\n"
+        stream_gate.wait(10)
+        yield b"\n\n".join(events[half:])
+
+    def handle(request):
+        response = real_handle(request)
+        path = request.url.path.rstrip("/")
+        if request.method == "GET" and path.endswith("/conversations"):
+            conversations_gate.wait(10)
+        if request.method == "POST" and path.endswith("/messages"):
+            body = response.read()
+            return httpx.Response(200, headers=response.headers, content=held_stream(body))
+        return response
+
+    fake.handle = handle
+    window = _window(qtbot, workers, fake)
+    window.start("https://letta.test", KEY, agent["id"])
+    qtbot.waitUntil(lambda: window.session is not None and window.session.agent is not None)
+    qtbot.keyClicks(window.composer, "are you there?")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: any(kind is RowKind.ASSISTANT for kind, _, _ in _rows(window.transcript_model)),
+        timeout=5000,
+    )
+    conversations_gate.set()  # the list lands mid-reply
+    qtbot.wait(300)
+    stream_gate.set()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: window.session._history_task is None, timeout=5000)
+    qtbot.wait(100)
+    replies = [
+        text for kind, text, _ in _rows(window.transcript_model) if kind is RowKind.ASSISTANT
+    ]
+    assert replies == ["Echo: are you there?"]

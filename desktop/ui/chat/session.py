@@ -428,6 +428,11 @@ class ChatSession(QObject):
 
     def _load_page(self, before: str | None) -> None:
         assert self.agent is not None
+        if before is None and self.busy:
+            # The newest page holds the reply being streamed: landing now, it would replace
+            # the transcript under it. It is asked for when the reply ends.
+            self._reload_when_idle = True
+            return
         self._loading_newest = before is None
         self._view.set_loading_older(before is not None)
         self._history_task = self._for_conversation.submit(
