@@ -117,7 +117,7 @@ def test_a_mouse_drag_crops_and_the_chip_follows(qtbot, window):
     data = page_png((3000, 2000))
     att = attach(qtbot, window, data)
     chip = window.strip.chip_for(att)
-    assert chip.toolTip().startswith("secret.png\n3000×2000 PNG → 1568×1045 PNG, ")
+    assert chip.toolTip().startswith("secret.png\n3000×2000 PNG → 1312×875 PNG, ")  # ≈1.15 MP
     before_preview = att.preview
 
     editor = open_by_double_click(qtbot, window, att)
@@ -304,3 +304,15 @@ def test_a_send_right_after_an_edit_never_shows_the_unedited_preview(qtbot, work
     qtbot.waitUntil(lambda: att.preview is not unedited, timeout=5000)
     assert controller.outgoing().thumbnails == [att.preview]
     workers.wait()
+
+
+def test_the_chip_menu_opens_the_editor(qtbot, window):
+    att = attach(qtbot, window, page_png())
+    menu = window.strip.chip_for(att).context_menu()
+    [crop] = [a for a in menu.actions() if a.text() == "Crop and redact…"]
+    with qtbot.waitSignal(window.features.editor.opened, timeout=5000) as blocker:
+        crop.trigger()
+    editor = blocker.args[0]
+    assert editor.windowTitle() == "Edit secret.png"
+    editor.reject()
+    wait_deleted(qtbot, editor)

@@ -49,7 +49,7 @@ def test_low_detail_from_the_chip_menu_shrinks_the_image_and_the_estimate(
     assert label.text() == "1 image · ≈ 36,835 tokens"  # 2833 + 5667 × 6 tiles
 
     actions = _menu_actions(window)
-    assert list(actions) == ["Low detail", "Remove"]
+    assert list(actions) == ["Crop and redact…", "Low detail", "Remove"]
     low = actions["Low detail"]
     assert low.isCheckable() and not low.isChecked()  # the default stays automatic
     low.trigger()
@@ -90,7 +90,7 @@ def test_unchecking_low_detail_goes_back_to_automatic(qtbot, server, open_window
 def test_no_low_detail_for_a_model_without_the_setting(qtbot, server, open_window):
     window = open_window(add_agent(server, CLAUDE))
     _paste_5k(qtbot, window)
-    assert list(_menu_actions(window)) == ["Remove"]
+    assert list(_menu_actions(window)) == ["Crop and redact…", "Remove"]
     [att] = window.attachments.items
     assert (att.prepared.width, att.prepared.height) == (1430, 804)  # 1568 px, ≈1.15 MP
     _menu_actions(window)["Remove"].trigger()
