@@ -1,5 +1,6 @@
 """An image cropped and redacted in the editor, sent through the real Letta server: what the
-(fake) provider receives is the crop at full resolution with the box black, never the rest."""
+(fake) provider receives is the crop, at as much of its resolution as the model keeps, with the
+box black, never the rest."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from desktop.compose import create_window
 
 API_KEY = "e2e-any-key"
 SECRET = (3400, 900, 3900, 1000)  # where the "key" is drawn on the 5K screenshot
+SENT = (1195, 768)  # the 1400×900 crop as gpt-4o-mini keeps it
 
 
 def screenshot_png(width: int = 5120, height: int = 2880) -> bytes:
@@ -69,7 +71,9 @@ def test_the_provider_receives_the_crop_with_the_box_black(qtbot, letta_stack, w
     editor.canvas.drawn.emit(Rect(*SECRET[:2], SECRET[2] - SECRET[0], SECRET[3] - SECRET[1]))
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Return)  # Apply
     qtbot.waitUntil(lambda: not window.attachments.preparing and att.ready, timeout=30000)
-    assert (att.prepared.width, att.prepared.height) == (1400, 900)
+    # gpt-4o-mini keeps a short side of 768 px: the 1400×900 crop goes at 1195×768, 85 % of its
+    # scale (the whole 5K screen would have gone at 1365×768, 27 % of its scale).
+    assert (att.prepared.width, att.prepared.height) == SENT
 
     qtbot.keyClicks(window.composer, "Only this part, please.")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
@@ -85,7 +89,15 @@ def test_the_provider_receives_the_crop_with_the_box_black(qtbot, letta_stack, w
     header, data = url.split(",", 1)
     assert header == "data:image/png;base64"
     got = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
-    assert got.size == (1400, 900)  # the part at full resolution, not 5K shrunk to 2048
-    box = (SECRET[0] - 3000, SECRET[1] - 600, SECRET[2] - 3000, SECRET[3] - 600)
-    assert got.crop(box).getcolors(1) == [(500 * 100, (0, 0, 0))]
+    assert got.size == SENT
+    scale = SENT[1] / 900
+    x0, y0, x1, y1 = (SECRET[0] - 3000, SECRET[1] - 600, SECRET[2] - 3000, SECRET[3] - 600)
+    inner = (  # the box in sent pixels, less the 2 px that resampling blends with the page
+        round(x0 * scale) + 2,
+        round(y0 * scale) + 2,
+        round(x1 * scale) - 2,
+        round(y1 * scale) - 2,
+    )
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    assert got.crop(inner).getcolors(1) == [(area, (0, 0, 0))]
     assert not any(c[1] == (200, 30, 30) for c in got.getcolors(1 << 20) or [])
