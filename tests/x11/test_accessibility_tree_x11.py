@@ -401,15 +401,14 @@ def test_the_connect_dialog_names_its_fields_and_leaves_no_frame_behind(
         ]:
             one(dialog, role, name)
 
-    tree = app.until(dialog_open)
-    print("\n# The connect dialog open\n" + tree.dump())
-
+    app.until(dialog_open)
     assert app.do("test")["result"] == "✓ " + TESTED
 
     def result_shown(tree: Node) -> None:
         one(one(tree, "dialog", "Connect to Letta"), "label", "✓ " + TESTED)
 
-    app.until(result_shown)
+    tree = app.until(result_shown)
+    print("\n# The connect dialog open, its connection test passed\n" + tree.dump())
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and (TESTED, POLITE) not in listener.heard:
         time.sleep(0.1)
@@ -443,4 +442,5 @@ def test_the_agent_picker_names_its_parts_and_leaves_no_frame_behind(app: App) -
     def closed(tree: Node) -> None:
         assert frames(tree) == [f"frame: {AGENT} — Letta Desktop"], frames(tree)
 
-    app.until(closed)
+    tree = app.until(closed)
+    print("\n# After the agent picker closed\n" + tree.dump())
