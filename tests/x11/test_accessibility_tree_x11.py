@@ -266,8 +266,12 @@ class App:
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.atspi = Atspi(address)
-        self._answer("started")
         self.root: tuple[str, str] | None = None
+        try:
+            self._answer("started")
+        except BaseException:
+            self.close()
+            raise
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -284,10 +288,7 @@ class App:
         except queue.Empty:
             pytest.fail(f"the app did not finish {step!r}; stderr:\n{self.stderr()}")
         answer = json.loads(line)
-        assert answer == {**answer, "step": step} and "error" not in answer, (
-            answer,
-            self.stderr(),
-        )
+        assert answer.get("step") == step and "error" not in answer, (answer, self.stderr())
         return answer
 
     def do(self, step: str) -> dict[str, Any]:
@@ -350,7 +351,7 @@ def app(listener: Listener, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def frames(tree: Node) -> list[str]:
-    """The app's top-level windows, as (role, name) lines."""
+    """The app's top-level windows, as "role: name" lines."""
     return [f"{c.role}: {c.name}" for c in tree.children]
 
 
