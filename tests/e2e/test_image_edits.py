@@ -4,7 +4,6 @@ box black, never the rest."""
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 
@@ -12,9 +11,6 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, Qt
 
-from desktop.compose import create_window
-
-API_KEY = "e2e-any-key"
 SECRET = (3400, 900, 3900, 1000)  # where the "key" is drawn on the 5K screenshot
 SENT = (1195, 768)  # the 1400×900 crop as gpt-4o-mini keeps it
 
@@ -32,19 +28,8 @@ def screenshot_png(width: int = 5120, height: int = 2880) -> bytes:
 
 
 @pytest.fixture
-def window(qtbot, letta_stack):
-    agent = letta_stack.create_agent(name="e2e-edits")
-    args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent["id"], files=[])
-    win, base_url, _ = create_window(args, use_keyring=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.start(base_url, API_KEY, agent["id"])
-    qtbot.waitUntil(
-        lambda: win.session is not None and win.session.agent is not None, timeout=30000
-    )
-    yield win
-    win.close()
-    win.workers.shutdown()
+def window(letta_stack, open_window):
+    return open_window(letta_stack.create_agent(name="e2e-edits")["id"])
 
 
 def test_the_provider_receives_the_crop_with_the_box_black(qtbot, letta_stack, window):
