@@ -1,0 +1,328 @@
+"""Size, format and byte budget (desktop/core/images/fit.py): what reaches the provider.
+
+Each test states what the user's image becomes: its format, its pixels, its size in bytes.
+Written against the survivors of a mutmut run on fit.py (tests/mutation.py).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image
+
+from desktop.core.images import fit
+from desktop.core.images.errors import ImageRejected
+from desktop.core.images.limits import ImageLimits
+
+ALL = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+
+
+def decoded(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+def screenshot(w: int = 600, h: int = 400) -> Image.Image:
+    """Flat UI colours: a few bars of text-like stripes on a light background."""
+    im = Image.new("RGB", (w, h), (245, 245, 245))
+    for y in range(20, h - 20, 24):
+        im.paste((30, 30, 30), (20, y, w - 40, y + 6))
+        im.paste((0, 102, 204), (20, y + 8, w // 2, y + 10))
+    return im
+
+
+def noise(w: int, h: int, seed: int = 7, mode: str = "RGB") -> Image.Image:
+    rng = random.Random(seed)
+    return Image.frombytes(mode, (w, h), rng.randbytes(w * h * len(mode)))
+
+
+def gradient(w: int = 512, h: int = 512) -> Image.Image:
+    """Smooth photo-like colour: too many shades for a 256-colour palette."""
+    im = Image.new("RGB", (w, h))
+    im.putdata(
+        [(x * 255 // w, y * 255 // h, (x + y) * 255 // (w + h)) for y in range(h) for x in range(w)]
+    )
+    return im
+
+
+# --- screenshot or photo -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", sorted(fit.PHOTO_SOURCES))
+def test_camera_formats_are_photos_even_when_flat(source: str) -> None:
+    assert fit.looks_like_graphic(screenshot(), source) is False
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P"])
+def test_a_flat_screenshot_is_a_graphic_in_any_mode(mode: str) -> None:
+    assert fit.looks_like_graphic(screenshot(2400, 1600).convert(mode), "image/png") is True
+
+
+@pytest.mark.parametrize("size", [(4000, 3000), (300, 200), (12, 12), (3000, 40)])
+def test_noise_is_a_photo_at_any_size(size: tuple[int, int]) -> None:
+    # 12×12 noise: 144 colours > the 64-colour floor; big noise: > a quarter of the sample.
+    assert fit.looks_like_graphic(noise(*size), "image/png") is False
+
+
+def test_a_tiny_icon_with_few_colours_is_a_graphic() -> None:
+    im = Image.new("RGB", (8, 8), (255, 0, 0))
+    im.paste((0, 0, 255), (0, 0, 4, 4))
+    assert fit.looks_like_graphic(im, "image/webp") is True
+
+
+def test_a_quarter_of_the_sample_in_distinct_colours_is_still_a_graphic() -> None:
+    # 192×192 sample: limit 4096 colours (min of 4096 and 36864 // 4); 4000 distinct is a graphic,
+    # 5000 is not.
+    def with_colours(n: int) -> Image.Image:
+        im = Image.new("RGB", (192, 192), (0, 0, 0))
+        im.putdata(
+            [(i % 256, (i // 256) % 256, 7) if i < n else (0, 0, 0) for i in range(192 * 192)]
+        )
+        return im
+
+    assert fit.looks_like_graphic(with_colours(4000), "image/png") is True
+    assert fit.looks_like_graphic(with_colours(5000), "image/png") is False
+
+
+# --- format ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("has_alpha", "graphic", "formats", "expected"),
+    [
+        (False, False, ALL, "image/jpeg"),
+        (True, False, ALL, "image/png"),
+        (False, True, ALL, "image/png"),
+        (False, False, frozenset({"image/webp", "image/png", "image/gif"}), "image/webp"),
+        (False, False, frozenset({"image/png", "image/gif"}), "image/png"),
+        (False, False, frozenset({"image/gif"}), "image/gif"),
+        (True, True, frozenset({"image/webp", "image/jpeg", "image/gif"}), "image/webp"),
+        (True, False, frozenset({"image/jpeg", "image/gif"}), "image/jpeg"),
+        (False, True, frozenset({"image/gif"}), "image/gif"),
+    ],
+)
+def test_format_order(
+    has_alpha: bool, graphic: bool, formats: frozenset[str], expected: str
+) -> None:
+    assert fit.choose_format(has_alpha, graphic, formats) == expected
+
+
+def test_no_writable_format_is_refused_in_words() -> None:
+    with pytest.raises(ImageRejected) as caught:
+        fit.choose_format(False, False, frozenset({"image/bmp", "image/tiff"}))
+    assert str(caught.value) == (
+        "This agent's model accepts no image format this app can write (image/bmp, image/tiff)."
+    )
+    with pytest.raises(ImageRejected) as caught:
+        fit.choose_format(True, True, frozenset())
+    assert str(caught.value) == (
+        "This agent's model accepts no image format this app can write (none)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("has_alpha", "formats", "expected"),
+    [
+        (True, ALL, "image/webp"),
+        (False, ALL, "image/jpeg"),
+        (True, frozenset({"image/jpeg", "image/png"}), "image/jpeg"),
+        (False, frozenset({"image/webp", "image/png"}), "image/webp"),
+        (False, frozenset({"image/png", "image/gif"}), None),
+    ],
+)
+def test_lossy_fallback_order(
+    has_alpha: bool, formats: frozenset[str], expected: str | None
+) -> None:
+    assert fit._lossy_fallback(has_alpha, formats) == expected
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def half_transparent() -> Image.Image:
+    im = Image.new("RGBA", (64, 64), (255, 0, 0, 255))
+    im.paste((0, 0, 0, 0), (0, 0, 32, 64))
+    return im
+
+
+def test_png_is_lossless_and_keeps_alpha() -> None:
+    im = half_transparent()
+    out = decoded(fit.encode(im, "image/png"))
+    assert out.format == "PNG" and out.mode == "RGBA"
+    assert out.tobytes() == im.tobytes()
+
+
+def test_jpeg_puts_transparent_pixels_on_white() -> None:
+    out = decoded(fit.encode(half_transparent(), "image/jpeg"))
+    assert out.format == "JPEG" and out.mode == "RGB"
+    r, g, b = out.getpixel((8, 32))
+    assert min(r, g, b) > 245  # white, not black
+    r, g, b = out.getpixel((56, 32))
+    assert r > 230 and g < 30 and b < 30
+
+
+def test_jpeg_quality_changes_the_size_and_uses_420_subsampling() -> None:
+    photo = noise(256, 256)
+    high = fit.encode(photo, "image/jpeg", quality=85)
+    low = fit.encode(photo, "image/jpeg", quality=45)
+    assert len(low) < len(high) * 0.8
+    default = fit.encode(photo, "image/jpeg")
+    assert default == high
+    from PIL import JpegImagePlugin
+
+    assert JpegImagePlugin.get_sampling(decoded(high)) == 2  # 4:2:0
+
+
+def test_webp_lossless_is_exact_and_lossy_is_not() -> None:
+    im = screenshot(200, 120)
+    exact = decoded(fit.encode(im, "image/webp", lossless=True))
+    assert exact.format == "WEBP" and exact.convert("RGB").tobytes() == im.tobytes()
+    photo = noise(128, 128)
+    lossy = decoded(fit.encode(photo, "image/webp", quality=45))
+    assert lossy.format == "WEBP" and lossy.convert("RGB").tobytes() != photo.tobytes()
+    assert len(fit.encode(photo, "image/webp", quality=45)) < len(
+        fit.encode(photo, "image/webp", quality=85)
+    )
+
+
+def test_gif_flattens_alpha_on_white() -> None:
+    out = decoded(fit.encode(half_transparent(), "image/gif"))
+    assert out.format == "GIF"
+    rgb = out.convert("RGB")
+    assert rgb.getpixel((8, 32)) == (255, 255, 255)
+    assert rgb.getpixel((56, 32)) == (255, 0, 0)
+
+
+# --- shrinking ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoded", "budget", "lossless", "expected"),
+    [
+        (4_000_000, 1_000_000, True, (500, 250)),  # √¼·0.95 = 0.475 → floor 0.5
+        (1_100_000, 1_000_000, True, (900, 450)),  # √0.91·0.95 = 0.906 → cap 0.9
+        (2_000_000, 1_000_000, True, (672, 336)),  # √½·0.95 = 0.672
+        (2_000_000, 1_000_000, False, (636, 318)),  # √½·0.9 = 0.636
+    ],
+)
+def test_shrink_steps(encoded: int, budget: int, lossless: bool, expected: tuple[int, int]) -> None:
+    out = fit._shrink(Image.new("RGB", (1000, 500)), encoded, budget, lossless)
+    assert out.size == expected
+
+
+def test_shrink_keeps_one_pixel_of_a_thin_strip_and_stops_at_the_smallest_edge() -> None:
+    assert fit._shrink(Image.new("RGB", (64, 1)), 4, 1, True).size == (32, 1)
+    with pytest.raises(ImageRejected) as caught:
+        fit._shrink(Image.new("RGB", (62, 10)), 4, 1, True)
+    assert str(caught.value) == "The image can't be made small enough to send."
+
+
+# --- palette --------------------------------------------------------------------------------
+
+
+def test_a_screenshot_gets_an_exact_palette_version() -> None:
+    im = screenshot(1600, 1000)
+    pal = fit.palette_version(im)
+    assert pal is not None and pal.mode == "P" and pal.size == im.size
+    assert pal.convert("RGB").tobytes() == im.tobytes()
+
+
+@pytest.mark.parametrize("im", [gradient(), noise(300, 200)], ids=["gradient", "noise"])
+def test_photo_content_gets_no_palette_version(im: Image.Image) -> None:
+    assert fit.palette_version(im) is None
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "L"])
+def test_only_rgb_gets_a_palette_version(mode: str) -> None:
+    assert fit.palette_version(screenshot().convert(mode)) is None
+
+
+# --- the whole budget -----------------------------------------------------------------------
+
+
+def limits(max_bytes: int, formats: frozenset[str] = ALL) -> ImageLimits:
+    return ImageLimits(max_bytes=max_bytes, formats=formats)
+
+
+def test_a_screenshot_within_budget_goes_as_a_palette_png_at_full_size() -> None:
+    im = screenshot(1200, 800)
+    data, media_type, sent = fit.encode_to_fit(im, True, limits(3_750_000))
+    out = decoded(data)
+    assert (media_type, out.format, out.mode, out.size) == ("image/png", "PNG", "P", (1200, 800))
+    assert out.convert("RGB").tobytes() == im.tobytes()
+    assert sent.size == (1200, 800)
+
+
+def test_a_gradient_graphic_goes_as_true_colour_png() -> None:
+    data, media_type, sent = fit.encode_to_fit(gradient(256, 256), True, limits(3_750_000))
+    out = decoded(data)
+    assert (media_type, out.mode, sent.size) == ("image/png", "RGB", (256, 256))
+
+
+def test_a_photo_goes_as_jpeg_at_quality_85() -> None:
+    photo = noise(300, 200)
+    data, media_type, sent = fit.encode_to_fit(photo, False, limits(3_750_000))
+    assert media_type == "image/jpeg" and data == fit.encode(photo, "image/jpeg", quality=85)
+    assert sent is photo
+
+
+def test_a_too_big_graphic_falls_back_to_lossy_at_full_size() -> None:
+    im = noise(400, 300)  # "graphic" by the caller, but incompressible
+    png = fit.encode(im, "image/png")
+    data, media_type, sent = fit.encode_to_fit(im, True, limits(len(png) - 1))
+    assert media_type == "image/jpeg" and len(data) < len(png) and sent.size == (400, 300)
+    assert decoded(data).size == (400, 300)
+
+
+def test_a_too_big_transparent_image_falls_back_to_webp_keeping_alpha() -> None:
+    im = noise(300, 200, mode="RGBA")
+    png = fit.encode(im, "image/png")
+    data, media_type, _ = fit.encode_to_fit(im, True, limits(len(png) // 2))
+    assert media_type == "image/webp" and decoded(data).mode == "RGBA"
+    assert len(data) <= len(png) // 2
+
+
+def test_png_only_shrinks_until_it_fits() -> None:
+    im = noise(400, 300)
+    budget = len(fit.encode(im, "image/png")) // 3
+    data, media_type, sent = fit.encode_to_fit(im, True, limits(budget, frozenset({"image/png"})))
+    out = decoded(data)
+    assert media_type == "image/png" and len(data) <= budget
+    assert out.size == sent.size and sent.size[0] < 400
+    assert abs(sent.size[0] / sent.size[1] - 4 / 3) < 0.02
+    assert sent.size[0] > 400 * 0.5  # one or two steps, not a collapse
+
+
+def test_gif_only_shrinks_until_it_fits() -> None:
+    im = noise(300, 300)
+    gif = fit.encode(im, "image/gif")
+    data, media_type, sent = fit.encode_to_fit(
+        im, False, limits(len(gif) // 2, frozenset({"image/gif"}))
+    )
+    assert media_type == "image/gif" and len(data) <= len(gif) // 2
+    assert decoded(data).size == sent.size and sent.size[0] < 300
+
+
+def test_a_jpeg_steps_quality_down_before_shrinking() -> None:
+    photo = noise(300, 200)
+    q65 = fit.encode(photo, "image/jpeg", quality=65)
+    data, media_type, sent = fit.encode_to_fit(photo, False, limits(len(q65)))
+    assert media_type == "image/jpeg"
+    assert data == q65 and sent.size == (300, 200)
+
+
+def test_a_jpeg_shrinks_at_quality_75_when_the_lowest_quality_is_too_big() -> None:
+    photo = noise(300, 200)
+    q45 = fit.encode(photo, "image/jpeg", quality=45)
+    data, media_type, sent = fit.encode_to_fit(photo, False, limits(len(q45) // 2))
+    assert media_type == "image/jpeg"
+    assert len(data) <= len(q45) // 2 and sent.size[0] < 300
+    assert data == fit.encode(sent, "image/jpeg", quality=75)
+
+
+def test_an_image_that_cannot_fit_is_refused() -> None:
+    with pytest.raises(ImageRejected):
+        fit.encode_to_fit(noise(100, 100), False, limits(50, frozenset({"image/jpeg"})))
