@@ -138,6 +138,9 @@ def write_config(modules: list[str], tests: list[str]) -> None:
         # Qt: workers forked from a process that never made a QApplication.
         "process_isolation": "forkserver",
         "use_git_change_detection": False,
+        # A mutant that loops forever (`w -= 1` → `w += 1` in a shrink loop) is stopped after
+        # (test time + 1 s) × 6 CPU seconds, not mutmut's default × 30 (minutes per loop).
+        "timeout_multiplier": 3.0,
     }
     lines = ["", "[tool.mutmut]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in config.items()]

@@ -326,3 +326,21 @@ def test_a_jpeg_shrinks_at_quality_75_when_the_lowest_quality_is_too_big() -> No
 def test_an_image_that_cannot_fit_is_refused() -> None:
     with pytest.raises(ImageRejected):
         fit.encode_to_fit(noise(100, 100), False, limits(50, frozenset({"image/jpeg"})))
+
+
+def test_shrink_keeps_one_pixel_of_a_thin_column() -> None:
+    assert fit._shrink(Image.new("RGB", (1, 64)), 4, 1, True).size == (1, 32)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((60, 60), (60, 60)), ((1530, 1020), (1530, 1020))],
+)
+def test_patch_models_keep_an_image_covered_by_exactly_the_allowed_patches(
+    size: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    from desktop.core.images.limits import patch_fit
+
+    # 60×60 needs 4 patches of 32 px, 1530×1020 needs 48×32 = 1536: kept, never scaled up.
+    cap = 4 if size[0] < 100 else 1536
+    assert patch_fit(*size, 32, cap) == expected
