@@ -26,7 +26,8 @@ def decoded(data: bytes) -> Image.Image:
 
 
 def screenshot(w: int = 600, h: int = 400) -> Image.Image:
-    """Flat UI colours: a few bars of text-like stripes on a light background."""
+    """Flat UI colours only (three), so its palette version is exact; image_corpus.screenshot
+    has anti-aliased text, which a 256-colour palette only approximates."""
     im = Image.new("RGB", (w, h), (245, 245, 245))
     for y in range(20, h - 20, 24):
         im.paste((30, 30, 30), (20, y, w - 40, y + 6))
@@ -35,6 +36,8 @@ def screenshot(w: int = 600, h: int = 400) -> Image.Image:
 
 
 def noise(w: int, h: int, seed: int = 7, mode: str = "RGB") -> Image.Image:
+    """Incompressible: no format fits it losslessly under its own size (image_corpus.photo's
+    noise repeats a 64 KB block, which PNG compresses)."""
     rng = random.Random(seed)
     return Image.frombytes(mode, (w, h), rng.randbytes(w * h * len(mode)))
 
