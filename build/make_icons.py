@@ -78,13 +78,18 @@ def make_icons(out: Path) -> dict[str, Path]:
     # .ico: Pillow stores one entry per requested size; give it each rendered size directly.
     ico = out / f"{NAME}.ico"
     biggest = images[max(ICO_SIZES)]
-    biggest.save(ico, format="ICO", sizes=[(n, n) for n in ICO_SIZES],
-                 append_images=[images[n] for n in ICO_SIZES if n != max(ICO_SIZES)])
+    biggest.save(
+        ico,
+        format="ICO",
+        sizes=[(n, n) for n in ICO_SIZES],
+        append_images=[images[n] for n in ICO_SIZES if n != max(ICO_SIZES)],
+    )
     made["ico"] = ico
     # .icns: Pillow picks the exact-size images from append_images for each icns slot.
     icns = out / f"{NAME}.icns"
-    images[1024].save(icns, format="ICNS",
-                      append_images=[images[n] for n in ICNS_SIZES if n != 1024])
+    images[1024].save(
+        icns, format="ICNS", append_images=[images[n] for n in ICNS_SIZES if n != 1024]
+    )
     made["icns"] = icns
     return made
 

@@ -57,8 +57,11 @@ def version_tuple(version: str) -> tuple[int, int, int, int]:
 
 
 def render(version: str = __version__, name: str = APP_NAME) -> str:
-    return (TEMPLATE.replace("{tuple}", repr(version_tuple(version)))
-            .replace("{version}", version).replace("{name}", name))
+    return (
+        TEMPLATE.replace("{tuple}", repr(version_tuple(version)))
+        .replace("{version}", version)
+        .replace("{name}", name)
+    )
 
 
 def write(out: Path, version: str = __version__) -> Path:

@@ -25,7 +25,12 @@ LAZY = [
     # The log file opens after the first frame (app.main); platform is for "Copy debug info".
     "logging.handlers",
     "platform",
-    # The transcript's delegate comes with its first row (TranscriptView._delegate).
+    # The first frame shows a stand-in for the empty transcript (transcript/placeholder.py);
+    # the real one is built after it, and its delegate comes with its first row.
+    "desktop.ui.transcript.view",
+    "desktop.ui.transcript.model",
+    "desktop.ui.transcript.style",
+    "desktop.ui.transcript.history_thumbnails",
     "desktop.ui.transcript.delegate",
     "desktop.ui.transcript.richtext",
     "desktop.ui.transcript.selection",

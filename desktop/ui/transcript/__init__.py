@@ -10,42 +10,54 @@
 - `ThumbnailCache` decodes history images on workers into a bounded LRU; never fetches URLs.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
-
-from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
-from desktop.ui.transcript.model import (
-    CollapsedRole,
-    DateRole,
-    EntryRole,
-    ErrorRole,
-    ImagesRole,
-    KindRole,
-    LevelRole,
-    MessageIdRole,
-    MessageTypeRole,
-    NoteRole,
-    OtidRole,
-    RevisionRole,
-    StateRole,
-    TextRole,
-    ThumbnailsRole,
-    ToolNameRole,
-    TranscriptModel,
-)
-from desktop.ui.transcript.rows import RowAction, RowKind, RowState
-from desktop.ui.transcript.view import TranscriptView
 
 if TYPE_CHECKING:
     from desktop.ui.transcript.delegate import TranscriptDelegate
+    from desktop.ui.transcript.history_thumbnails import Thumb, ThumbnailCache
+    from desktop.ui.transcript.model import (
+        CollapsedRole,
+        DateRole,
+        EntryRole,
+        ErrorRole,
+        ImagesRole,
+        KindRole,
+        LevelRole,
+        MessageIdRole,
+        MessageTypeRole,
+        NoteRole,
+        OtidRole,
+        RevisionRole,
+        StateRole,
+        TextRole,
+        ThumbnailsRole,
+        ToolNameRole,
+        TranscriptModel,
+    )
+    from desktop.ui.transcript.rows import RowAction, RowKind, RowState
+    from desktop.ui.transcript.view import TranscriptView
+
+# Each name loads its module on first use: the first frame shows only the stand-in
+# (placeholder.py), and the delegate loads with the first row (TranscriptView._delegate).
+_HOMES = {
+    "Thumb": "history_thumbnails",
+    "ThumbnailCache": "history_thumbnails",
+    "RowAction": "rows",
+    "RowKind": "rows",
+    "RowState": "rows",
+    "TranscriptView": "view",
+    "TranscriptDelegate": "delegate",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The delegate loads with the first row (see TranscriptView._delegate), not with the package.
-    if name == "TranscriptDelegate":
-        from desktop.ui.transcript.delegate import TranscriptDelegate
-
-        return TranscriptDelegate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name, "model" if name.endswith("Role") or name == "TranscriptModel" else "")
+    if not home or name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

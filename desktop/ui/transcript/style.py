@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from desktop.ui.notice import Tone
 from desktop.ui.style.tones import blend, error_color, tone
 from desktop.ui.transcript.code_spans import style_name
+from desktop.ui.transcript.placeholder import muted_color, small_font
 
 SIDE = 16  # margin left and right of the message column
 COLUMN_MAX = 820  # wider lines are hard to read: the column stays centred
@@ -42,15 +43,14 @@ class Theme:
         text, base = palette.color(role.Text), palette.color(role.Base)
         dark = base.lightnessF() < 0.5
         accent = palette.color(role.Accent)
-        small = QFont(font)
-        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        small = small_font(font)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setPointSizeF(small.pointSizeF())
         selection = QColor(palette.color(role.Highlight))
         selection.setAlphaF(0.14)
         return cls(
             text=text,
-            muted=blend(text, base, 0.45),
+            muted=muted_color(palette),
             base=base,
             accent=accent,
             bubble=blend(base, accent, 0.30 if dark else 0.16),

@@ -59,6 +59,7 @@ from desktop.ui.transcript.model import (
     ThumbnailsRole,
     TranscriptModel,
 )
+from desktop.ui.transcript.placeholder import EMPTY_TEXT, paint_note
 from desktop.ui.transcript.rows import RowAction, RowKind, RowState
 from desktop.ui.transcript.style import Theme
 from desktop.workers import Workers
@@ -111,7 +112,7 @@ class TranscriptView(QListView):
         self._has_more = True
         self._loading_older = False
         self._older_asked = False
-        self._placeholder = "No messages yet"
+        self._placeholder = EMPTY_TEXT
         self._press: QPoint | None = None
         # Selecting text: the row with the editor; a press on text that may become a drag;
         # the editor a drag is being forwarded to, and where the mouse is.
@@ -792,6 +793,5 @@ class TranscriptView(QListView):
             painter.setPen(theme.muted)
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, words)
         else:
-            painter.setPen(theme.muted)
-            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, words)
+            paint_note(painter, self.viewport().rect(), self.palette(), self.font(), words)
         painter.end()

@@ -28,6 +28,7 @@ from desktop.ui.chat.send_flow import SendFlow
 from desktop.ui.chat.sessions import Sessions
 from desktop.ui.connection.connection_flow import ClientFactory, ConnectionFlow
 from desktop.ui.dialogs.help_and_settings import HelpAndSettings
+from desktop.ui.transcript import ThumbnailCache, TranscriptModel, TranscriptView
 from desktop.ui.vision.vision_guard import VisionGuard
 from desktop.ui.window.reply_notifier import ReplyNotifier, reply_summary
 from desktop.ui.window.shell import Shell
@@ -38,6 +39,9 @@ from desktop.workers import Workers
 class Features(Shell):
     window: QMainWindow
     workers: Workers
+    transcript_model: TranscriptModel
+    transcript: TranscriptView
+    thumbnails: ThumbnailCache
     settings: Settings
     secrets: SecretStore
     connection: ConnectionFlow
@@ -68,8 +72,12 @@ def build_features(
     drafts: DraftStore | None,
 ) -> Features:
     connection = ConnectionFlow(workers, settings, secrets, client_factory, shell.profiles, window)
-    transcript_model, composer = shell.transcript_model, shell.composer
-    sessions = Sessions(workers, transcript_model, shell.transcript, window)
+    thumbnails = ThumbnailCache(workers, parent=window)
+    transcript_model = TranscriptModel(thumbnails, window)
+    transcript_model.reasoning_expanded = settings.reasoning_expanded
+    transcript = TranscriptView(transcript_model, workers=workers)
+    composer = shell.composer
+    sessions = Sessions(workers, transcript_model, transcript, window)
     vision: VisionGuard | None = None
     # The limits are the vision checks' (the model's profile; the many-image rule counts the
     # history); they are asked for only once images arrive, after `vision` exists.
@@ -86,6 +94,9 @@ def build_features(
         **parts,
         window=window,
         workers=workers,
+        transcript_model=transcript_model,
+        transcript=transcript,
+        thumbnails=thumbnails,
         settings=settings,
         secrets=secrets,
         connection=connection,

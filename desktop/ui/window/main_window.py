@@ -54,14 +54,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         # Fits a 1600×1000 screen at 200 % (800×500 logical) with a title bar and a panel.
         self.setMinimumSize(520, 400)
-        shell = self.shell = build_shell(self, workers, settings)
+        shell = self.shell = build_shell(self, settings)
         # What the composition root, the self-test and the tests use.
         self.composer, self.send_button, self.attach_button = (
             shell.composer,
             shell.send_button,
             shell.attach_button,
         )
-        self.transcript, self.transcript_model = shell.transcript, shell.transcript_model
         self.banner = shell.banner
         self.agent_button, self.model_label, self.server_label = (
             shell.agent_button,
@@ -94,6 +93,7 @@ class MainWindow(QMainWindow):
             self._client_factory,
             self._draft_store,
         )
+        self.transcript, self.transcript_model = f.transcript, f.transcript_model
         self.attachments, self.strip, self.lightbox = f.attachments, f.strip, f.lightbox
         self.vision, self.drafts = f.vision, f.drafts
         self.capture, self.conversations, self.approval = f.capture, f.conversations, f.approval
@@ -196,17 +196,21 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
         column.addLayout(header)
-        column.addWidget(shell.transcript, 1)
+        column.addWidget(shell.transcript_stand_in, 1)
         column.addLayout(notices)
         column.addLayout(composer_row)
         column.addLayout(strip_row)
         self.setCentralWidget(central)
 
     def _lay_out_features(self) -> None:
-        """Header: agent, model, badge, conversations … server, Capture. Above the composer:
+        """The real transcript in the stand-in's place. Header: agent, model, badge,
+        conversations … server, Capture. Above the composer:
         the vision banner, the notice strip, the approval panel. Under it: the chips and the
         token estimate. All but the badge are hidden until they have something to show."""
         f = self._complete()
+        self._column.replaceWidget(f.transcript_stand_in, f.transcript)
+        f.transcript_stand_in.hide()
+        f.transcript_stand_in.deleteLater()
         self._header.insertWidget(2, f.vision.badge)
         self._header.insertWidget(3, f.conversations)
         self._notices.insertWidget(0, f.vision.banner)

@@ -1,7 +1,10 @@
-"""What the first frame shows, and nothing else: header, transcript, notice strip, composer.
+"""What the first frame shows, and nothing else: header, an empty transcript, notice strip,
+composer.
 
 Built before the window is shown; every other feature (desktop/ui/window/features.py) is built
-right after the first frame, so their modules load then (launch benchmark: docs in README).
+right after the first frame, so their modules load then (launch benchmark: docs in README). The
+transcript of the first frame is a stand-in that looks like an empty one (placeholder.py); the
+real one is a feature.
 """
 
 from __future__ import annotations
@@ -16,16 +19,13 @@ from desktop.ui.chat.composer import Composer
 from desktop.ui.connection.profiles import Profiles
 from desktop.ui.connection.server_menu import ServerMenu
 from desktop.ui.plain_text import ElidedLabel
-from desktop.ui.transcript import ThumbnailCache, TranscriptModel, TranscriptView
+from desktop.ui.transcript.placeholder import TranscriptPlaceholder
 from desktop.ui.window.banner import Banner
-from desktop.workers import Workers
 
 
 @dataclass
 class Shell:
-    transcript_model: TranscriptModel
-    transcript: TranscriptView
-    thumbnails: ThumbnailCache
+    transcript_stand_in: TranscriptPlaceholder
     banner: Banner
     composer: Composer
     send_button: QPushButton
@@ -38,15 +38,10 @@ class Shell:
     server_menu: ServerMenu
 
 
-def build_shell(window: QMainWindow, workers: Workers, settings: Settings) -> Shell:
-    thumbnails = ThumbnailCache(workers, parent=window)
-    transcript_model = TranscriptModel(thumbnails, window)
-    transcript_model.reasoning_expanded = settings.reasoning_expanded
+def build_shell(window: QMainWindow, settings: Settings) -> Shell:
     profiles = Profiles(settings)
     return Shell(
-        transcript_model=transcript_model,
-        transcript=TranscriptView(transcript_model, workers=workers),
-        thumbnails=thumbnails,
+        transcript_stand_in=TranscriptPlaceholder(),
         banner=Banner(),
         composer=Composer(),
         send_button=_send_button(),
