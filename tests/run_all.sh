@@ -164,7 +164,7 @@ export LETTA_TEST_CACHE="${LETTA_TEST_CACHE:-$HOME/.cache/letta-desktop-tests}"
 
 # Lint (a failure fails the run, after the tests have run).
 lint_dirs=()
-for d in desktop tests benchmarks; do [[ -d $d ]] && lint_dirs+=("$d"); done
+for d in desktop tests benchmarks build; do [[ -d $d ]] && lint_dirs+=("$d"); done
 lint_rc=0
 .venv/bin/ruff check "${lint_dirs[@]}" || lint_rc=$?
 .venv/bin/ruff format --check "${lint_dirs[@]}" || lint_rc=$?
