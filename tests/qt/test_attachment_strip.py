@@ -217,9 +217,9 @@ def test_a_burst_of_adds_starts_its_worker_jobs_after_the_last_add(
     adds_when_a_job_ran: list[int] = []
     real_thumbnail, real_prepare = controller_module.thumbnail_job, Attachment.prepare
 
-    def thumbnail_job(att):
+    def thumbnail_job(att, edge):
         adds_when_a_job_ran.append(len(added))
-        return real_thumbnail(att)
+        return real_thumbnail(att, edge)
 
     def prepare(att, limits):
         adds_when_a_job_ran.append(len(added))

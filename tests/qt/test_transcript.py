@@ -304,6 +304,27 @@ def test_a_thumbnail_decoded_before_clear_is_not_kept(qtbot, workers):
     assert thumb is not None and thumb.image is not None and thumb.image.width() == 240
 
 
+def test_history_thumbnails_are_decoded_for_the_screens_device_pixels(qtbot, workers):
+    """A 148×112 cell at 200 % covers 296×224 device pixels: a 240-px thumbnail would be
+    enlarged (soft). Moved there from a 100 % screen, a shown thumbnail stays on screen while it
+    is decoded again at the new size; back on the 100 % screen the bigger one is kept."""
+    cache = ThumbnailCache(workers)
+    ref = ImageRef("base64", "image/png", png_base64(1200, 800))
+    with qtbot.waitSignal(cache.thumbnailReady, timeout=5000):
+        assert cache.get("m1:0", ref) is None
+    first = cache.peek("m1:0")
+    assert first is not None and first.image is not None and first.image.width() == 240
+    cache.set_scale(2.0)
+    with qtbot.waitSignal(cache.thumbnailReady, timeout=5000):
+        assert cache.get("m1:0", ref) is first  # still shown, not "Loading…"
+    again = cache.peek("m1:0")
+    assert again is not None and again.image is not None and again.image.width() == 480
+    qtbot.waitUntil(lambda: workers.active_count == 0, timeout=5000)
+    cache.set_scale(1.0)
+    assert cache.get("m1:0", ref) is again
+    assert workers.active_count == 0  # nothing decoded again for the sparser screen
+
+
 def test_markdown_remote_image_is_never_loaded(qtbot, transcript):
     view, model, _ = transcript
     model.set_history([msg("a1", "assistant", "Look: ![x](http://example.com/a.png)\n\nDone.")])

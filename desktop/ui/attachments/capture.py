@@ -36,11 +36,13 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
     QPixmap,
     QScreen,
+    QTransform,
 )
 from PySide6.QtWidgets import QWidget
+
+from desktop.ui.imaging.device_pixels import device_length, device_round
 
 if TYPE_CHECKING:
     from PySide6.QtDBus import QDBusConnection
@@ -188,13 +190,18 @@ class CaptureOverlay(QWidget):
         return self.pixmap.width() / w, self.pixmap.height() / h
 
     def device_rect(self, rect: QRect) -> QRect:
+        """`rect` in the grab's pixels: its corners rounded (rounding the width apart would
+        make a selection at 125 % one pixel wider or narrower than what is shown)."""
         sx, sy = self._scale()
-        return QRect(
-            round(rect.x() * sx),
-            round(rect.y() * sy),
-            round(rect.width() * sx),
-            round(rect.height() * sy),
-        )
+        left, top = device_round(rect.x() * sx), device_round(rect.y() * sy)
+        right = device_round((rect.x() + rect.width()) * sx)
+        bottom = device_round((rect.y() + rect.height()) * sy)
+        return QRect(left, top, right - left, bottom - top)
+
+    def border_width(self) -> int:
+        """The selection's outline, in device pixels: 2 logical pixels, a whole number of
+        device pixels on every side (a 2.5-px pen is drawn 2 or 3 px wide by side)."""
+        return device_length(2, self.devicePixelRatioF())
 
     # -- result -----------------------------------------------------------------------------
 
@@ -267,13 +274,8 @@ class CaptureOverlay(QWidget):
             self._paint_hint(painter, "Drag to select a region · Enter: whole screen · Esc: cancel")
             painter.end()
             return
-        sx, sy = self._scale()
-        source = QRectF(rect.x() * sx, rect.y() * sy, rect.width() * sx, rect.height() * sy)
-        painter.drawPixmap(QRectF(rect), self.pixmap, source)
-        accent = self.palette().color(self.palette().ColorRole.Accent)
-        painter.setPen(QPen(accent, 2))
-        painter.drawRect(QRectF(rect).adjusted(-1, -1, 1, 1))
         device = self.device_rect(rect)
+        self._paint_selection(painter, rect, device)
         label = f"{device.width()} × {device.height()}"
         metrics = painter.fontMetrics()
         box = metrics.boundingRect(label).adjusted(-8, -4, 8, 4)
@@ -282,6 +284,28 @@ class CaptureOverlay(QWidget):
             box.moveBottomLeft(rect.topLeft() - QPoint(0, 6))
         _paint_pill(painter, box, label, alpha=190, radius=4)
         painter.end()
+
+    def _paint_selection(self, painter: QPainter, rect: QRect, source: QRect) -> None:
+        """The selected part undimmed and its outline, on the screen's device pixels: the
+        region shown is exactly the grab's pixels that will be captured (1:1 when the grab is
+        at the screen's ratio), and the outline is filled rectangles of whole device pixels
+        (no gap or double line between it and the region at 125 %/150 %)."""
+        dpr = self.devicePixelRatioF()
+        painter.save()
+        painter.setWorldTransform(QTransform.fromScale(1 / dpr, 1 / dpr))  # 1 unit = 1 px
+        left, top = device_round(rect.x() * dpr), device_round(rect.y() * dpr)
+        right = device_round((rect.x() + rect.width()) * dpr)
+        bottom = device_round((rect.y() + rect.height()) * dpr)
+        shown = QRect(left, top, right - left, bottom - top)
+        painter.drawPixmap(shown, self.pixmap, source)
+        accent = self.palette().color(self.palette().ColorRole.Accent)
+        b = self.border_width()
+        outer = shown.adjusted(-b, -b, b, b)
+        painter.fillRect(QRect(outer.left(), outer.top(), outer.width(), b), accent)
+        painter.fillRect(QRect(outer.left(), shown.bottom() + 1, outer.width(), b), accent)
+        painter.fillRect(QRect(outer.left(), shown.top(), b, shown.height()), accent)
+        painter.fillRect(QRect(shown.right() + 1, shown.top(), b, shown.height()), accent)
+        painter.restore()
 
     def _paint_hint(self, painter: QPainter, text: str) -> None:
         box = painter.fontMetrics().boundingRect(text).adjusted(-14, -8, 14, 8)

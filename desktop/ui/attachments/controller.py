@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,12 +73,21 @@ def decode_preview(data: bytes, max_edge: int = THUMBNAIL_EDGE) -> QImage:
         raise ValueError(f"the preview could not be decoded ({exc})") from None
 
 
-def thumbnail_job(att: Attachment) -> QImage:
+def preview_edge(dpr: float) -> int:
+    """The long edge, in device pixels, of previews for a screen of that pixel ratio.
+
+    `THUMBNAIL_EDGE` logical pixels is what a chip's centre crop needs at 100 % for images up to
+    ~3.6:1; at 150 % the same crop covers 1.5× the device pixels, and a 240-px preview would be
+    upscaled (soft) for anything wider than ~2.4:1."""
+    return math.ceil(THUMBNAIL_EDGE * max(1.0, dpr or 1.0))
+
+
+def thumbnail_job(att: Attachment, edge: int = THUMBNAIL_EDGE) -> QImage:
     """The early preview: a small decode of the source (JPEG draft, no full-size copy kept)."""
-    return decode_preview(att.thumbnail_bytes(THUMBNAIL_EDGE))
+    return decode_preview(att.thumbnail_bytes(edge), edge)
 
 
-def qimage_job(image: QImage):
+def qimage_job(image: QImage, edge: int = THUMBNAIL_EDGE):
     """A clipboard or captured QImage → ("preview", QImage), then ("png", bytes) — PNG is what
     the pipeline (and the draft store) takes. Pillow does the work on the QImage's own pixels:
     it lets go of the GIL while it resizes and compresses, and is ~2× faster here than
@@ -99,7 +109,6 @@ def qimage_job(image: QImage):
         image.bytesPerLine(),
         1,
     )
-    edge = THUMBNAIL_EDGE
     scale = min(1.0, edge / max(pixels.width, pixels.height))
     size = (max(1, round(pixels.width * scale)), max(1, round(pixels.height * scale)))
     preview = pixels.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
@@ -109,19 +118,19 @@ def qimage_job(image: QImage):
     yield "png", out.getvalue()
 
 
-def prepare_with_preview_job(att: Attachment, limits: ImageLimits):
+def prepare_with_preview_job(att: Attachment, limits: ImageLimits, edge: int = THUMBNAIL_EDGE):
     """Decode once, preview first: yields ("preview", QImage) then ("prepared", PreparedImage)."""
-    for what, value in att.prepare_with_preview(limits, THUMBNAIL_EDGE):
+    for what, value in att.prepare_with_preview(limits, edge):
         if what == "preview":
             try:
-                value = decode_preview(value)
+                value = decode_preview(value, edge)
             except ValueError:
                 continue  # no early preview: one is derived from the prepared image
         yield what, value
 
 
-def preview_from_prepared(prepared: PreparedImage) -> QImage:
-    return decode_preview(prepared.data)
+def preview_from_prepared(prepared: PreparedImage, edge: int = THUMBNAIL_EDGE) -> QImage:
+    return decode_preview(prepared.data, edge)
 
 
 @dataclass
@@ -168,6 +177,10 @@ class AttachmentController(QObject):
         self._stale_previews: weakref.WeakSet[Attachment] = weakref.WeakSet()
         """Edited attachments whose chip still shows the preview from before the edit (kept
         until the edited one arrives, so the chip does not flash a placeholder)."""
+        self.preview_edge = THUMBNAIL_EDGE
+        """Long edge of the previews asked for now, in device pixels (see set_preview_scale)."""
+        self._asked_edge: weakref.WeakKeyDictionary[Attachment, int] = weakref.WeakKeyDictionary()
+        """The edge each attachment's latest preview was asked for at."""
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -228,6 +241,28 @@ class AttachmentController(QObject):
         ):
             self._prepare(att)
         self.changed.emit(att)
+
+    def set_preview_scale(self, dpr: float) -> None:
+        """The chips are shown at this device pixel ratio (their window's screen). Previews are
+        asked for at `preview_edge(dpr)`; moved to a denser screen, a chip whose preview was cut
+        to the old edge gets a new one (kept on screen until it arrives). A sparser screen keeps
+        the bigger previews: they are only drawn smaller."""
+        edge = preview_edge(dpr)
+        if edge <= self.preview_edge:
+            return
+        self.preview_edge = edge
+        for att in self._items:
+            asked = self._asked_edge.get(att, THUMBNAIL_EDGE)
+            shown = att.preview
+            if (
+                asked < edge
+                and shown is not None
+                and max(shown.width(), shown.height()) >= asked  # cut to size: more is there
+                and att.kind is not Kind.URL
+                and (att.kind is not Kind.BYTES or att.data is not None)
+            ):
+                self._stale_previews.add(att)
+                self._start_thumbnail(att)
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -314,9 +349,11 @@ class AttachmentController(QObject):
         att = Attachment(Kind.BYTES, name)
         self._items.append(att)
         self.added.emit(att)
+        self._asked_edge[att] = self.preview_edge
         self._run(att).submit_iter(
             qimage_job,
             image,
+            self.preview_edge,
             on_item=partial(self._on_converted, att),
             on_error=partial(self._on_failed, att),
         )
@@ -369,9 +406,11 @@ class AttachmentController(QObject):
 
     def _start_thumbnail(self, att: Attachment) -> None:
         # Of the source, not of a preparation: no epoch, it is right whatever the limits.
+        self._asked_edge[att] = self.preview_edge
         self._workers.submit(
             thumbnail_job,
             att,
+            self.preview_edge,
             on_result=partial(self._on_thumbnail, att, edit=att.edit),
             on_error=_ignore,  # the preparation reports the real problem
             owner=self,
@@ -395,10 +434,12 @@ class AttachmentController(QObject):
         att.limits = limits
         att.state, att.prepared, att.problem = State.PREPARING, None, None
         if with_preview and att.kind is Kind.BYTES and att.data is not None:
+            self._asked_edge[att] = self.preview_edge
             run.submit_iter(
                 prepare_with_preview_job,
                 att,
                 limits,
+                self.preview_edge,
                 on_item=partial(self._on_prepare_step, att),
                 on_error=partial(self._on_failed, att),
             )
@@ -428,9 +469,11 @@ class AttachmentController(QObject):
 
     def _derive_preview(self, att: Attachment) -> None:
         assert att.prepared is not None
+        self._asked_edge[att] = self.preview_edge
         self._workers.submit(
             preview_from_prepared,
             att.prepared,
+            self.preview_edge,
             on_result=partial(self._on_thumbnail, att, edit=att.edit),
             on_error=_ignore,  # the chip keeps its placeholder
             owner=self,

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from desktop.core.attachments import Attachment, Kind
 from desktop.core.images import ImageRejected
 from desktop.core.images.edits import Edit, EditHistory, Rect
+from desktop.ui.imaging.device_pixels import device_length, snapped
 from desktop.ui.imaging.display_decode import qimage_from_pil
 from desktop.ui.plain_text import plain_label
 from desktop.ui.screen_fit import keep_on_screen
@@ -293,7 +294,7 @@ class EditCanvas(QWidget):
 
     def _scaled(self, target: QRectF) -> QPixmap:
         dpr = self.devicePixelRatioF()
-        size = QSize(round(target.width() * dpr), round(target.height() * dpr))
+        size = QSize(device_length(target.width(), dpr), device_length(target.height(), dpr))
         if self._pixmap is None or self._pixmap.size() != size:
             scaled = self.image.scaled(
                 size,
@@ -311,7 +312,7 @@ class EditCanvas(QWidget):
         highlight = pal.color(QPalette.ColorRole.Highlight)
         p = QPainter(self)
         p.fillRect(self.rect(), blend(window, text, 0.08))
-        area = self.image_rect()
+        area = snapped(p, self.image_rect())  # on device pixels: the image is blitted 1:1
         p.drawPixmap(area.topLeft(), self._scaled(area))
 
         # Boxes as they will be sent: solid black (a thin light edge shows them on dark images).

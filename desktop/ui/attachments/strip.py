@@ -41,6 +41,7 @@ from desktop.core.attachments import Attachment, Kind, State
 from desktop.core.images.sniff import short_name
 from desktop.ui.attachments.chip_menu import chip_menu
 from desktop.ui.attachments.controller import AttachmentController
+from desktop.ui.imaging.device_pixels import device_length, snapped
 from desktop.ui.imaging.tiles import cover_tile
 from desktop.ui.plain_text import plain_tip
 from desktop.ui.style.tones import blend, error_color
@@ -58,7 +59,7 @@ def _round_pen(color: QColor, width: float) -> QPen:
 
 def _blank(width: int, height: int, dpr: float) -> QPixmap:
     """A transparent pixmap of that logical size at the screen's pixel ratio."""
-    pm = QPixmap(round(width * dpr), round(height * dpr))
+    pm = QPixmap(device_length(width, dpr), device_length(height, dpr))
     pm.setDevicePixelRatio(dpr)
     pm.fill(Qt.GlobalColor.transparent)
     return pm
@@ -237,7 +238,10 @@ class Chip(QWidget):
         text = pal.color(QPalette.ColorRole.WindowText)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        # On device pixels: the preview tile is then blitted 1:1 (at 125 % the 1-px inset is
+        # 1.25 device px, and a tile drawn there is resampled soft), and the fill, the tile and
+        # the border follow one outline with no hairline between them.
+        rect = snapped(p, QRectF(self.rect()).adjusted(1, 1, -1, -1))
         path = QPainterPath()
         path.addRoundedRect(rect, RADIUS, RADIUS)
         p.fillPath(path, blend(base, text, 0.06))
@@ -489,6 +493,7 @@ class AttachmentStrip(QWidget):
         controller.added.connect(self._on_added)
         controller.removed.connect(self._on_removed)
         controller.changed.connect(self._on_changed)
+        controller.set_preview_scale(self.devicePixelRatioF())
         self._dirty = True
         self._reconcile()
         self._update_caption()
@@ -605,6 +610,13 @@ class AttachmentStrip(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self._caption_later()  # problems in the new scheme's red
         super().changeEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.DevicePixelRatioChange, QEvent.Type.Show):
+            # The window moved to a screen of another ratio (or the strip shows on one):
+            # previews are asked for at its device pixels, the chips redraw by themselves.
+            self.controller.set_preview_scale(self.devicePixelRatioF())
+        return super().event(event)
 
     def _update_caption(self) -> None:
         """Problems in red, URL notes muted: one line each, so every bad file says why."""

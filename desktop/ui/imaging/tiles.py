@@ -9,10 +9,10 @@ and keeps it in Qt's global QPixmapCache (bounded; evicted tiles are simply rend
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPainterPath, QPixmap, QPixmapCache
+
+from desktop.ui.imaging.device_pixels import device_length
 
 
 def cover_source(image_w: int, image_h: int, cell_w: float, cell_h: float) -> QRectF:
@@ -23,24 +23,27 @@ def cover_source(image_w: int, image_h: int, cell_w: float, cell_h: float) -> QR
 
 
 def cover_tile(image: QImage | QPixmap, width: float, height: float, radius: float, dpr: float):
-    """`image` covering a `width`×`height` (logical px) rounded cell, as a cached pixmap."""
-    w, h = max(1, math.ceil(width)), max(1, math.ceil(height))
+    """`image` covering a `width`×`height` (logical px) rounded cell, as a cached pixmap.
+
+    The tile is a whole number of device pixels (the cell's size times `dpr`, rounded): drawn
+    at a snapped position (device_pixels.snapped) it lands 1:1 on the screen, never resampled."""
     dpr = dpr or 1.0
+    w, h = device_length(width, dpr), device_length(height, dpr)
     key = f"tile:{image.cacheKey()}:{w}x{h}:{radius:g}:{dpr:g}"
     cached = QPixmapCache.find(key)
     if cached is not None:
         return cached
-    tile = QPixmap(round(w * dpr), round(h * dpr))
+    tile = QPixmap(w, h)
     tile.setDevicePixelRatio(dpr)
     tile.fill(Qt.GlobalColor.transparent)
     painter = QPainter(tile)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    cell = QRectF(0, 0, w, h)
+    cell = QRectF(0, 0, w / dpr, h / dpr)
     path = QPainterPath()
     path.addRoundedRect(cell, radius, radius)
     painter.setClipPath(path)
-    source = cover_source(image.width(), image.height(), w, h)
+    source = cover_source(image.width(), image.height(), cell.width(), cell.height())
     if isinstance(image, QImage):
         painter.drawImage(cell, image, source)
     else:

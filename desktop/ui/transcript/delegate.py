@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.imaging.device_pixels import snapped
 from desktop.ui.imaging.tiles import cover_tile
 from desktop.ui.notice import Tone
 from desktop.ui.style.tones import blend
@@ -598,9 +599,12 @@ class TranscriptDelegate(QStyledItemDelegate):
         if image is not None and not image.isNull():
             # Cover the cell, cropping the centre: cells stay one size so rows never jump. The
             # rounded tile is rendered once per size (tiles.py) and blitted on every repaint.
+            # Snapped to device pixels: at 125 %/150 % a cell's corner often falls between two,
+            # and the tile would be resampled soft where it is drawn.
             dpr = painter.device().devicePixelRatioF()
+            cell = snapped(painter, rect)
             painter.drawPixmap(
-                rect.topLeft(), cover_tile(image, rect.width(), rect.height(), 10, dpr)
+                cell.topLeft(), cover_tile(image, cell.width(), cell.height(), 10, dpr)
             )
             return
         path = QPainterPath()

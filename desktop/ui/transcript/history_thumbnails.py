@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +21,7 @@ from PySide6.QtGui import QImage
 
 from desktop.workers import Workers
 
-MAX_EDGE = 240  # long edge of a thumbnail, in pixels
+MAX_EDGE = 240  # long edge of a thumbnail at 100 %, in pixels (× the screen's pixel ratio)
 
 if TYPE_CHECKING:
     from desktop.core.letta.models import ImageRef
@@ -33,6 +34,7 @@ class Thumb:
     image: QImage | None
     label: str = ""
     failed: bool = False
+    edge: int = MAX_EDGE  # the long edge it was decoded for
 
     @property
     def nbytes(self) -> int:
@@ -94,6 +96,14 @@ class ThumbnailCache(QObject):
         self._bytes = 0
         self._pending: set[str] = set()
         self._decodes = workers.epoch(owner=self)  # renewed by clear(): older decodes are dropped
+        self.edge = MAX_EDGE
+
+    def set_scale(self, dpr: float) -> None:
+        """The transcript is shown at this device pixel ratio: thumbnails are decoded at
+        `MAX_EDGE × dpr` (a 148×112 cell at 200 % is 296×224 device pixels, more than a
+        240-px thumbnail has). Ones decoded smaller are decoded again as they are next shown,
+        and shown as they were until then; a sparser screen keeps the bigger ones."""
+        self.edge = max(self.edge, math.ceil(MAX_EDGE * max(1.0, dpr or 1.0)))
 
     def __len__(self) -> int:
         return len(self._lru)
@@ -110,21 +120,31 @@ class ThumbnailCache(QObject):
         thumb = self._lru.get(key)
         if thumb is not None:
             self._lru.move_to_end(key)
+            image = thumb.image
+            if (
+                image is not None
+                and thumb.edge < self.edge
+                and max(image.width(), image.height()) >= thumb.edge  # cut to size: more is there
+            ):
+                self._decode(key, ref)
             return thumb
         if ref.source_type == "url" or (ref.url and not ref.has_data):
             return url_placeholder(ref.url)
         if not ref.has_data:
             return Thumb(None, "Image not available", failed=True)
+        self._decode(key, ref)
+        return None
+
+    def _decode(self, key: str, ref: ImageRef) -> None:
         if key not in self._pending:
             self._pending.add(key)
             self._decodes.submit(
                 decode_thumbnail,
                 ref,
-                MAX_EDGE,
-                on_result=partial(self._decoded, key),
+                self.edge,
+                on_result=partial(self._decoded, key, self.edge),
                 on_error=partial(self._failed, key),
             )
-        return None
 
     def clear(self) -> None:
         self._lru.clear()
@@ -132,8 +152,8 @@ class ThumbnailCache(QObject):
         self._pending.clear()
         self._decodes.renew()
 
-    def _decoded(self, key: str, image: QImage) -> None:
-        self._store(key, Thumb(image))
+    def _decoded(self, key: str, edge: int, image: QImage) -> None:
+        self._store(key, Thumb(image, edge=edge))
 
     def _failed(self, key: str, _error: BaseException) -> None:
         # A broken image is data, not a bug: show words in its place.

@@ -96,6 +96,7 @@ class TranscriptView(QListView):
     editRequested = Signal(str)
     discardRequested = Signal(str)
     linkActivated = Signal(str)  # an http(s) link that was opened
+    pixelRatioChanged = Signal(float)  # moved to a screen of another device pixel ratio
 
     def __init__(
         self,
@@ -756,6 +757,11 @@ class TranscriptView(QListView):
     def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         if any(w is not None and (w is self or self.isAncestorOf(w)) for w in (old, new)):
             self.viewport().update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self.pixelRatioChanged.emit(self.devicePixelRatioF())
+        return super().event(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):

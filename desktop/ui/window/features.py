@@ -76,6 +76,9 @@ def build_features(
     transcript_model = TranscriptModel(thumbnails, window)
     transcript_model.reasoning_expanded = settings.reasoning_expanded
     transcript = TranscriptView(transcript_model, workers=workers)
+    # Thumbnails are decoded for the screen's device pixels, and again on a denser screen.
+    thumbnails.set_scale(window.devicePixelRatioF())
+    transcript.pixelRatioChanged.connect(thumbnails.set_scale)
     composer = shell.composer
     sessions = Sessions(workers, transcript_model, transcript, window)
     vision: VisionGuard | None = None
