@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from desktop.core.letta import LettaClient
+    from desktop.core.secrets import SecretStore
     from desktop.ui.connection.connection_flow import ClientFactory
     from desktop.ui.window.main_window import MainWindow
 
@@ -36,12 +37,14 @@ def create_window(
     args: argparse.Namespace,
     *,
     use_keyring: bool = True,
+    secrets: SecretStore | None = None,
     client_factory: ClientFactory | None = None,
     complete: bool = True,
 ) -> tuple[MainWindow, str | None, str | None]:
     """Build services and the main window (no event loop). Used by main() and by tests (which
-    may bring a `client_factory` with their own timeouts). With `complete=False` only what the
-    first frame shows is built; the caller calls `window.complete()` after it."""
+    may bring a `client_factory` with their own timeouts, or `secrets` backed by a keyring of
+    their own). With `complete=False` only what the first frame shows is built; the caller
+    calls `window.complete()` after it."""
     from desktop.core.redact import register_secret
     from desktop.core.secrets import SecretStore
     from desktop.settings import Settings
@@ -66,7 +69,7 @@ def create_window(
     window = MainWindow(
         workers,
         Settings(),
-        SecretStore(use_keyring=use_keyring),
+        secrets or SecretStore(use_keyring=use_keyring),
         make_client,
         complete=False,
     )

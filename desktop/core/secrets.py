@@ -42,17 +42,25 @@ _NO_KEYRING = (
 
 
 class SecretStore:
-    """Get/set/delete the key for a server; falls back to memory with `persistent == False`."""
+    """Get/set/delete the key for a server; falls back to memory with `persistent == False`.
 
-    def __init__(self, *, use_keyring: bool = True):
+    `backend` is a keyring backend to use instead of the system's (tests bring one that keeps
+    keys in memory but behaves as a working keyring); `use_keyring=False` means no keyring."""
+
+    def __init__(
+        self,
+        *,
+        use_keyring: bool = True,
+        backend: keyring.backend.KeyringBackend | None = None,
+    ):
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
         # Finding the backend imports every keyring backend and may talk to D-Bus (~0.1 s):
         # done on first use (a worker reads the key), not while the window is being built.
         self._resolve_lock = threading.Lock()
-        self._resolved = not use_keyring
-        self._backend_value: keyring.backend.KeyringBackend | None = None
-        self._problem: str | None = None if use_keyring else _NO_KEYRING
+        self._resolved = not use_keyring or backend is not None
+        self._backend_value: keyring.backend.KeyringBackend | None = backend
+        self._problem: str | None = None if use_keyring or backend else _NO_KEYRING
 
     def _resolve(self) -> None:
         with self._resolve_lock:

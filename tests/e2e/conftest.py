@@ -47,6 +47,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.memory_keyring import memory_secrets
 from tests.peers import letta_server
 
 VISION_MODEL = "openai-proxy/gpt-4o-mini"
@@ -194,7 +195,7 @@ def open_window(qtbot, letta_stack: E2EStack):
 
     def make(agent_id: str, ready=None):
         args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent_id, files=[])
-        window, base_url, _ = create_window(args, use_keyring=False)
+        window, base_url, _ = create_window(args, secrets=memory_secrets())
         qtbot.addWidget(window)
         window.show()
         window.start(base_url, APP_KEY, agent_id)

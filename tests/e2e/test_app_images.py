@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, Qt
 
 from desktop.compose import create_window
 from desktop.ui.transcript import ImagesRole, KindRole, RowKind, TextRole
+from tests.memory_keyring import memory_secrets
 from tests.stall import StallMeter
 
 API_KEY = "e2e-any-key"
@@ -46,7 +47,7 @@ def screenshot_png(width: int = 5120, height: int = 2880) -> bytes:
 def window(qtbot, letta_stack):
     agent = letta_stack.create_agent(name="e2e-vision")
     args = argparse.Namespace(base_url=letta_stack.base_url, agent=agent["id"], files=[])
-    win, base_url, _ = create_window(args, use_keyring=False)
+    win, base_url, _ = create_window(args, secrets=memory_secrets())
     qtbot.addWidget(win)
     win.show()
     win.start(base_url, API_KEY, agent["id"])

@@ -32,6 +32,7 @@ from desktop.ui.transcript import (
     StateRole,
     TextRole,
 )
+from tests.memory_keyring import memory_secrets
 from tests.peers.fault_proxy import FaultProxy, Rule
 from tests.stall import StallMeter
 
@@ -93,7 +94,7 @@ def window(qtbot, letta_stack, proxy, agent):
     proxy.accept_connections()
     args = argparse.Namespace(base_url=proxy.url, agent=agent["id"], files=[])
     win, base_url, _ = create_window(
-        args, use_keyring=False, client_factory=_client_factory(letta_stack.has_redis)
+        args, secrets=memory_secrets(), client_factory=_client_factory(letta_stack.has_redis)
     )
     qtbot.addWidget(win)
     win.show()

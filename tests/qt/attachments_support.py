@@ -46,8 +46,8 @@ def sse(*events: dict | str) -> bytes:
 
 import pytest  # noqa: E402
 
-from desktop.core.secrets import SecretStore  # noqa: E402
 from desktop.settings import Settings  # noqa: E402
+from tests.memory_keyring import memory_secrets  # noqa: E402
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def server() -> FakeLetta:
 def make_window(qtbot, workers, server, *, connect: bool = True):
     from desktop.ui.window.main_window import MainWindow
 
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), server.factory)
+    window = MainWindow(workers, Settings(), memory_secrets(), server.factory)
     qtbot.addWidget(window)
     window.resize(900, 700)
     window.show()

@@ -11,6 +11,7 @@ import pytest
 from desktop import __version__
 from desktop.app import build_parser
 from desktop.compose import create_window
+from tests.memory_keyring import memory_secrets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,7 +36,7 @@ def _start(qtbot, monkeypatch, argv, env):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    window, base_url, key = create_window(build_parser().parse_args(argv), use_keyring=False)
+    window, base_url, key = create_window(build_parser().parse_args(argv), secrets=memory_secrets())
     qtbot.addWidget(window)
     window.workers.shutdown()
     return base_url, key

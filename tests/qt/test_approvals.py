@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.letta import ApprovalDecision, Message, StreamChunk, ToolCall
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.accessibility import interactive_widgets
 from desktop.ui.chat.approvals import (
@@ -26,6 +25,7 @@ from desktop.ui.chat.approvals import (
 from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 
 URL = "https://letta.test"
 
@@ -310,7 +310,7 @@ def fake():
 
 @pytest.fixture
 def window(qtbot, workers, fake):
-    win = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    win = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -397,7 +397,7 @@ def test_an_unanswered_request_in_history_shows_the_panel(qtbot, window, fake, w
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     window.close()
 
-    again = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    again = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(again)
     again.show()
     start(qtbot, again, fake)
@@ -445,7 +445,7 @@ def test_parallel_calls_from_the_stream_are_answered_together(qtbot, workers):
     fake = FakeLetta()
     agent = fake.add_agent("Gardener")
     agent["tools"] = [{"name": "water_plants"}, {"name": "send_message"}]
-    win = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    win = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(win)
     win.show()
     start(qtbot, win, fake)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication
 from desktop.core.attachments import Attachment, State
 from desktop.core.capabilities import capability_for
 from desktop.core.images import PreparedImage
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.notice import Tone
 from desktop.ui.style.tones import tone
@@ -24,6 +23,7 @@ from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.vision.banner import MAX_CHARS, REANNOUNCE_MS, Mode, VisionBanner
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 from tests.qt.attachments_support import png_bytes, wait_settled
 
 VISION = "openai-proxy/gpt-4o-mini"
@@ -75,9 +75,7 @@ def open_window(qtbot, workers, server):
     windows: list[MainWindow] = []
 
     def make(agent_id: str, settings: Settings | None = None) -> MainWindow:
-        window = MainWindow(
-            workers, settings or Settings(), SecretStore(use_keyring=False), server.factory
-        )
+        window = MainWindow(workers, settings or Settings(), memory_secrets(), server.factory)
         qtbot.addWidget(window)
         window.resize(900, 700)
         window.show()

@@ -14,9 +14,11 @@ from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.connection.agent_picker import AgentPicker
 from desktop.ui.connection.connect_dialog import ConnectDialog
+from desktop.ui.notice import Notice
 from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_agent_picker_pages_through_many_agents(qtbot, workers):
 
 
 def _window(qtbot, workers, fake) -> MainWindow:
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    window = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(window)
     window.show()
     return window
@@ -115,6 +117,31 @@ def test_window_opens_the_agent_and_chats(qtbot, workers, fake):
     sent = fake.posts[-1]["messages"][0]
     assert sent["content"] == [{"type": "text", "text": "first line\nsecond line"}]
     assert len(sent["otid"]) == 36
+
+
+def test_the_no_keyring_warning_stays_after_connecting_until_dismissed(qtbot, workers, fake):
+    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    qtbot.addWidget(window)
+    window.show()
+    window.start("https://letta.test", "good-key", fake.agents[0]["id"])
+    assert window.banner.isVisible() and "No system keyring" in window.banner.label.text()
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
+    # Connected: the warning is as true as before (the key is still lost on quitting).
+    assert window.banner.isVisible() and "No system keyring" in window.banner.label.text()
+    window.banner.close_button.click()
+    assert not window.banner.isVisible()
+
+
+def test_connecting_withdraws_the_last_connections_error(qtbot, workers, fake):
+    window = _window(qtbot, workers, fake)
+    window.banner.show(Notice("Could not reach the server: the connection was refused."))
+    window.start("https://letta.test", "good-key", fake.agents[0]["id"])
+    qtbot.waitUntil(
+        lambda: window.session is not None and window.session.agent is not None, timeout=5000
+    )
+    assert not window.banner.isVisible()
 
 
 def test_a_failed_send_keeps_the_text_and_retry_sends_it_once(qtbot, workers, fake):

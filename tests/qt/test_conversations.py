@@ -8,12 +8,12 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.transcript import KindRole, RowKind, TextRole
 from desktop.ui.window.actions import ActionId
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 
 URL = "https://letta.test"
 
@@ -45,7 +45,7 @@ def fake():
 
 
 def make_window(qtbot, workers, fake):
-    win = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    win = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(win)
     win.show()
     return win

@@ -19,7 +19,6 @@ from desktop.app import build_parser
 from desktop.compose import create_window
 from desktop.core.images import set_svg_rasterizer
 from desktop.core.redact import register_secret
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.accessibility import fill_accessible_names, interactive_widgets
 from desktop.ui.attachments.capture import CaptureOverlay, looks_blank
@@ -32,6 +31,7 @@ from desktop.ui.notice import Notice, Tone
 from desktop.ui.style.theme import apply_theme
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 
 SECRET = "sk-letta-DISTINCTIVE-0123456789abcdef"
 
@@ -46,7 +46,7 @@ def fake():
 
 @pytest.fixture
 def window(qtbot, workers, fake):
-    win = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    win = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -466,7 +466,7 @@ def test_files_on_the_command_line_become_pending_attachments(qtbot, tmp_path):
         image.save(str(tmp_path / name))
         files.append(str(tmp_path / name))
     args = build_parser().parse_args(files)
-    win, _base_url, _key = create_window(args, use_keyring=False)
+    win, _base_url, _key = create_window(args, secrets=memory_secrets())
     qtbot.addWidget(win)
     try:
         assert [a.name for a in win.attachments.items] == ["one.png", "two words.png"]

@@ -11,7 +11,6 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from desktop.core.letta import LettaClient
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.transcript import (
     ErrorRole,
@@ -24,6 +23,7 @@ from desktop.ui.transcript import (
 )
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta, agent_route_transport
+from tests.memory_keyring import memory_secrets
 
 
 @pytest.fixture
@@ -41,9 +41,7 @@ def png(color=(200, 30, 30)) -> bytes:
 
 
 def open_window(qtbot, workers, fake, agent_id, factory=None):
-    window = MainWindow(
-        workers, Settings(), SecretStore(use_keyring=False), factory or fake.factory
-    )
+    window = MainWindow(workers, Settings(), memory_secrets(), factory or fake.factory)
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.drafts.restored, timeout=5000):

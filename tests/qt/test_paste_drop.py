@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.core.attachments import Kind, State
 from desktop.core.images import set_svg_rasterizer
 from desktop.core.letta.models import ImageRef
+from tests.memory_keyring import memory_secrets
 
 from . import attachments_support as support
 from .attachments_support import jpeg_bytes, png_bytes, wait_settled, write
@@ -339,7 +340,7 @@ def test_command_line_files_become_pending_attachments(qtbot, tmp_path):
     a = write(tmp_path / "a.png", png_bytes(30, 30))
     b = write(tmp_path / "b.jpg", jpeg_bytes(40, 20))
     args = build_parser().parse_args([a, b])
-    win, _, _ = create_window(args, use_keyring=False)
+    win, _, _ = create_window(args, secrets=memory_secrets())
     qtbot.addWidget(win)
     try:
         from desktop.core.images import svg

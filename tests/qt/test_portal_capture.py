@@ -15,7 +15,6 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtDBus import QDBusConnection
 from PySide6.QtGui import QColor, QPixmap
 
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.attachments import capture as capture_module
 from desktop.ui.attachments import portal_capture
@@ -23,6 +22,7 @@ from desktop.ui.attachments.capture import unsupported_reason
 from desktop.ui.window.actions import ActionId
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 from tests.peers.fake_portal import FakePortal, PrivateBus, dbus_daemon
 from tests.qt.attachments_support import wait_settled
 from tests.stall import StallMeter
@@ -83,7 +83,7 @@ class HideCounter(QObject):
 
 @pytest.fixture
 def window(qtbot, workers, bus):
-    win = MainWindow(workers, Settings(), SecretStore(use_keyring=False), FakeLetta().factory)
+    win = MainWindow(workers, Settings(), memory_secrets(), FakeLetta().factory)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)

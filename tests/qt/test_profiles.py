@@ -8,12 +8,12 @@ import threading
 import pytest
 
 from desktop.core.letta import LETTA_CLOUD_URL, LettaClient
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.connection.profiles import Profile, Profiles
 from desktop.ui.connection.profiles_dialog import ProfilesDialog
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta, agent_route_transport
+from tests.memory_keyring import memory_secrets
 
 HOME = "http://letta.home.test:8283"
 
@@ -70,7 +70,7 @@ def test_file_server_menu_switches_profiles_with_their_keys_and_projects(qtbot, 
     profiles.put(Profile("Cloud", LETTA_CLOUD_URL, "team-a"))
     profiles.put(Profile("Home", HOME))
     profiles.set_current("Home")
-    secrets = SecretStore(use_keyring=False)
+    secrets = memory_secrets()
     secrets.set(LETTA_CLOUD_URL, fake.key)
     secrets.set(HOME, fake.key)
     settings.set_last_agent(LETTA_CLOUD_URL, fake.agents[0]["id"])  # no agent picker to answer
@@ -132,7 +132,7 @@ def test_servers_dialog_adds_renames_removes_and_stores_the_key(qtbot):
 
 
 def test_connecting_through_the_dialog_makes_a_profile(qtbot, workers, fake):
-    secrets = SecretStore(use_keyring=False)
+    secrets = memory_secrets()
     window = make_window(qtbot, workers, fake, secrets)
     window.settings.set_last_agent(HOME, fake.agents[0]["id"])
     window.connect_to(HOME, fake.key, remember=True)
@@ -164,7 +164,7 @@ def test_a_late_key_check_of_a_server_left_does_not_make_it_current(qtbot, worke
     settings = Settings()
     for url in (HOME, "https://slow.test"):  # no agent picker to answer
         settings.set_last_agent(url, fake.agents[0]["id"])
-    window = MainWindow(workers, settings, SecretStore(use_keyring=False), factory)
+    window = MainWindow(workers, settings, memory_secrets(), factory)
     qtbot.addWidget(window)
     window.show()
     window.connect_to("https://slow.test", fake.key, remember=False)

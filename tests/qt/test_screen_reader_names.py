@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAccessible
 
-from desktop.core.secrets import SecretStore
 from desktop.settings import Settings
 from desktop.ui.connection.agent_picker import AgentPicker
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import memory_secrets
 
 
 def heard(widget) -> str:
@@ -20,7 +20,7 @@ def heard(widget) -> str:
 def test_the_agent_button_and_the_model_label_say_which_agent_and_model(qtbot, workers):
     fake = FakeLetta()
     agent = fake.add_agent("Screenshot critic")
-    window = MainWindow(workers, Settings(), SecretStore(use_keyring=False), fake.factory)
+    window = MainWindow(workers, Settings(), memory_secrets(), fake.factory)
     qtbot.addWidget(window)
     window.show()
     window.start("https://letta.test", "good-key", agent["id"])

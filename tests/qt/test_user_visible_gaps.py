@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 import httpx
-import keyring.backend
 import pytest
 from PySide6.QtCore import Qt
 
@@ -29,31 +28,9 @@ from desktop.ui.transcript import (
 )
 from desktop.ui.window.main_window import MainWindow
 from tests.fake_letta import FakeLetta
+from tests.memory_keyring import MemoryKeyring, memory_secrets
 
 KEY = "lk-remember-me-4f1c9a7e2b"  # made up; never a real key
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that works (priority > 0) and keeps its passwords in this object."""
-
-    priority = 1  # type: ignore[assignment]
-    # Defining a backend class registers it with keyring; a viable one would be chained with
-    # the real Secret Service for every later test in this process (test_keyring_real saw
-    # "ChainerBackend"). Handed to SecretStore directly, it never needs to be discovered.
-    viable = False  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
 
 
 @pytest.fixture
@@ -64,9 +41,7 @@ def fake():
 
 
 def _window(qtbot, workers, fake, secrets: SecretStore | None = None) -> MainWindow:
-    window = MainWindow(
-        workers, Settings(), secrets or SecretStore(use_keyring=False), fake.factory
-    )
+    window = MainWindow(workers, Settings(), secrets or memory_secrets(), fake.factory)
     qtbot.addWidget(window)
     window.show()
     return window
@@ -133,8 +108,7 @@ def _files_under(*folders: str) -> list[Path]:
 
 def test_remembering_the_key_puts_it_in_the_keyring_and_nowhere_on_disk(qtbot, workers, fake):
     keyring_ = MemoryKeyring()
-    secrets = SecretStore(use_keyring=False)
-    secrets._backend = keyring_  # a working keyring, without touching the real one
+    secrets = memory_secrets(keyring_)  # a working keyring, without touching the real one
     window = _window(qtbot, workers, fake, secrets)
     window.settings.set_last_agent("https://letta.test", fake.agents[0]["id"])
     window.connect_to("https://letta.test", KEY, remember=True)

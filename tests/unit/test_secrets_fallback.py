@@ -7,7 +7,8 @@ import keyring.backends.fail
 import keyring.errors
 import pytest
 
-from desktop.core.secrets import SecretStore
+from desktop.core.secrets import SERVICE, SecretStore
+from tests.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture
@@ -51,3 +52,12 @@ def test_a_keyring_that_fails_on_use_falls_back_to_memory_without_losing_the_key
         assert "memory" in (store.problem or "")
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_given_keyring_is_used_and_nothing_is_said_about_memory():
+    keyring_ = MemoryKeyring()
+    store = SecretStore(backend=keyring_)
+    assert store.problem is None and store.persistent
+    assert store.set("https://letta.test", "k-1") is True  # went to the keyring
+    assert keyring_.passwords == {(SERVICE, "https://letta.test"): "k-1"}
+    assert SecretStore(backend=keyring_).get("https://letta.test") == "k-1"  # kept across stores

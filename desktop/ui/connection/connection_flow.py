@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 ClientFactory = Callable[[str, str | None], "LettaClient"]
 
+KEYRING_NOTICE = "keyring"  # the source of "the key is kept in memory only" notices
+
 
 @dataclass
 class Connection:
@@ -81,7 +83,7 @@ class ConnectionFlow(QObject):
         """Connect with what we know, or ask. Never blocks."""
         self._wanted_agent = agent_id
         if self._secrets.problem:
-            self.notice.emit(Notice(self._secrets.problem, Tone.WARNING))
+            self.notice.emit(Notice(self._secrets.problem, Tone.WARNING, source=KEYRING_NOTICE))
         url = base_url or self._settings.base_url
         if url is None:
             QTimer.singleShot(0, lambda: self.show_connect_dialog())
@@ -181,6 +183,7 @@ class ConnectionFlow(QObject):
                 Notice(
                     self._secrets.problem or "The key is kept for this session only.",
                     Tone.WARNING,
+                    source=KEYRING_NOTICE,
                 )
             )
 

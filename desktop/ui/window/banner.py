@@ -70,6 +70,12 @@ class Banner(QFrame):
         if self.notice is not None and self.notice.source == source and self.isVisible():
             self.hide()
 
+    def withdraw_all_but(self, source: str) -> None:
+        """Hide the notice unless `source` raised it (a new connection ends the last one's
+        troubles, not the warning that the key is not kept)."""
+        if self.notice is None or self.notice.source != source:
+            self.hide()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         paint_surface(self, self.level)
 

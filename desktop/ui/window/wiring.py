@@ -16,7 +16,7 @@ from desktop import APP_NAME
 from desktop.core.letta import Agent
 from desktop.ui.attachments.capture import capture_name
 from desktop.ui.chat.session import ChatSession
-from desktop.ui.connection.connection_flow import Connection
+from desktop.ui.connection.connection_flow import KEYRING_NOTICE, Connection
 from desktop.ui.notice import Notice, Tone
 from desktop.ui.plain_text import plain_tip
 from desktop.ui.user_errors import Action, UserError
@@ -68,7 +68,8 @@ def _connection(f: Features) -> None:
     """A new client → a new session on it; the key accepted → open the agent (or pick one)."""
 
     def on_client(connection: Connection) -> None:
-        f.banner.hide()
+        # The keyring warning stays until it is dismissed: it is true of every connection.
+        f.banner.withdraw_all_but(KEYRING_NOTICE)
         f.server_label.setText(connection.base_url.split("://", 1)[-1])
         f.server_label.setToolTip(plain_tip(connection.base_url))
         f.server_menu.set_connected(connection.base_url)
