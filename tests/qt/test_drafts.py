@@ -269,3 +269,63 @@ def test_wait_and_retry_after_a_busy_agent(qtbot, workers, fake, monkeypatch):
     stored = [m for m in fake.messages[alpha["id"]] if m.get("message_type") == "user_message"]
     assert len(stored) == 1
     close(qtbot, window)
+
+
+ERROR_STREAM = (
+    b'data: {"message_type": "error_message", "message": "Injected failure"}\n\n'
+    b"data: [DONE]\n\n"
+)
+
+
+def _late_commit(monkeypatch, found_from_look: int) -> list[str]:
+    """The server commits the turn's user message only by the `found_from_look`-th look in its
+    history (0: never); returns the looks made."""
+    from desktop.ui.chat import session as chat_session
+
+    monkeypatch.setattr(chat_session, "VERIFY_AGAIN_MS", (50, 100))
+    looks: list[str] = []
+    real = chat_session._already_stored
+
+    def late(client, agent_id, pending):
+        looks.append(pending.otid)
+        committed = found_from_look and len(looks) >= found_from_look
+        return bool(committed) and real(client, agent_id, pending)
+
+    monkeypatch.setattr(chat_session, "_already_stored", late)
+    return looks
+
+
+@pytest.mark.parametrize("found_from_look", [2, 3])
+def test_an_error_before_the_turn_is_committed_still_ends_sent(
+    qtbot, workers, fake, monkeypatch, found_from_look
+):
+    """The stream reports an error while the server is still writing the turn: the first look
+    in the history misses the message, a later one finds it. It is shown sent (not failed,
+    no Retry that would send it twice), and it went out once."""
+    looks = _late_commit(monkeypatch, found_from_look)
+    fake.reply_sse = ERROR_STREAM
+    window = open_window(qtbot, workers, fake, fake.agents[0]["id"])
+    qtbot.keyClicks(window.composer, "did it arrive")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(looks) >= found_from_look, timeout=5000)
+    qtbot.waitUntil(lambda: user_rows(window)[0][1] is RowState.SENT, timeout=5000)
+    assert len(looks) == found_from_look and len(fake.posts) == 1
+    assert "Injected failure" in window.banner.label.text()
+    assert window.session.pending_messages() == []
+    close(qtbot, window)
+
+
+def test_an_error_in_a_turn_that_never_kept_the_message_ends_failed(
+    qtbot, workers, fake, monkeypatch
+):
+    """Three looks (at once, then after each pause) and the message is not there: failed, with
+    the server's words, to Retry or Edit."""
+    looks = _late_commit(monkeypatch, 0)
+    fake.reply_sse = ERROR_STREAM
+    window = open_window(qtbot, workers, fake, fake.agents[0]["id"])
+    qtbot.keyClicks(window.composer, "lost turn")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: user_rows(window)[0][1] is RowState.FAILED, timeout=5000)
+    assert len(looks) == 3
+    assert "Injected failure" in user_rows(window)[0][3]
+    close(qtbot, window)

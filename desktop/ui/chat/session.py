@@ -50,6 +50,12 @@ AUTO_RETRY_MAX_WAIT = 60.0
 """A Retry-After longer than this is left to the user (the banner says how long)."""
 _BACKOFF = (1.0, 2.0, 4.0)
 BUSY_WAIT_SECONDS = 10
+# After an error in the stream, the history is asked whether the turn kept the user's message.
+# The turn can still be committing when its stream reports the error (a background run writes
+# its rows apart from the stream it feeds; the e2e fault test, which injects an error into a
+# real 0.16.8 stream mid-turn, once found nothing on the first look), so a miss is asked again
+# after these pauses before the message is called not sent.
+VERIFY_AGAIN_MS = (1000, 3000)
 CONVERSATION_PAGE = 50
 MAX_CONVERSATIONS = 200
 """“Wait and retry” after a 409 (the agent is busy, or waits for a tool approval)."""
@@ -70,6 +76,8 @@ class PendingSend:
     """When it was first sent (epoch s): Retry's history check looks back to there, no further."""
     conversation_id: str | None = None
     """Where it was last sent (None: not known, e.g. restored from an older draft)."""
+    checks_left: int = 0
+    """History checks still to make after one that did not find it (see VERIFY_AGAIN_MS)."""
 
 
 def _image_names(pending: PendingSend) -> list[str]:
@@ -645,7 +653,12 @@ class ChatSession(QObject):
         )
 
     def _verify_stored(self, pending: PendingSend) -> None:
+        pending.checks_left = len(VERIFY_AGAIN_MS)
         self._look_for(pending, self._on_verified, self._still_failed)
+
+    def _verify_again(self, pending: PendingSend) -> None:
+        if self._pending.get(pending.otid) is pending and self.agent is not None:
+            self._look_for(pending, self._on_verified, self._still_failed)
 
     def _still_failed(self, pending: PendingSend, _exc: BaseException) -> None:
         self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text)
@@ -655,6 +668,10 @@ class ChatSession(QObject):
             return  # discarded or edited meanwhile
         if stored:
             self._confirmed(pending.otid)
+        elif pending.checks_left:
+            pause = VERIFY_AGAIN_MS[len(VERIFY_AGAIN_MS) - pending.checks_left]
+            pending.checks_left -= 1
+            QTimer.singleShot(pause, self, partial(self._verify_again, pending))
         else:
             self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text)
 
