@@ -272,8 +272,7 @@ def test_wait_and_retry_after_a_busy_agent(qtbot, workers, fake, monkeypatch):
 
 
 ERROR_STREAM = (
-    b'data: {"message_type": "error_message", "message": "Injected failure"}\n\n'
-    b"data: [DONE]\n\n"
+    b'data: {"message_type": "error_message", "message": "Injected failure"}\n\ndata: [DONE]\n\n'
 )
 
 
