@@ -215,6 +215,28 @@ def test_quota_reset_time_is_said_in_human_units():
     assert err.user_message == "Your Letta account has used up its quota. It resets in 3 h."
 
 
+@pytest.mark.parametrize(
+    "ms, words",
+    [
+        (0, "0 s"),
+        (1, "1 s"),  # a part of a second is a whole one
+        (119_000, "119 s"),
+        (120_000, "2 min"),
+        (120_001, "3 min"),  # rounded up: never sooner than the server said
+        (7_199_000, "120 min"),
+        (7_200_000, "2 h"),
+        (7_200_001, "3 h"),
+        (172_799_000, "48 h"),
+        (172_800_000, "2 days"),
+        (172_800_001, "3 days"),
+    ],
+)
+def test_quota_reset_times_at_each_unit_boundary(ms, words):
+    body = json.dumps({"reasons": ["exceeded-quota"], "timeToQuotaResetMs": ms})
+    err = error_for_status(429, body.encode(), "application/json")
+    assert err.user_message == f"Your Letta account has used up its quota. It resets in {words}."
+
+
 def test_503_not_admitted_means_nothing_was_sent():
     body = b'{"errorCode":"cloud_api_shutting_down","admitted":false,"retryable":true}'
     err = error_for_status(503, body, "application/json")
