@@ -34,7 +34,9 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 
 def open_private(path: str | os.PathLike[str], mode: str = "a", encoding: str | None = None):
     """`open()` that creates the file owner-only and makes an existing one owner-only."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    # os.open makes the descriptor non-inheritable itself (PEP 446: O_CLOEXEC, O_NOINHERIT), so
+    # a process the app starts does not hold the log open.
+    flags = os.O_WRONLY | os.O_CREAT
     flags |= os.O_APPEND if mode.startswith("a") else os.O_TRUNC
     fd = os.open(path, flags, FILE_MODE)
     with contextlib.suppress(OSError):

@@ -23,16 +23,14 @@ def _usable_backend() -> keyring.backend.KeyringBackend | None:
 
     try:
         backend = keyring.get_keyring()
+        # keyring's stand-ins for "no keyring" say so by their priority: fail 0, null -1, and
+        # the chainer -1 unless two keyrings are behind it. Reading it may ask D-Bus again (the
+        # Secret Service probes on every read) and raise when the service has gone since.
+        usable = backend.priority > 0
     except Exception:  # a broken keyring config must not stop the app from starting
         log.warning("keyring: could not load a backend", exc_info=True)
         return None
-    name = type(backend).__module__ + "." + type(backend).__name__
-    if "fail" in name.split(".") or getattr(backend, "priority", 1) <= 0:
-        return None
-    # The chainer is usable only when it has real backends behind it.
-    if hasattr(backend, "backends") and not backend.backends:
-        return None
-    return backend
+    return backend if usable else None
 
 
 _NO_KEYRING = (

@@ -45,6 +45,9 @@ def test_linux_defaults_when_the_xdg_variables_are_unset_empty_or_relative():
     assert answer("freebsd14", "/home/ada") == expected
     relative = dict(XDG_CONFIG_HOME="", XDG_DATA_HOME="share", XDG_STATE_HOME="./state")
     assert answer("linux", "/home/ada", **relative) == expected
+    # Windows-looking values (a profile copied over) are relative on Linux too.
+    windows_like = dict(XDG_CONFIG_HOME="C:\\cfg", XDG_DATA_HOME="\\share", XDG_STATE_HOME="D:/st")
+    assert answer("linux", "/home/ada", **windows_like) == expected
 
 
 def test_macos_uses_application_support_and_logs_and_ignores_xdg():
@@ -106,6 +109,16 @@ def test_this_process_answers_with_its_own_environment(tmp_path, monkeypatch):
     assert app_dirs.drafts_dir() == tmp_path / "d" / "drafts"
     assert app_dirs.log_dir() == tmp_path / "d" / "logs"
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()  # only asked
+
+
+def test_this_process_answers_for_its_own_platform_and_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("LETTA_DESKTOP_CONFIG_DIR")
+    monkeypatch.delenv("LETTA_DESKTOP_DATA_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "ada"))
+    monkeypatch.setattr(sys, "platform", "darwin")
+    support = tmp_path / "ada" / "Library" / "Application Support" / "letta-desktop"
+    assert (app_dirs.config_dir(), app_dirs.data_dir()) == (support, support)
+    assert app_dirs.log_dir() == tmp_path / "ada" / "Library" / "Logs" / "letta-desktop"
 
 
 def mode_of(path: Path) -> int:
