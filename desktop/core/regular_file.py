@@ -47,8 +47,8 @@ def not_a_file(mode: int) -> ImageRejected:
         what = "a device"
     elif stat.S_ISSOCK(mode):
         what = "a socket"
-    else:
-        what = "something other than a file"
+    else:  # a door, an event port… (Solaris): nothing with a name the user would know
+        return ImageRejected(errors.NOT_A_FILE, "This is not a regular file, so it was not read.")
     return ImageRejected(errors.NOT_A_FILE, f"This is {what}, not a file, so it was not read.")
 
 

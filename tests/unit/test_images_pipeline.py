@@ -16,6 +16,7 @@ from desktop.core.images import (
     prepare_file,
     prepare_image,
 )
+from desktop.core.images.prepared import format_size
 from tests.unit.image_corpus import build_corpus, exif_rotated_jpeg, photo, screenshot
 
 DEFAULT = ImageLimits()
@@ -350,6 +351,24 @@ def test_summary_line():
     assert " KB → " in summary or " MB → " in summary
     small = prepare_image(exif_rotated_jpeg())
     assert small.summary().startswith("100×200 JPEG, ")
+
+
+def test_sizes_read_like_a_file_manager():
+    sizes = [999, 1000, 999_000, 999_499, 1_000_000, 2_140_000, 1_000_000_000, 5_449_999_999]
+    assert [format_size(n) for n in sizes] == [
+        "999 B",
+        "1 KB",
+        "999 KB",
+        "999 KB",
+        "1 MB",
+        "2.1 MB",
+        "1 GB",
+        "5.4 GB",
+    ]
+    prepared = PreparedImage(
+        "image/png", b"x" * 412_400, 800, 600, 1600, 1200, "image/jpeg", 2_140_000
+    )
+    assert prepared.summary() == "1600×1200 JPEG → 800×600 PNG, 2.1 MB → 412 KB"
 
 
 def test_prepare_is_thread_safe(corpus):

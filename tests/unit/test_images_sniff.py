@@ -124,7 +124,17 @@ def test_public_urls(url):
         "http://user:pw@example.com/a.png",
         "http://example.com:99999/a.png",
         "https://exa mple.com/a.png",
+        "http://user@example.com/a.png",  # a user name alone is a credential too
+        "http://224.0.0.1/a.png",  # multicast
+        "http://[ff02::1]/a.png",
+        "http://[4000::1]/a.png",  # reserved IPv6, not private
+        "http://img1\x00.example.com/a.png",
+        "http://127.1\x00.example.com/a.png",
+        "https://example.com/\u202egnp.exe",  # right-to-left override: shown as "exe.png"
+        "https://exa\u200bmple.com/a.png",  # zero-width space
+        None,  # not text at all (clipboard data of another kind)
+        b"https://example.com/a.png",
     ],
 )
 def test_private_or_odd_urls(url):
-    assert not is_public_image_url(url)
+    assert is_public_image_url(url) is False

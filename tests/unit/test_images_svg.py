@@ -38,14 +38,19 @@ def test_svg_without_rasterizer_is_rejected(no_rasterizer):
     assert caught.value.reason == "svg_unavailable"
 
 
-def test_failing_rasterizer_is_a_rejection(no_rasterizer):
+def test_a_failing_or_empty_rasterizer_is_a_rejection(no_rasterizer):
     def broken(data: bytes, long_edge: int) -> bytes:
         raise ValueError("boom")
 
-    set_svg_rasterizer(broken)
-    with pytest.raises(ImageRejected) as caught:
-        prepare_image(SVG)
-    assert caught.value.reason == "damaged"
+    def blank(data: bytes, long_edge: int) -> bytes:
+        return b""
+
+    for rasterizer in (broken, blank):
+        set_svg_rasterizer(rasterizer)
+        with pytest.raises(ImageRejected) as caught:
+            prepare_image(SVG)
+        assert caught.value.reason == "damaged"
+        assert str(caught.value) == "The SVG image is damaged or can't be drawn."
 
 
 @pytest.fixture

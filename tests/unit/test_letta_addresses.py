@@ -16,6 +16,8 @@ from desktop.core.letta.urls import normalize_base_url
         ("http://me@127.0.0.1:8283", "http://127.0.0.1:8283"),
         ("https://letta.example:8443", "https://letta.example:8443"),
         ("localhost:8283", "http://localhost:8283"),
+        ("https://me:p@ss@letta.example/", "https://letta.example"),  # "@" in the password
+        ("HTTPS://LETTA-BOX/", "HTTPS://LETTA-BOX"),  # only slashes are trimmed, not letters
     ],
 )
 def test_a_user_and_password_in_the_address_are_dropped(given, used):

@@ -5,7 +5,10 @@ the app keeps (drafts, the log) is readable by its owner only."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import socket
 import stat
 import sys
 import threading
@@ -16,7 +19,14 @@ import pytest
 
 from desktop.core.attachments import Attachment, read_file
 from desktop.core.drafts import Draft, DraftImage, DraftStore
-from desktop.core.images import ImageLimits, ImageRejected, prepare_file
+from desktop.core.images import ImageLimits, ImageRejected, errors, prepare_file
+from desktop.core.regular_file import (
+    not_a_file,
+    open_regular,
+    os_error,
+    read_capped,
+    read_regular_file,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX FIFOs and modes")
 
@@ -143,3 +153,127 @@ def test_the_log_file_and_its_folder_are_owner_only(tmp_path, monkeypatch, open_
         assert mode_of(path) == 0o600
     finally:
         diagnostics.close_file_logging()
+
+
+# The words each refusal shows. The reader is run on real files where Linux can make one (a
+# missing path, a folder, a socket, an empty file, a file that grows while it is read); errors
+# root or Linux cannot produce on demand (permission, a read that fails) go through `os_error`,
+# the translation every reader uses.
+
+
+def refusal(fn: Callable[[], object]) -> tuple[str, str]:
+    with pytest.raises(ImageRejected) as caught:
+        within(2, fn)
+    return caught.value.reason, str(caught.value)
+
+
+def test_a_missing_path_a_folder_and_an_empty_file_are_refused_in_words(tmp_path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert refusal(lambda: read_regular_file(tmp_path / "gone.png", 1000)) == (
+        errors.NOT_FOUND,
+        "The file doesn't exist (was it moved or deleted?).",
+    )
+    assert refusal(lambda: read_regular_file(tmp_path, 1000)) == (
+        errors.IS_FOLDER,
+        "This is a folder, not an image.",
+    )
+    assert refusal(lambda: read_regular_file(empty, 1000)) == (errors.EMPTY, "The file is empty.")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's errno for a socket")
+def test_a_socket_is_refused_with_the_systems_reason(tmp_path):
+    path = tmp_path / "s.png"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))  # Linux refuses to open() a socket file (ENXIO)
+        assert refusal(lambda: read_regular_file(path, 1000)) == (
+            errors.UNREADABLE,
+            f"The file can't be read ({os.strerror(errno.ENXIO)}).",
+        )
+
+
+def test_a_file_of_exactly_the_cap_is_read_and_one_byte_more_is_not(tmp_path):
+    path = tmp_path / "edge.png"
+    path.write_bytes(b"x" * 999)
+    assert read_regular_file(path, 999) == b"x" * 999
+    path.write_bytes(b"x" * 1000)
+    assert refusal(lambda: read_regular_file(path, 999)) == (
+        errors.FILE_TOO_LARGE,
+        "The file is too large (1 KB; the limit is 999 B).",
+    )
+
+
+def test_a_file_that_grows_past_the_cap_while_read_is_refused(tmp_path):
+    path = tmp_path / "growing.png"
+    path.write_bytes(b"x" * 500)
+    with open_regular(path) as (fh, st):
+        with open(path, "ab") as writer:  # another program appends after the size was taken
+            writer.write(b"y" * 5000)
+        assert refusal(lambda: read_capped(fh, st, 998)) == (
+            errors.FILE_TOO_LARGE,
+            "The file is too large (999 B; the limit is 998 B).",  # one byte past the cap is read
+        )
+
+
+class FailingRead(io.BytesIO):
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(b"never returned")
+        self.exc = exc
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise self.exc
+
+
+def test_a_read_that_fails_says_why(tmp_path):
+    path = tmp_path / "share.png"
+    path.write_bytes(PNG)
+    st = path.stat()
+    # A file on a network share can vanish between open and read.
+    vanished = FailingRead(FileNotFoundError(errno.ENOENT, "No such file or directory"))
+    assert refusal(lambda: read_capped(vanished, st, 1000)) == (
+        errors.NOT_FOUND,
+        "The file disappeared before it could be read.",
+    )
+    io_error = FailingRead(OSError(errno.EIO, "Input/output error"))
+    assert refusal(lambda: read_capped(io_error, st, 1000)) == (
+        errors.UNREADABLE,
+        "The file can't be read (Input/output error).",
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason", "words"),
+    [
+        (
+            PermissionError(errno.EACCES, "Permission denied"),
+            errors.PERMISSION,
+            "You don't have permission to read this file.",
+        ),
+        (
+            IsADirectoryError(errno.EISDIR, "Is a directory"),
+            errors.IS_FOLDER,
+            "This is a folder, not an image.",
+        ),
+        (IsADirectoryError(), errors.IS_FOLDER, "This is a folder, not an image."),  # no errno
+        (OSError("no errno, no text"), errors.UNREADABLE, "The file can't be read (OSError)."),
+        (TimeoutError(), errors.UNREADABLE, "The file can't be read (TimeoutError)."),
+    ],
+)
+def test_opening_errors_in_words(exc, reason, words):
+    rejected = os_error(exc, reading=False)
+    assert (rejected.reason, str(rejected)) == (reason, words)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        (stat.S_IFIFO, "This is a pipe (FIFO), not a file, so it was not read."),
+        (stat.S_IFCHR, "This is a device, not a file, so it was not read."),
+        (stat.S_IFBLK, "This is a device, not a file, so it was not read."),  # a disk
+        (stat.S_IFSOCK, "This is a socket, not a file, so it was not read."),  # macOS, BSD
+        (0, "This is not a regular file, so it was not read."),
+    ],
+)
+def test_what_is_not_a_file_is_named(kind, words):
+    rejected = not_a_file(kind | 0o644)
+    assert (rejected.reason, str(rejected)) == (errors.NOT_A_FILE, words)

@@ -29,12 +29,14 @@ def is_public_image_url(text: str) -> bool:
     still passes): the scheme must be http or https, there must be a host, and the host must not
     be ``localhost`` (or ``*.localhost``), ``*.local``, or a literal IP address that is loopback,
     private, link-local, multicast, reserved or unspecified (IPv4-mapped IPv6 included).
-    Credentials in the URL (``user:pass@``) are refused too.
+    Credentials in the URL (``user:pass@``) and invisible or control characters are refused too.
     """
     if not isinstance(text, str):
         return False
     text = text.strip()
-    if not text or any(c.isspace() for c in text):
+    # Control and invisible characters (NUL, a zero-width space, a right-to-left override) are
+    # no part of a fetchable address, and can make one look like another.
+    if not text or any(c.isspace() or not c.isprintable() for c in text):
         return False
     try:
         parts = urlsplit(text)
