@@ -347,3 +347,83 @@ def test_conversations_from_cloud_and_from_0_16_8():
     )
     assert (oss.summary, oss.model, oss.created_at) == ("Old thread", None, "2026-01-01")
     assert Conversation.from_json({"id": "c-3", "summary": "", "model": 7}).summary is None
+
+
+# -- shapes the first version of these tests missed ------------------------------------------
+
+
+def test_a_model_entry_with_a_handle_and_a_model_but_no_name():
+    info = ModelInfo.from_json({"handle": "openai/gpt-4o", "model": "gpt-4o"})
+    assert (info.handle, info.name, info.display_name) == (
+        "openai/gpt-4o",
+        "gpt-4o",
+        "openai/gpt-4o",
+    )
+
+
+def test_odd_image_data_is_kept_as_the_server_sent_it():
+    # Decodes, but is not what encoding gives back (padding bits set): kept as text, so `data`
+    # is the server's own string.
+    assert ImageRef("base64", data="QR==").data == "QR=="
+    assert ImageRef("base64", data="QR==").inline_bytes() == b"A"
+    assert ImageRef("url", url="https://x").inline_bytes() == b""
+    with pytest.raises(ValueError, match=r"^not base64: "):
+        ImageRef("base64", data="data:image/png;base64,QUJD,REVG").inline_bytes()
+
+
+def test_rows_keep_their_message_type_and_empty_reasoning_is_empty():
+    assert Message.from_json({"id": "u", "message_type": "user_message"}).message_type == (
+        "user_message"
+    )
+    assert Message.from_json({"id": "r", "message_type": "reasoning_message"}).text == ""
+
+
+@pytest.mark.parametrize("approvals", [[], ["junk"], {"tool_call_id": "c1"}])
+def test_an_approval_response_with_odd_answers_still_reads(approvals):
+    msg = Message.from_json(
+        {"id": "a", "message_type": "approval_response_message", "approvals": approvals}
+    )
+    assert (msg.text, msg.tool_call_id) == ("Answered", None)
+
+
+def test_a_tool_returns_own_call_id_wins_over_its_entries():
+    msg = Message.from_json(
+        {
+            "id": "r",
+            "message_type": "tool_return_message",
+            "tool_call_id": "own",
+            "tool_returns": [{"tool_call_id": "entry", "tool_return": "x"}],
+        }
+    )
+    assert msg.tool_call_id == "own"
+    junk = Message.from_json(
+        {"id": "s", "message_type": "tool_return_message", "tool_returns": ["junk"]}
+    )
+    assert (junk.tool_call_id, junk.text) == (None, "")
+
+
+def test_an_empty_tool_returns_list_falls_back_to_the_single_return():
+    msg = Message.from_json(
+        {"id": "r", "message_type": "tool_return_message", "tool_returns": [], "tool_return": "42"}
+    )
+    assert msg.text == "42"
+
+
+def test_the_first_entrys_status_when_none_failed():
+    msg = Message.from_json(
+        {
+            "id": "r",
+            "message_type": "tool_return_message",
+            "tool_returns": [
+                {"tool_call_id": "c1", "tool_return": "a", "status": "success"},
+                {"tool_call_id": "c2", "tool_return": "b", "status": "pending"},
+            ],
+        }
+    )
+    assert msg.status == "success"
+
+
+def test_a_conversation_keeps_its_last_activity_and_its_fields():
+    data = {"id": "c-1", "last_message_at": "2026-03-01T10:00:00Z", "extra": 1}
+    conv = Conversation.from_json(data)
+    assert conv.last_message_at == "2026-03-01T10:00:00Z" and conv.raw == data
