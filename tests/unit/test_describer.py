@@ -241,7 +241,8 @@ def test_several_assistant_messages_are_kept_apart_by_a_blank_line():
         StreamChunk("assistant_message:m1", "assistant", "assistant_message", "A window"),
         StreamChunk("reasoning_message:r1", "reasoning", "reasoning_message", "thinking"),
         StreamChunk("assistant_message:m1", "assistant", "assistant_message", " with text."),
-        StreamChunk("assistant_message:m2", "assistant", "assistant_message", "   "),
+        StreamChunk("assistant_message:m2", "assistant", "assistant_message", "  "),
+        StreamChunk("assistant_message:m2", "assistant", "assistant_message", "\n"),
         StreamChunk("assistant_message:m3", "assistant", "assistant_message", "Text in the image:"),
         StreamStop("end_turn"),
     ]
