@@ -9,6 +9,7 @@ import pytest
 
 from desktop.core.capabilities import capability_for
 from desktop.core.describer import (
+    HELPER_DESCRIPTION,
     HELPER_NAME,
     HELPER_TAG,
     SYSTEM_PROMPT,
@@ -21,9 +22,10 @@ from desktop.core.describer import (
     estimate_tokens,
     helper_spec,
     labelled,
+    vision_models,
 )
 from desktop.core.letta import Agent, ModelInfo, StreamChunk, StreamFailed, StreamStop
-from desktop.core.letta.errors import BadRequest, images_refused
+from desktop.core.letta.errors import BadRequest, LettaError, images_refused
 from desktop.ui.user_errors import IMAGES_REFUSED, Action, describe
 
 
@@ -63,6 +65,19 @@ def test_automatic_is_a_vision_model_of_the_agents_own_provider():
     assert choose_model("openai/gpt-3.5-turbo", []) is None
 
 
+def test_an_unknown_provider_is_not_matched_to_another_unknown_one():
+    offered = models("zeta/eyes", "anthropic/claude-haiku-4-5")
+    sees = {"zeta/eyes": True}
+    assert choose_model("mystery/blind", offered, sees) == "anthropic/claude-haiku-4-5"
+
+
+def test_vision_models_are_listed_alphabetically_whatever_the_case():
+    offered = models("Zeta/eyes", "b/eyes", "a/eyes", "b/eyes")
+    sees = {"Zeta/eyes": True, "b/eyes": True, "a/eyes": True}
+    assert vision_models(offered, sees) == ["a/eyes", "b/eyes", "Zeta/eyes"]
+    assert choose_model(None, offered, sees) == "a/eyes"
+
+
 def test_the_users_overrides_decide_what_sees():
     offered = models("ollama/my-local", "openai/gpt-3.5-turbo")
     assert choose_model("openai/gpt-3.5-turbo", offered) is None
@@ -91,10 +106,17 @@ def test_the_text_names_the_image_and_the_model():
 
 
 def test_the_helper_has_no_tools_and_no_memory():
-    spec = helper_spec("openai/gpt-4o-mini")
-    assert spec["include_base_tools"] is False
-    assert spec["tool_ids"] == [] and spec["memory_blocks"] == []
-    assert spec["tags"] == [HELPER_TAG] and spec["system"] == SYSTEM_PROMPT
+    assert helper_spec("openai/gpt-4o-mini") == {
+        "tags": [HELPER_TAG],
+        "description": HELPER_DESCRIPTION,
+        "system": SYSTEM_PROMPT,
+        "include_base_tools": False,
+        "include_base_tool_rules": False,
+        "tool_ids": [],
+        "memory_blocks": [],
+        "enable_sleeptime": False,  # no sleep-time agent that could edit memory behind it
+    }
+    assert HELPER_DESCRIPTION.startswith("Made by Letta Desktop: describes images")
     assert "Text in the image:" in SYSTEM_PROMPT and "verbatim" in SYSTEM_PROMPT
 
 
@@ -140,6 +162,7 @@ class FakeClient:
         self.streams = streams or []
         self.calls: list[tuple] = []
         self.live: set[str] = set()
+        self.sent: list[tuple[list[dict[str, Any]], str]] = []
         self._n = 0
 
     def find_agents(self, tag: str, *, limit: int = 20) -> list[Agent]:
@@ -167,6 +190,7 @@ class FakeClient:
 
     def stream_message(self, agent_id, content, otid, conversation_id=None):
         self.calls.append(("send", agent_id, conversation_id, [p["type"] for p in content]))
+        self.sent.append((content, otid))
         return self.streams.pop(0)
 
 
@@ -197,6 +221,67 @@ def test_each_image_gets_its_own_conversation_deleted_afterwards():
         ("send", "agent-new", "conv-2", ["text", "image"]),
         ("delete", "conv-2"),
     ]
+
+
+def test_each_request_names_its_image_and_has_its_own_otid():
+    client = FakeClient(streams=[FakeStream(reply("A cat.")), FakeStream(reply("A dog."))])
+    list(Describer(client, "openai/gpt-4o-mini").describe_all([("a.png", PART), ("b.png", PART)]))
+    [(first, otid1), (second, otid2)] = client.sent
+    assert first == [
+        {"type": "text", "text": "Describe the image “a.png” and transcribe any text in it."},
+        PART,
+    ]
+    assert second[0]["text"] == "Describe the image “b.png” and transcribe any text in it."
+    # The otid is what a retry looks for in the history: one per request, never missing.
+    assert isinstance(otid1, str) and len(otid1) == 36 and otid1 != otid2
+
+
+def test_several_assistant_messages_are_kept_apart_by_a_blank_line():
+    events = [
+        StreamChunk("assistant_message:m1", "assistant", "assistant_message", "A window"),
+        StreamChunk("reasoning_message:r1", "reasoning", "reasoning_message", "thinking"),
+        StreamChunk("assistant_message:m1", "assistant", "assistant_message", " with text."),
+        StreamChunk("assistant_message:m2", "assistant", "assistant_message", "  "),
+        StreamChunk("assistant_message:m2", "assistant", "assistant_message", "\n"),
+        StreamChunk("assistant_message:m3", "assistant", "assistant_message", "Text in the image:"),
+        StreamStop("end_turn"),
+    ]
+    client = FakeClient(streams=[FakeStream(events)])
+    [_, done] = Describer(client, "m/x").describe_all([("a.png", PART)])
+    assert (
+        done.text == "[Image “a.png”, described by m/x]\nA window with text.\n\nText in the image:"
+    )
+
+
+def test_a_run_cancelled_elsewhere_keeps_what_was_said_before_the_stop():
+    events = [
+        StreamChunk("assistant_message:m1", "assistant", "assistant_message", "A cat."),
+        StreamStop("cancelled"),
+        StreamChunk("assistant_message:m2", "assistant", "assistant_message", "Not read."),
+    ]
+    client = FakeClient(streams=[FakeStream(events)])
+    assert Describer(client, "m/x").describe("agent-1", "a.png", PART) == "A cat."
+
+
+def test_server_failures_while_cleaning_up_do_not_hide_the_outcome():
+    class Flaky(FakeClient):
+        def delete_conversation(self, conversation_id: str) -> None:
+            raise LettaError("server gone")
+
+    client = Flaky(streams=[FakeStream(reply("A cat."))])
+    assert Describer(client, "m/x").describe("agent-1", "a.png", PART) == "A cat."
+
+    class Uncancellable(FakeStream):
+        def cancel(self) -> None:
+            raise LettaError("cannot cancel")
+
+    describer: Describer | None = None
+    stream = Uncancellable(reply("A ", "cat."), on_iter=lambda i: i == 1 and describer.cancel())
+    client = FakeClient(streams=[stream])
+    describer = Describer(client, "m/x")
+    with pytest.raises(DescribeCancelled):
+        describer.describe("agent-1", "a.png", PART)
+    assert client.live == set()
 
 
 def test_the_helper_is_found_by_its_tag_and_switched_to_the_chosen_model():
@@ -230,7 +315,14 @@ def test_an_empty_answer_is_a_failure_in_words():
 
 def test_cancel_closes_the_stream_cancels_the_run_and_deletes_the_conversation():
     describer: Describer | None = None
-    stream = FakeStream(reply("A ", "cat", "."), on_iter=lambda i: i == 1 and describer.cancel())
+    closed_at_once = []
+
+    def cancel_mid_reply(i: int) -> None:
+        if i == 1:
+            describer.cancel()
+            closed_at_once.append(stream.closed)
+
+    stream = FakeStream(reply("A ", "cat", "."), on_iter=cancel_mid_reply)
     client = FakeClient(streams=[stream, FakeStream(reply("never"))])
     describer = Describer(client, "openai/gpt-4o-mini")
     seen = []
@@ -239,7 +331,17 @@ def test_cancel_closes_the_stream_cancels_the_run_and_deletes_the_conversation()
             seen.append(item)
     assert seen == [Starting(0, "a.png")]
     assert stream.closed and stream.cancelled
+    assert closed_at_once == [True]  # a worker blocked reading the stream wakes up now
+    describer.cancel()  # again, after the end: harmless
     assert client.live == set() and len(client.streams) == 1  # b.png never went out
+
+
+def test_cancel_after_a_description_is_harmless():
+    client = FakeClient(streams=[FakeStream(reply("A cat."))])
+    describer = Describer(client, "m/x")
+    assert describer.describe("agent-1", "a.png", PART) == "A cat."
+    describer.cancel()
+    assert describer.cancelled
 
 
 def test_cancel_before_anything_ran_sends_nothing():
