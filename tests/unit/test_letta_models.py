@@ -244,6 +244,7 @@ def test_an_approval_response_row_names_its_call():
             "secret",
         ),
         ({"message_type": "summary_message", "summary": "so far"}, "summary", "so far"),
+        ({"message_type": "summary_message"}, "summary", ""),
         (
             {"message_type": "event_message", "event_type": "compaction"},
             "event",
