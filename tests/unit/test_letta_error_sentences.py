@@ -394,6 +394,7 @@ LONG = "x" * 300
         (_body({"detail": {"code": "BUSY", "message": {"a": 1}}}), JSON, "BUSY"),
         (_body({"detail": {"code": "PENDING_APPROVAL"}}), JSON, "PENDING_APPROVAL"),
         (_body({"detail": {"code": 5, "hint": "later"}}), JSON, '{"code": 5, "hint": "later"}'),
+        (_body({"detail": {"hint": "réessayez"}}), JSON, '{"hint": "réessayez"}'),
         # validation lists: messages, plain strings, entries without a message as JSON
         (_body({"detail": ["first", "second"]}), JSON, "first; second"),
         (_body({"detail": [{"type": "missing"}]}), JSON, '{"type": "missing"}'),

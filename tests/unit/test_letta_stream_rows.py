@@ -268,11 +268,16 @@ def test_a_resume_starts_after_the_last_numbered_piece_even_if_an_unnumbered_one
     assert StreamReconnecting(1) in events and len(seen) == 2
 
 
-def test_an_empty_run_id_is_no_run_to_reattach_to():
+def test_an_empty_run_id_is_no_run_to_reattach_to(monkeypatch):
+    monkeypatch.setattr(client_module, "_RESUME_BACKOFF", (0.0,) * 5)
     piece = {"message_type": "assistant_message", "id": "m1", "otid": "a", "run_id": ""}
-    client, seen = client_for(
-        lambda r: httpx.Response(200, headers=SSE, content=sse(piece | {"content": "Hal"}))
-    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/messages"):
+            return httpx.Response(200, headers=SSE, content=sse(piece | {"content": "Hal"}))
+        return httpx.Response(404, json={"detail": "NOT_FOUND: Run  not found"})
+
+    client, seen = client_for(handler)
     with pytest.raises(StreamCut):
         list(client.stream_message("agent-1", [{"type": "text", "text": "hi"}], "o"))
     assert len(seen) == 1  # the reply shown so far stays; nothing asks for run ""
