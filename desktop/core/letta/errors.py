@@ -166,6 +166,12 @@ def _clean(text: str) -> str:
     return text[:_MAX_DETAIL] + ("…" if len(text) > _MAX_DETAIL else "")
 
 
+def _as_text(value: Any) -> str:
+    """A JSON value as the server wrote it: text as is, anything else as JSON (a Python repr
+    such as `{'code': 5}` reads as a crash dump)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def parse_error_body(body: bytes, content_type: str) -> tuple[str | None, dict[str, Any]]:
     """(detail text, parsed JSON object or {}) from an error response, defensively."""
     if "json" in content_type or body[:1] in (b"{", b"["):
@@ -190,13 +196,13 @@ def parse_error_body(body: bytes, content_type: str) -> tuple[str | None, dict[s
                     detail = code
             if isinstance(detail, list):  # pydantic validation errors
                 detail = "; ".join(
-                    str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail
+                    _as_text(d.get("msg", d) if isinstance(d, dict) else d) for d in detail
                 )
             elif isinstance(detail, str) and detail.startswith("[{"):
                 msgs = [a or b for a, b in _REPR_MSG_RE.findall(detail)]
                 if msgs:
                     detail = "; ".join(msgs)
-            return (_clean(str(detail)) if detail else None), data
+            return (_clean(_as_text(detail)) if detail else None), data
         return None, {}
     return None, {}
 

@@ -50,6 +50,8 @@ FAILED_STOP_REASONS = frozenset(_STOP_WORDS)
 
 def stop_reason_words(reason: str) -> str:
     """The sentence for a stop reason that fails a turn (unknown ones are named as they are)."""
+    if not reason:  # a stop_reason message that names none: no empty "()" in the sentence
+        return "The agent stopped unexpectedly."
     return _STOP_WORDS.get(reason) or f"The agent stopped unexpectedly ({reason})."
 
 
