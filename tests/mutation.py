@@ -152,8 +152,12 @@ def write_config(modules: list[str], tests: list[str]) -> None:
         "process_isolation": "forkserver",
         "use_git_change_detection": False,
         # A mutant that loops forever (`w -= 1` → `w += 1` in a shrink loop) is stopped after
-        # (test time + 1 s) × 6 CPU seconds, not mutmut's default × 30 (minutes per loop).
+        # (test time + 10 s) × 6 CPU seconds, not mutmut's default (t + 1 s) × 30 (minutes
+        # per loop). The 10 s: a test's time in the stats run leaves out what its worker pays
+        # first (imports, session fixtures such as the image corpus); with 1 s, mutants of
+        # functions every image test reaches "timed out" in seconds without looping.
         "timeout_multiplier": 3.0,
+        "timeout_constant": 10.0,
     }
     lines = ["", "[tool.mutmut]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in config.items()]
