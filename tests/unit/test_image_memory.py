@@ -54,7 +54,10 @@ def mapped_bytes(libc, size: int) -> int:
 
 @needs_glibc
 def test_pinning_makes_every_image_sized_buffer_its_own_mapping(libc):
-    assert mapped_bytes(libc, 24 << 20) == 0  # the state it repairs
+    # The state it repairs: with the threshold risen, a 24 MiB block comes from the heap. Not
+    # asserted: where the heap cannot grow in place (a mapping right above it, which depends on
+    # what the process did before) glibc maps big blocks anyway, and this test then fails
+    # without saying anything about the pin.
     assert memory._pin() is True
     assert mapped_bytes(libc, 24 << 20) >= 24 << 20  # a 5K screenshot's buffer is ~59 MB
     assert mapped_bytes(libc, 512 << 10) == 0  # small blocks stay on the heap (no syscall each)
