@@ -257,6 +257,24 @@ def test_many_image_rule_absent_on_openai_and_kept_for_unknown_targets():
     assert auto.limits_for_count(21, long_edge=4000).max_long_edge == 2000
 
 
+def test_limits_keep_the_models_formats_and_what_the_provider_keeps():
+    gemini = capability_for("google_ai/gemini-2.5-flash")
+    assert gemini.limits.formats == frozenset(
+        {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
+    )
+    # a bigger preferred size buys nothing Claude would keep: it scales to 1568 anyway
+    claude = capability_for("anthropic/claude-sonnet-4-5")
+    assert claude.limits_for_count(1, long_edge=1900).max_long_edge == 1568
+
+
+def test_many_image_rule_never_raises_a_lower_hard_cap():
+    claude = capability_for("anthropic/claude-sonnet-4-5")
+    assert replace(claude, max_long_edge=1000).hard_long_edge_for_count(21) == 1000
+    # a provider that rescales anything still gets the many-image cap
+    assert replace(claude, max_long_edge=None).hard_long_edge_for_count(21) == 2000
+    assert replace(claude, max_long_edge=None).hard_long_edge_for_count(20) is None
+
+
 def test_overrides_win_for_vision():
     unknown = "ollama/my-finetune:latest"
     cap = capability_for(unknown, {unknown: True})
@@ -266,6 +284,10 @@ def test_overrides_win_for_vision():
     assert cap.vision is False and cap.overridden is True
     assert capability_for("openai/gpt-4o", {"openai/gpt-4.1": False}).vision is True
     assert capability_for("openai/o1-mini", {"OpenAI/o1-mini": True}).vision is True
+    # the override saved under the handle as written wins over another spelling of it
+    both = {"OpenAI/GPT-4o": False, "openai/gpt-4o": True}
+    assert capability_for("openai/gpt-4o", both).vision is True
+    assert capability_for("OpenAI/GPT-4o", both).vision is False
     # the cached answer is not changed by an override
     assert capability_for(unknown).vision is None
     assert capability_for(unknown).overridden is False
