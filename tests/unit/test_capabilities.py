@@ -257,6 +257,24 @@ def test_many_image_rule_absent_on_openai_and_kept_for_unknown_targets():
     assert auto.limits_for_count(21, long_edge=4000).max_long_edge == 2000
 
 
+def test_limits_keep_the_models_formats_and_what_the_provider_keeps():
+    gemini = capability_for("google_ai/gemini-2.5-flash")
+    assert gemini.limits.formats == frozenset(
+        {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
+    )
+    # a bigger preferred size buys nothing Claude would keep: it scales to 1568 anyway
+    claude = capability_for("anthropic/claude-sonnet-4-5")
+    assert claude.limits_for_count(1, long_edge=1900).max_long_edge == 1568
+
+
+def test_many_image_rule_never_raises_a_lower_hard_cap():
+    claude = capability_for("anthropic/claude-sonnet-4-5")
+    assert replace(claude, max_long_edge=1000).hard_long_edge_for_count(21) == 1000
+    # a provider that rescales anything still gets the many-image cap
+    assert replace(claude, max_long_edge=None).hard_long_edge_for_count(21) == 2000
+    assert replace(claude, max_long_edge=None).hard_long_edge_for_count(20) is None
+
+
 def test_overrides_win_for_vision():
     unknown = "ollama/my-finetune:latest"
     cap = capability_for(unknown, {unknown: True})
@@ -266,6 +284,10 @@ def test_overrides_win_for_vision():
     assert cap.vision is False and cap.overridden is True
     assert capability_for("openai/gpt-4o", {"openai/gpt-4.1": False}).vision is True
     assert capability_for("openai/o1-mini", {"OpenAI/o1-mini": True}).vision is True
+    # the override saved under the handle as written wins over another spelling of it
+    both = {"OpenAI/GPT-4o": False, "openai/gpt-4o": True}
+    assert capability_for("openai/gpt-4o", both).vision is True
+    assert capability_for("OpenAI/GPT-4o", both).vision is False
     # the cached answer is not changed by an override
     assert capability_for(unknown).vision is None
     assert capability_for(unknown).overridden is False
@@ -339,6 +361,36 @@ def test_tokens_unknown_or_not_seen():
     assert estimate_tokens("openai/gpt-4o", 0, 100) is None
 
 
+def test_claude_tokens_scale_the_long_edge_first_and_keep_one_pixel():
+    claude = "anthropic/claude-sonnet-4-5"
+    # 3136x500 is scaled by 1568/3136 = 0.5 to 1568x250: 392,000 px / 750 = 522.7 -> 523
+    assert estimate_tokens(claude, 3136, 500) == 523
+    # a one-pixel line: 1x1000 = 1000 px / 750 -> 2; 10000x1 keeps 1568x1 (never 0 px) -> 3
+    assert estimate_tokens(claude, 1, 1000) == 2
+    assert estimate_tokens(claude, 1000, 1) == 2
+    assert estimate_tokens(claude, 10000, 1) == 3
+    assert estimate_tokens(claude, 100, 0) is None
+
+
+def test_openai_tiles_at_exact_tile_edges():
+    # 2048x1536: short side to 768 -> 1024x768, exactly 2 x 2 tiles (not 3 x 2)
+    assert estimate_tokens("openai/gpt-4o", 2048, 1536) == 85 + 170 * 4
+    # 1025x2051: fit 2048 -> 1023x2048 (2051 * 2048/2051 is 2048 exactly, not 2047 by float
+    # error); short side 768 -> 768x1537: 2 x 4 tiles
+    assert estimate_tokens("openai/gpt-4o", 1025, 2051) == 85 + 170 * 8
+
+
+def test_gemini_small_only_when_both_sides_are_small():
+    gemini = "google_ai/gemini-2.5-flash"
+    assert estimate_tokens(gemini, 384, 384) == 258
+    assert estimate_tokens(gemini, 300, 1000) == 2 * 258  # one side small: still tiled
+    assert estimate_tokens(gemini, 1000, 300) == 2 * 258
+
+
+def test_split_handle_keeps_only_the_last_path_segment():
+    assert split_handle("openrouter/a/b/GPT-4o") == ("openrouter", "gpt-4o")
+
+
 # --- resolving an agent's model ---------------------------------------------------------------
 
 
@@ -369,6 +421,8 @@ def test_tokens_unknown_or_not_seen():
         ),
         ({"model": "openai/gpt-4.1"}, {"model": "letta/auto"}, "letta/auto"),
         ({"model": "openai/gpt-4.1"}, {"model": None}, "openai/gpt-4.1"),
+        ({"llm_config": {"model_endpoint_type": "openai"}}, None, None),
+        ({"llm_config": {"model": "gpt-4o", "model_endpoint_type": " "}}, None, "gpt-4o"),
         ({"model": "  "}, None, None),
         ({}, None, None),
     ],
