@@ -1,0 +1,90 @@
+"""What a dropped file that is not an image is called ("This is a video, not an image"), the
+short format names in messages, and where an SVG's opening is looked for."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from desktop.core.images.sniff import describe_non_image, short_name, sniff_media_type
+
+
+def riff(kind: bytes) -> bytes:
+    return b"RIFF" + struct.pack("<I", 1000) + kind + b"\x00" * 40
+
+
+def ftyp(brand: bytes, size: int = 24) -> bytes:
+    return (
+        struct.pack(">I", size) + b"ftyp" + brand + b"\x00\x00\x02\x00" + b"isom" * 2 + b"\x00" * 64
+    )
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (riff(b"WAVE") + b"\xff\xfe" * 40, "an audio file"),
+        (riff(b"AVI ") + b"\xff\xfe" * 40, "a video"),
+        (riff(b"wave") + b"\xff\xfe" * 40, None),  # FourCCs are case-sensitive
+        (ftyp(b"mp42") + b"\xff\xfe" * 40, "a video"),
+        (b"  \n<!DOCTYPE HTML>\n<html><body>\xff\xfe", "a web page"),
+        (b"<HTML><body>x</body></HTML>", "a web page"),
+        (b"\t<?XML version='1.0'?><feed/>", "an XML document"),
+        (b"plain notes, not a picture\n" * 3, "a text file"),
+        (b"caf\xc3\xa9 " * 500 + b"caf\xc3", "a text file"),  # a character cut at 2048
+        (b"\x00\x01\x02\xff\xfe\xfd" * 20, None),
+        (b"", None),
+    ],
+)
+def test_what_a_non_image_looks_like(data, words):
+    assert describe_non_image(data) == words
+
+
+def test_the_text_check_reads_the_first_2048_bytes_only():
+    # A binary tail after 2 KB of text: still "a text file" (the sample is the start).
+    assert describe_non_image(b"a" * 2048 + b"\xff\xfe\xfd") == "a text file"
+    # Bad UTF-8 well inside the sample is binary.
+    assert describe_non_image(b"a" * 100 + b"\xff" + b"a" * 100) is None
+
+
+@pytest.mark.parametrize(
+    "media_type, name",
+    [
+        (None, "image"),
+        ("", "image"),
+        ("image/png", "PNG"),
+        ("image/svg+xml", "SVG"),
+        ("image/x-portable-pixmap", "X-PORTABLE-PIXMAP"),
+        ("weird", "WEIRD"),
+        ("a/b/c", "C"),
+    ],
+)
+def test_short_format_names(media_type, name):
+    assert short_name(media_type) == name
+
+
+@pytest.mark.parametrize(
+    "data, media_type",
+    [
+        (b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
+        (b"\xef\xbb\xbf  <?xml version='1.0'?>\n<svg/>", "image/svg+xml"),
+        (b"<!-- drawn by hand -->\n<SVG/>", "image/svg+xml"),
+        (b"<!DOCTYPE svg>" + b" " * 5000 + b"<svg/>", None),  # the <svg beyond 4 KB
+        (b"<!DOCTYPE svg><svg/>", "image/svg+xml"),
+        (b"<?xml version='1.0'?><feed/>", None),
+        (b"<html><svg/></html>", None),
+    ],
+)
+def test_an_svg_is_known_by_its_opening(data, media_type):
+    assert sniff_media_type(data) == media_type
+
+
+def test_the_windows_looked_at_end_where_they_say():
+    # An SVG's opening is looked for in the first 4 KB: "<svg" ending at byte 4096 is in, one
+    # byte later it is not.
+    inside = b"<!DOCTYPE svg>".ljust(4092) + b"<svg/>"
+    outside = b"<!DOCTYPE svg>".ljust(4093) + b"<svg/>"
+    assert (sniff_media_type(inside), sniff_media_type(outside)) == ("image/svg+xml", None)
+    # A web page is known by its first 64 bytes.
+    assert describe_non_image(b" " * 59 + b"<html>") == "a web page"
+    assert describe_non_image(b" " * 60 + b"<html>") == "a text file"
