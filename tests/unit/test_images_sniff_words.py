@@ -88,3 +88,13 @@ def test_the_windows_looked_at_end_where_they_say():
     # A web page is known by its first 64 bytes.
     assert describe_non_image(b" " * 59 + b"<html>") == "a web page"
     assert describe_non_image(b" " * 60 + b"<html>") == "a text file"
+
+
+def test_the_edges_of_the_video_box_and_the_cut_character():
+    # The smallest ftyp box (16 bytes: size, "ftyp", a major brand, a version) is a video.
+    assert describe_non_image(struct.pack(">I", 16) + b"ftypmp42" + b"\x00" * 4) == "a video"
+    assert describe_non_image(struct.pack(">I", 16) + b"ftypmp42" + b"\x00" * 3) != "a video"
+    # A bad byte in the last 4 of the 2 KB sample is a character cut in two: still text; one
+    # byte earlier it is binary.
+    assert describe_non_image(b"a" * 2044 + b"\xff" + b"aaa") == "a text file"
+    assert describe_non_image(b"a" * 2043 + b"\xff" + b"aaaa") is None
