@@ -12,19 +12,10 @@ import pytest
 
 from desktop.core.letta import LettaClient, Message, ServerError
 from desktop.core.letta.client import json_body, newest_first
+from tests.unit.test_letta_conversations import Recorder
 
 AGENT = "agent-1"
 CONV = "conv-7"
-
-
-class Recorder:
-    def __init__(self, answer):
-        self.answer = answer
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.answer(request)
 
 
 def client_for(payload) -> tuple[LettaClient, Recorder]:
