@@ -180,12 +180,18 @@ def test_an_image_known_by_its_hash_is_kept_while_its_bytes_are_stored(tmp_path)
 # -- attached files ----------------------------------------------------------------------------
 
 
-def test_a_file_deleted_after_it_was_copied_in_stays_in_the_draft(tmp_path):
+def _draft_with_copied_photo(tmp_path):
+    """A draft saved with an attached file, which is then deleted from its folder."""
     store = DraftStore(tmp_path / "d")
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"photo bytes")
     store.save("a", Draft("v1", [DraftImage("photo.png", path=str(photo))]))
     photo.unlink()
+    return store, photo
+
+
+def test_a_file_deleted_after_it_was_copied_in_stays_in_the_draft(tmp_path):
+    store, photo = _draft_with_copied_photo(tmp_path)
     store.save("a", Draft("v2", [DraftImage("photo.png", path=str(photo))]))
     assert _saved_json(store, "a")["images"] == [
         {"name": "photo.png", "sha256": _sha(b"photo bytes")}
@@ -194,11 +200,7 @@ def test_a_file_deleted_after_it_was_copied_in_stays_in_the_draft(tmp_path):
 
 
 def test_a_file_replaced_by_a_fifo_is_left_out(tmp_path):
-    store = DraftStore(tmp_path / "d")
-    photo = tmp_path / "photo.png"
-    photo.write_bytes(b"photo bytes")
-    store.save("a", Draft("v1", [DraftImage("photo.png", path=str(photo))]))
-    photo.unlink()
+    store, photo = _draft_with_copied_photo(tmp_path)
     os.mkfifo(photo)  # not a regular file: never read, and not "deleted" either
     store.save("a", Draft("v2", [DraftImage("photo.png", path=str(photo))]))
     assert _saved_json(store, "a")["images"] == []
