@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import ctypes
 import platform
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,15 +54,41 @@ def mapped_bytes(libc, size: int) -> int:
         libc.free(block)
 
 
+_PIN_IN_A_FRESH_PROCESS = """
+import ctypes, sys
+sys.path.insert(0, sys.argv[1])
+from tests.unit.test_image_memory import _MallInfo2, mapped_bytes
+from desktop.core.images import memory
+
+lib = ctypes.CDLL(None)
+lib.mallinfo2.restype = _MallInfo2
+lib.malloc.restype = ctypes.c_void_p
+lib.malloc.argtypes = (ctypes.c_size_t,)
+lib.free.argtypes = (ctypes.c_void_p,)
+lib.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+# As glibc is after it has freed a big mapping: its dynamic threshold risen to the maximum
+# (32 MiB on 64-bit), so large blocks come from the heap, where calloc zeroes them.
+assert lib.mallopt(memory.M_MMAP_THRESHOLD, 32 << 20) == 1
+print(memory._pin(), mapped_bytes(lib, 24 << 20), mapped_bytes(lib, 512 << 10))
+"""
+
+
 @needs_glibc
 def test_pinning_makes_every_image_sized_buffer_its_own_mapping(libc):
-    # The state it repairs: with the threshold risen, a 24 MiB block comes from the heap. Not
-    # asserted: where the heap cannot grow in place (a mapping right above it, which depends on
-    # what the process did before) glibc maps big blocks anyway, and this test then fails
-    # without saying anything about the pin.
-    assert memory._pin() is True
-    assert mapped_bytes(libc, 24 << 20) >= 24 << 20  # a 5K screenshot's buffer is ~59 MB
-    assert mapped_bytes(libc, 512 << 10) == 0  # small blocks stay on the heap (no syscall each)
+    # In a fresh process: in this one, earlier tests may have left a free heap chunk of 24 MiB
+    # or more in glibc's bins, which malloc reuses before it considers a mapping.
+    root = str(Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", _PIN_IN_A_FRESH_PROCESS, root],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    pinned, big, small = out[0], int(out[1]), int(out[2])
+    assert pinned == "True"
+    assert big >= 24 << 20  # a 5K screenshot's buffer is ~59 MB: its own mapping
+    assert small == 0  # small blocks stay on the heap (no syscall each)
 
 
 @needs_glibc
