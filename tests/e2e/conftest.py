@@ -184,8 +184,8 @@ APP_KEY = "e2e-any-key"  # the test server runs without a password: any key work
 def open_window(qtbot, letta_stack: E2EStack):
     """Opens the real main window on an agent of the real server, like `letta-desktop --agent`.
 
-    `open_window(agent_id, ready=None)` waits until the agent is loaded (and `ready(window)`,
-    when given); every window is closed and its workers shut down after the test.
+    `open_window(agent_id, ready=None)` waits until the agent and its history are loaded (and
+    `ready(window)`, when given); every window is closed and its workers shut down after the test.
     """
     import argparse
 
@@ -203,6 +203,7 @@ def open_window(qtbot, letta_stack: E2EStack):
             lambda: (
                 window.session is not None
                 and window.session.agent is not None
+                and window.session.history_loaded
                 and (ready is None or ready(window))
             ),
             timeout=30000,

@@ -104,6 +104,9 @@ def window(qtbot, letta_stack, proxy, agent):
         lambda: (
             win.session is not None
             and win.session.agent is not None
+            # The first page shown: one still on its way when a test sends would land after
+            # the reply and show the history's rows instead of the ones the test watches.
+            and win.session.history_loaded
             and win.session._history_task is None
         ),
         timeout=30000,

@@ -185,6 +185,8 @@ class ChatSession(QObject):
         self._stream_task: Task | None = None
         self._history_task: Task | None = None
         self._loading_newest = False  # the history task asks for the newest page
+        #: The shown conversation's newest page has arrived (or failed) since it was opened.
+        self.history_loaded = False
         # Work for the open agent, and for the shown conversation's history: renewed when the
         # user leaves them, so a late page or stream chunk never lands in the next one.
         self._for_agent = workers.epoch(owner=self)
@@ -265,6 +267,7 @@ class ChatSession(QObject):
         self._for_agent.renew()
         self._for_conversation.renew()
         self._history_task = None
+        self.history_loaded = False
         self.cancel_auto_retry()
         self._model.clear()
         had_pending = bool(self._pending)
@@ -384,6 +387,7 @@ class ChatSession(QObject):
             self._model.add_local_user(pending.otid, pending.text, pending.thumbnails)
             self._model.set_user_state(pending.otid, RowState.FAILED, pending.error_text or None)
         self._history_task = None
+        self.history_loaded = False
         self._oldest_id = None
         self._has_more = False
         self._set_approval(None)
@@ -455,6 +459,7 @@ class ChatSession(QObject):
 
     def _on_page(self, page: list[Message], first: bool) -> None:
         self._history_task = None
+        self.history_loaded = self.history_loaded or first
         if first and not self.busy:
             self._set_approval(pending_in(page, self._agent_tools()))
         self._view.set_loading_older(False)
@@ -470,6 +475,7 @@ class ChatSession(QObject):
 
     def _on_page_error(self, exc: BaseException) -> None:
         self._history_task = None
+        self.history_loaded = True
         self._view.set_loading_older(False)
         if self._conversation_gone(exc):
             return
