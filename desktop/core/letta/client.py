@@ -454,9 +454,13 @@ class LettaClient:
                     max_retries=GET_RETRIES,
                     timeout=self._timeout,
                 )
+                # `with_options` builds its copy from the environment's LETTA_API_KEY when the
+                # key is empty, so the copy is made first and both lose the key after.
+                once = sdk.with_options(max_retries=0)
                 if not self._api_key:
                     sdk.api_key = None  # no Authorization header (and never LETTA_API_KEY's)
-                self._sdk_pair = (sdk, sdk.with_options(max_retries=0))
+                    once.api_key = None
+                self._sdk_pair = (sdk, once)
                 self._apply_project()
             return self._sdk_pair
 
@@ -903,8 +907,14 @@ def _owner(conversation_id: str) -> str:
 
 
 def _path_id(value: str) -> str:
-    """An id from the server (or the user) as one path segment: never `..` or a slash."""
-    return quote(value, safe="")
+    """An id from the server (or the user) as one path segment: never `..` or a slash.
+
+    `quote` leaves dots alone, and httpx resolves a `.` or `..` segment away (`/v1/conversations/
+    ../messages` is `/v1/messages`), so a dot-only id has its dots escaped too."""
+    segment = quote(value, safe="")
+    if segment and not segment.strip("."):
+        return segment.replace(".", "%2E")
+    return segment
 
 
 def _stream_body(messages: list[dict[str, Any]]) -> dict[str, Any]:
