@@ -179,6 +179,17 @@ def test_a_page_is_turned_newest_first_by_its_dates():
     assert [m.id for m in newest_first(rising[::-1])] == ["m3", "m2", "m1"]
 
 
+def test_a_page_mixing_zoned_and_naive_dates_is_still_ordered():
+    """The server writes UTC with or without saying so; one page may hold both."""
+    rising = [
+        msg("user_message", "2026-01-01T09:00:00", "m1"),
+        msg("assistant_message", "2026-01-01T09:00:05Z", "m2"),
+        msg("user_message", "2026-01-01T09:01:00", "m3"),
+    ]
+    assert [m.id for m in newest_first(rising)] == ["m3", "m2", "m1"]
+    assert [m.id for m in newest_first(rising[::-1])] == ["m3", "m2", "m1"]
+
+
 def test_with_tied_dates_a_runs_user_message_comes_before_its_replies():
     same = "2026-01-01T09:00:00Z"
     oldest_first = [

@@ -368,15 +368,8 @@ SEND_CLOCK_SKEW_S = 15 * 60  # how far behind ours a server's clock may run (ret
 
 def _epoch(date: str | None) -> float | None:
     """A message's ISO date as epoch seconds (None if missing or unreadable)."""
-    if not date:
-        return None
-    try:
-        parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:  # the server writes UTC
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+    parsed = _parse_date(date)
+    return parsed.timestamp() if parsed else None
 
 
 class LettaClient:
@@ -994,12 +987,15 @@ def newest_first(page: list[Message]) -> list[Message]:
 
 
 def _parse_date(value: str | None) -> datetime | None:
+    """An ISO date from the server, always with a zone (the server writes UTC, with or
+    without saying so), so that any two compare."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _conversation(data: Any) -> Conversation:
