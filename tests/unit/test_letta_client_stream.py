@@ -219,6 +219,25 @@ def test_a_broken_connection_reattaches_from_the_last_seq_id():
     }
 
 
+def test_a_break_after_the_stop_reason_is_a_complete_reply():
+    """Only the usage and [DONE] were lost: no "Reconnecting", no "may be incomplete"."""
+    client, server = client_for(broken_after(said("Hello", 1), stop(seq=2)), status(404))
+    events = list(client.stream_message(AGENT, TEXT, "otid-1"))
+    assert shown(events) == "Hello"
+    assert events[-1] == StreamStop("end_turn")
+    assert not any(isinstance(ev, StreamReconnecting) for ev in events)
+    assert len(server.requests) == 1
+
+
+def test_a_break_after_an_error_event_shows_the_error():
+    client, _ = client_for(
+        broken_after(said("Hel", 1), {"message_type": "error_message", "message": "Rate limit"}),
+        status(404),
+    )
+    with pytest.raises(StreamFailed, match="Rate limit"):
+        list(client.stream_message(AGENT, TEXT, "otid-1"))
+
+
 def test_reattaching_in_a_conversation_uses_its_route():
     client, server = client_for(cut_after(said("Hel", 1)), sse(said("lo", 2), stop()))
     events = list(client.stream_message(AGENT, TEXT, "otid-1", CONV))

@@ -221,6 +221,10 @@ class MessageStream:
             try:
                 done = yield from self._read(opened)
             except (NetworkError, StreamCut) as exc:
+                if self._parser.stop_reason is not None or self._parser.error is not None:
+                    # The run had ended; only the usage and `[DONE]` after it were lost.
+                    self._parser.finish(done=False)
+                    return
                 if self._cancelled.is_set():
                     yield StreamStop("cancelled")  # we closed the stream ourselves
                     return
