@@ -318,7 +318,7 @@ class MessageStream:
             with self._client._translate_errors(stream=True):
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     # Some servers answer a non-streamed JSON body; accept it rather than fail.
-                    self._feed_json(response.read(), response.headers.get("content-type", ""))
+                    self._feed_json(response.read())
                     yield from self._pending_json
                     return True
                 return (yield from self._read_sse(response))
@@ -348,8 +348,8 @@ class MessageStream:
             yield from parser.feed(data)
         return False
 
-    def _feed_json(self, body: bytes, ctype: str) -> None:
-        data = self._client._decode_json(body, ctype)
+    def _feed_json(self, body: bytes) -> None:
+        data = self._client._decode_json(body)
         if not isinstance(data, dict):
             raise ServerError("The server sent a reply the app could not read.")
         events: list[StreamEvent] = []
@@ -559,7 +559,7 @@ class LettaClient:
                 err.detail = err.detail.replace(secret, "[API key]")
         return err
 
-    def _decode_json(self, body: bytes, ctype: str) -> Any:
+    def _decode_json(self, body: bytes) -> Any:
         try:
             return json.loads(body)
         except ValueError:
@@ -580,7 +580,7 @@ class LettaClient:
             response: httpx.Response = raw.http_response
             if not response.content:
                 return None
-            return self._decode_json(response.content, response.headers.get("content-type", ""))
+            return self._decode_json(response.content)
         except LettaError as exc:
             self._scrub(exc)
             raise
