@@ -137,3 +137,29 @@ def test_a_box_is_opaque_black_in_every_image_mode(mode):
         assert out.getpixel(xy) == _BLACK[mode], (mode, xy)
     assert out.getpixel((6, 6)) != _BLACK[mode]
     assert im.getpixel((3, 3)) != _BLACK[mode]  # a copy unless in_place
+
+
+def _coordinates_image(size):
+    """Each pixel holds its own coordinates (R = x, G = y), so a crop shows where it was taken."""
+    from PIL import Image
+
+    im = Image.new("RGB", size)
+    im.putdata([(x, y, 0) for y in range(size[1]) for x in range(size[0])])
+    return im
+
+
+def test_crop_is_scaled_to_a_reduced_decode_per_axis():
+    """A 100×200 source decoded at 50×50 (a JPEG draft): x scales by 1/2, y by 1/4."""
+    im = _coordinates_image((50, 50))
+    edit = Edit((100, 200)).with_crop(Rect(20, 40, 40, 80))
+    out = apply_edit(im, edit)
+    assert out.size == (20, 20)
+    assert out.getpixel((0, 0)) == (10, 10, 0)
+    assert out.getpixel((19, 19)) == (29, 29, 0)
+
+
+def test_a_crop_smaller_than_a_decoded_pixel_keeps_one_pixel():
+    im = _coordinates_image((10, 10))
+    out = apply_edit(im, Edit((100, 100)).with_crop(Rect(40, 60, 3, 3)))
+    assert out.size == (1, 1)
+    assert out.getpixel((0, 0)) == (4, 6, 0)
