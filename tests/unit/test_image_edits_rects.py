@@ -163,3 +163,11 @@ def test_a_crop_smaller_than_a_decoded_pixel_keeps_one_pixel():
     out = apply_edit(im, Edit((100, 100)).with_crop(Rect(40, 60, 3, 3)))
     assert out.size == (1, 1)
     assert out.getpixel((0, 0)) == (4, 6, 0)
+
+
+def test_a_box_outside_the_crop_is_not_counted():
+    """Beside the crop in one direction only: its overlap is empty, not one pixel high."""
+    edit = Edit((10, 10)).with_crop(Rect(0, 0, 10, 5)).with_box(Rect(2, 7, 3, 2))
+    assert edit.visible_boxes() == []
+    assert edit.describe() == "cropped"
+    assert Rect(0, 0, 10, 5).intersected(Rect(2, 7, 3, 2)).empty
