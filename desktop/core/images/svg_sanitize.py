@@ -159,13 +159,14 @@ def _check_styles(el: ET.Element) -> None:
                 raise _refuse("The SVG image refers to a file or address outside itself.")
 
 
-def _check_references(root: ET.Element) -> dict[str, ET.Element]:
-    ids: dict[str, ET.Element] = {}
+def _check_references(root: ET.Element) -> dict[str, list[ET.Element]]:
+    """Refuse outside references; every element by id (an id may be defined more than once)."""
+    ids: dict[str, list[ET.Element]] = {}
     budget = [0, 0]  # embedded images, their pixels
     for el in root.iter():
         ident = el.get("id")
-        if ident and ident not in ids:
-            ids[ident] = el
+        if ident:
+            ids.setdefault(ident, []).append(el)
         _check_styles(el)
         href = _href(el)
         if href is None or href.startswith("#"):
@@ -177,7 +178,7 @@ def _check_references(root: ET.Element) -> dict[str, ET.Element]:
     return ids
 
 
-def _expanded_size(root: ET.Element, ids: dict[str, ET.Element]) -> int:
+def _expanded_size(root: ET.Element, ids: dict[str, list[ET.Element]]) -> int:
     """Elements drawn with every <use> expanded (iterative: use chains can be long).
 
     Counts saturate at MAX_EXPANDED + 1, so a 10-level ×10 bomb costs a few steps, not 10¹⁰.
@@ -188,9 +189,10 @@ def _expanded_size(root: ET.Element, ids: dict[str, ET.Element]) -> int:
         out = list(el)
         if _local(el.tag)[1] == "use":
             href = _href(el)
-            target = ids.get(href[1:]) if href and href.startswith("#") else None
-            if target is not None:
-                out.append(target)
+            if href and href.startswith("#"):
+                # Qt takes the earlier or the later of duplicate ids depending on where the
+                # <use> is: count every one, or a decoy defined first hides a bomb.
+                out.extend(ids.get(href[1:], ()))
         return out
 
     memo: dict[int, int] = {}

@@ -1,0 +1,45 @@
+"""A <use> bomb must not hide behind a duplicate id.
+
+Qt resolves a reference to an id defined twice to the later definition when the <use> comes
+after both (and to the earlier one when it sits between them). The sanitiser counted only the
+first, so an empty decoy defined first made a 10⁵-element bomb look like a handful of elements:
+it reached the renderer and ran into the time limit instead of being refused at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from desktop.core.images import ImageRejected, errors
+from desktop.core.images.svg_sanitize import sanitize_svg
+
+NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+def _bomb_behind_decoys(levels: int = 5, fan_out: int = 10) -> bytes:
+    """Level k is ``fan_out`` uses of level k-1, each id first declared by an empty decoy."""
+    decoys = "".join(f'<g id="L{k}"/>' for k in range(1, levels + 1))
+    real = ['<rect id="L0" width="1" height="1"/>']
+    for k in range(1, levels + 1):
+        uses = f'<use xlink:href="#L{k - 1}"/>' * fan_out
+        real.append(f'<g id="L{k}">{uses}</g>')
+    body = f'<defs>{decoys}{"".join(real)}</defs><use xlink:href="#L{levels}"/>'
+    return f'<svg {NS} width="8" height="8">{body}</svg>'.encode()
+
+
+def test_a_use_bomb_behind_decoy_ids_is_refused_quickly():
+    started = time.perf_counter()
+    with pytest.raises(ImageRejected) as caught:
+        sanitize_svg(_bomb_behind_decoys())
+    assert time.perf_counter() - started < 1.0
+    assert caught.value.reason == errors.UNSAFE_SVG
+    assert "repeats its shapes too often" in str(caught.value)
+
+
+def test_a_harmless_duplicate_id_is_still_accepted():
+    svg = (
+        f'<svg {NS} width="8" height="8"><rect id="a" width="1" height="1"/>'
+        '<rect id="a" x="2" width="1" height="1"/><use xlink:href="#a" x="4"/></svg>'
+    ).encode()
+    assert sanitize_svg(svg).count(b"<rect") == 2
