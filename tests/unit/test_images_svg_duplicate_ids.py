@@ -47,3 +47,23 @@ def test_a_use_of_an_id_that_is_not_there_draws_nothing_and_is_accepted():
         '<use xlink:href="#nowhere" x="4"/></svg>'
     ).encode()
     assert sanitize_svg(svg).count(b"<rect") == 1
+
+
+@pytest.mark.timeout(20)  # a hang to the user: counted per <use>, this took 43 s (2 cores, busy)
+def test_many_uses_of_an_id_defined_many_times_are_counted_once_each():
+    """N definitions × N uses must not cost N² steps."""
+    n = 9_990
+    rects, uses = '<rect id="a"/>' * n, '<use xlink:href="#a"/>' * n
+    svg = f'<svg {NS} width="8" height="8"><defs>{rects}</defs>{uses}</svg>'.encode()
+    with pytest.raises(ImageRejected) as caught:
+        sanitize_svg(svg)
+    assert "repeats its shapes too often" in str(caught.value)
+
+
+def test_a_use_inside_a_duplicate_of_its_own_target_is_a_loop():
+    svg = (
+        f'<svg {NS} width="8" height="8"><rect id="a" width="1" height="1"/>'
+        '<g id="a"><use xlink:href="#a"/></g></svg>'
+    ).encode()
+    with pytest.raises(ImageRejected, match="in a loop"):
+        sanitize_svg(svg)

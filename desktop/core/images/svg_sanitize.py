@@ -43,6 +43,9 @@ MAX_EMBEDDED_IMAGES = 16
 MAX_EMBEDDED_PIXELS = 16_000_000
 """Per data: image (4000×4000): Qt decodes each one whole, 4 bytes a pixel."""
 MAX_EMBEDDED_TOTAL_PIXELS = 32_000_000
+# The tag of the stand-in for an id defined more than once: with a space, it is no XML name,
+# so no parsed element has it.
+_DUPLICATES = "duplicate ids"
 
 _DATA_IMAGE = re.compile(r"data:image/[a-z+.-]+(;[a-z-]+=[^;,]*)*;base64,", re.IGNORECASE)
 _URL_REF = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.IGNORECASE)
@@ -159,14 +162,26 @@ def _check_styles(el: ET.Element) -> None:
                 raise _refuse("The SVG image refers to a file or address outside itself.")
 
 
-def _check_references(root: ET.Element) -> dict[str, list[ET.Element]]:
-    """Refuse outside references; every element by id (an id may be defined more than once)."""
-    ids: dict[str, list[ET.Element]] = {}
+def _check_references(root: ET.Element) -> dict[str, ET.Element]:
+    """Refuse outside references; the element each id names.
+
+    Qt takes the earlier or the later of duplicate ids depending on where the <use> is, so an
+    id defined more than once names a stand-in holding every definition: a decoy defined first
+    cannot hide a bomb, and the definitions are counted once, not once per <use> (N of each
+    would be N² steps)."""
+    ids: dict[str, ET.Element] = {}
     budget = [0, 0]  # embedded images, their pixels
     for el in root.iter():
         ident = el.get("id")
         if ident:
-            ids.setdefault(ident, []).append(el)
+            known = ids.get(ident)
+            if known is None:
+                ids[ident] = el
+            elif known.tag == _DUPLICATES:
+                known.append(el)
+            else:
+                stand_in = ids[ident] = ET.Element(_DUPLICATES)
+                stand_in.extend((known, el))
         _check_styles(el)
         href = _href(el)
         if href is None or href.startswith("#"):
@@ -178,7 +193,7 @@ def _check_references(root: ET.Element) -> dict[str, list[ET.Element]]:
     return ids
 
 
-def _expanded_size(root: ET.Element, ids: dict[str, list[ET.Element]]) -> int:
+def _expanded_size(root: ET.Element, ids: dict[str, ET.Element]) -> int:
     """Elements drawn with every <use> expanded (iterative: use chains can be long).
 
     Counts saturate at MAX_EXPANDED + 1, so a 10-level ×10 bomb costs a few steps, not 10¹⁰.
@@ -189,10 +204,9 @@ def _expanded_size(root: ET.Element, ids: dict[str, list[ET.Element]]) -> int:
         out = list(el)
         if _local(el.tag)[1] == "use":
             href = _href(el)
-            if href and href.startswith("#"):
-                # Qt takes the earlier or the later of duplicate ids depending on where the
-                # <use> is: count every one, or a decoy defined first hides a bomb.
-                out.extend(ids.get(href[1:], ()))
+            target = ids.get(href[1:]) if href and href.startswith("#") else None
+            if target is not None:
+                out.append(target)
         return out
 
     memo: dict[int, int] = {}
