@@ -221,12 +221,12 @@ class MessageStream:
             try:
                 done = yield from self._read(opened)
             except (NetworkError, StreamCut) as exc:
+                if self._cancelled.is_set() and self._parser.stop_reason is None:
+                    yield StreamStop("cancelled")  # we closed the stream ourselves
+                    return
                 if self._parser.stop_reason is not None or self._parser.error is not None:
                     # The run had ended; only the usage and `[DONE]` after it were lost.
                     self._parser.finish(done=False)
-                    return
-                if self._cancelled.is_set():
-                    yield StreamStop("cancelled")  # we closed the stream ourselves
                     return
                 if not self._can_resume(resumes):
                     raise
@@ -457,8 +457,10 @@ class LettaClient:
                 if not self._api_key:
                     sdk.api_key = None  # no Authorization header (and never LETTA_API_KEY's)
                     once.api_key = None
+                # Published only once it carries the project: the fast path above reads it
+                # without the lock.
+                self._apply_project((sdk, once))
                 self._sdk_pair = (sdk, once)
-                self._apply_project()
             return self._sdk_pair
 
     def close(self) -> None:
@@ -467,14 +469,15 @@ class LettaClient:
     def set_project(self, project: str | None) -> None:
         """Letta Cloud's project for later requests (a server profile's project): an id goes
         out as `X-Project-Id`, a slug as the older `X-Project`."""
-        self._project = (project or "").strip() or None
-        if self._sdk_pair is not None:
-            self._apply_project()
+        with self._sdk_lock:  # not between a first build's project and its publishing
+            self._project = (project or "").strip() or None
+            if self._sdk_pair is not None:
+                self._apply_project(self._sdk_pair)
 
-    def _apply_project(self) -> None:
+    def _apply_project(self, pair: tuple[Letta, Letta]) -> None:
         project = self._project
         is_id = bool(project and _PROJECT_ID.match(project))
-        for sdk in self._sdk_pair or ():
+        for sdk in pair:
             sdk.project_id = project if is_id else None
             sdk.project = None if is_id else project
 
