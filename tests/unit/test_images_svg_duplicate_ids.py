@@ -15,20 +15,22 @@ from desktop.core.images.svg_sanitize import sanitize_svg
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 
 
-def _bomb_behind_decoys(levels: int = 5, fan_out: int = 10) -> bytes:
-    """Level k is ``fan_out`` uses of level k-1, each id first declared by an empty decoy."""
+def _bomb_behind_decoys(levels: int = 5, fan_out: int = 10, decoys_first: bool = True) -> bytes:
+    """Level k is ``fan_out`` uses of level k-1, each id also declared by an empty decoy."""
     decoys = "".join(f'<g id="L{k}"/>' for k in range(1, levels + 1))
     real = ['<rect id="L0" width="1" height="1"/>']
     for k in range(1, levels + 1):
         uses = f'<use xlink:href="#L{k - 1}"/>' * fan_out
         real.append(f'<g id="L{k}">{uses}</g>')
-    body = f'<defs>{decoys}{"".join(real)}</defs><use xlink:href="#L{levels}"/>'
+    defs = decoys + "".join(real) if decoys_first else "".join(real) + decoys
+    body = f'<defs>{defs}</defs><use xlink:href="#L{levels}"/>'
     return f'<svg {NS} width="8" height="8">{body}</svg>'.encode()
 
 
-def test_a_use_bomb_behind_decoy_ids_is_refused_quickly():
+@pytest.mark.parametrize("decoys_first", [True, False])
+def test_a_use_bomb_behind_decoy_ids_is_refused(decoys_first):
     with pytest.raises(ImageRejected) as caught:
-        sanitize_svg(_bomb_behind_decoys())
+        sanitize_svg(_bomb_behind_decoys(decoys_first=decoys_first))
     assert caught.value.reason == errors.UNSAFE_SVG
     assert "repeats its shapes too often" in str(caught.value)
 
