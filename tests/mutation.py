@@ -16,7 +16,8 @@ mutmut keeps the results of unchanged code even when the tests changed); the sco
 run are kept in `.mutation/scores.json`. The mutants run against tests/unit; with
 --qt also against the Qt tests of the GUI's deciding logic (send guard, transcript model,
 attachment controller), offscreen. One child process by default (the machine has two cores and
-is shared); --children raises it. --report only prints the scores of the last runs.
+is shared); --children raises it. --report only prints the scores of the last runs;
+--survivors FILE writes the last run's survivors with their diffs.
 
 The score of a module is detected / all mutants. Detected: a test failed, or the tests ran past
 their time limit (the mutant made the code loop or wait: a user would see a hang; mutation
@@ -225,7 +226,32 @@ def print_scores(modules: list[str]) -> None:
         rest = " ".join(when + [f"{n} {w}" for w, n in sorted(others.items()) if n])
         print(f"{module:<{width}}  {killed:>5}/{total:<5}  {100 * killed / total:4.0f}%  {rest}")
     print(f"{'all':<{width}}  {all_killed:>5}/{all_total:<5}  {100 * all_killed / all_total:4.0f}%")
-    print("\nSurvivors: cd .mutation && ../.venv/bin/mutmut results; mutmut show NAME")
+    print("\nSurvivors with their diffs: python3 tests/mutation.py --survivors FILE")
+
+
+def write_survivors(out: Path) -> int:
+    """Every mutant of the last run that no test noticed, with its diff, into `out`.
+
+    One process reading mutmut's results (seconds); `mutmut show` per name starts mutmut anew
+    each time (5–6 minutes for 300 survivors)."""
+    out = out.resolve()
+    os.chdir(WORK)
+    import mutmut.__main__ as mm
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    found = []
+    for path in mm.walk_mutatable_files():
+        data = mm.SourceFileMutationData(path=path)
+        data.load()
+        for name, code in data.exit_code_by_key.items():
+            word = mm.status_by_exit_code[code]
+            if word in ("survived", "no tests"):
+                found.append((name, word, path))
+    with out.open("w", encoding="utf-8") as f:
+        for name, word, path in found:
+            f.write(f"=== {name}: {word}\n{get_diff_for_mutant(name, path=path)}\n\n")
+    print(f"{len(found)} survivors of the last run in {out}")
+    return 0
 
 
 def main() -> int:
@@ -234,8 +260,13 @@ def main() -> int:
     parser.add_argument("--qt", action="store_true", help="also the Qt tests (and GUI logic)")
     parser.add_argument("--children", type=int, default=1, help="mutmut --max-children (1)")
     parser.add_argument("--report", action="store_true", help="only print the last scores")
+    parser.add_argument(
+        "--survivors", type=Path, metavar="FILE", help="write the last run's survivors and diffs"
+    )
     args = parser.parse_args()
     ensure_venv()
+    if args.survivors:
+        return write_survivors(args.survivors)
     patterns = args.modules or (DEFAULT_MODULES + (QT_MODULES if args.qt else []))
     modules = expand(patterns)
     if not modules:
