@@ -98,3 +98,20 @@ def test_the_edges_of_the_video_box_and_the_cut_character():
     # byte earlier it is binary.
     assert describe_non_image(b"a" * 2044 + b"\xff" + b"aaa") == "a text file"
     assert describe_non_image(b"a" * 2043 + b"\xff" + b"aaaa") is None
+
+
+def ftyp_with_last_brand(box_size: int, brand: bytes, length: int) -> bytes:
+    """An ftyp box of `length` bytes that says it is `box_size` long, whose major brand is
+    no image's and whose last compatible brand is `brand`."""
+    body = b"mp42" + b"\x00\x00\x00\x00" + b"isom" * ((length - 20) // 4) + brand
+    return struct.pack(">I", box_size) + b"ftyp" + body
+
+
+def test_a_compatible_brand_at_the_end_of_a_4096_byte_box_is_read():
+    assert sniff_media_type(ftyp_with_last_brand(4096, b"avif", 4096)) == "image/avif"
+
+
+def test_a_box_claiming_more_than_4096_bytes_is_read_only_for_its_major_brand():
+    """An implausible size (here 16 MiB + 32) is not trusted: the brands after the first 16
+    bytes are not read, whatever its low bytes would say."""
+    assert sniff_media_type(ftyp_with_last_brand(0x0100_0020, b"heic", 32)) is None
