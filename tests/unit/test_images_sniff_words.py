@@ -115,3 +115,18 @@ def test_a_box_claiming_more_than_4096_bytes_is_read_only_for_its_major_brand():
     """An implausible size (here 16 MiB + 32) is not trusted: the brands after the first 16
     bytes are not read, whatever its low bytes would say."""
     assert sniff_media_type(ftyp_with_last_brand(0x0100_0020, b"heic", 32)) is None
+
+
+def test_a_box_one_byte_over_4096_is_read_only_for_its_major_brand():
+    assert sniff_media_type(ftyp_with_last_brand(4097, b"avif", 4096) + b"\x00") is None
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        b"ftypheic\x00\x00\x00\x00",  # the major brand alone
+        b"ftypmif1\x00\x00\x00\x00heicmif1msf1",  # a compatible brand with more after it
+    ],
+)
+def test_an_image_brand_is_found_where_it_stands(box):
+    assert sniff_media_type(struct.pack(">I", 4 + len(box)) + box) == "image/heic"
