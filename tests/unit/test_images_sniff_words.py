@@ -130,3 +130,14 @@ def test_a_box_one_byte_over_4096_is_read_only_for_its_major_brand():
 )
 def test_an_image_brand_is_found_where_it_stands(box):
     assert sniff_media_type(struct.pack(">I", 4 + len(box)) + box) == "image/heic"
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        b"\x00\x00\x00\x1cftypmp42\x00\x00\x00\x00isom0heic000",  # "heic" across two brands
+        b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isomiso2heic",  # "heic" after the box's end
+    ],
+)
+def test_only_whole_brands_inside_the_box_count(box):
+    assert sniff_media_type(box) is None
