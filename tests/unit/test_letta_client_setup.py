@@ -12,6 +12,17 @@ from tests.unit.test_letta_conversations import Recorder, sse
 ENV_KEY = "sk-from-the-environment-0000"
 
 
+def empty_lists_and_finished_sends(request: httpx.Request) -> httpx.Response:
+    if request.method == "POST":
+        return sse({"message_type": "stop_reason", "stop_reason": "end_turn"})
+    return httpx.Response(200, json=[])
+
+
+def read_and_send(client: LettaClient) -> None:
+    client.list_agents()
+    list(client.stream_message("agent-1", [{"type": "text", "text": "hi"}], "otid-1"))
+
+
 def keyless_client(rec: Recorder) -> LettaClient:
     return LettaClient("http://127.0.0.1:8283", None, transport=httpx.MockTransport(rec))
 
@@ -19,16 +30,9 @@ def keyless_client(rec: Recorder) -> LettaClient:
 def test_without_a_key_no_request_carries_the_environments_key(monkeypatch):
     """A local server needs no key: neither a read nor a send may pick up LETTA_API_KEY."""
     monkeypatch.setenv("LETTA_API_KEY", ENV_KEY)
-    rec = Recorder(
-        lambda r: (
-            sse({"message_type": "stop_reason", "stop_reason": "end_turn"})
-            if r.method == "POST"
-            else httpx.Response(200, json=[])
-        )
-    )
+    rec = Recorder(empty_lists_and_finished_sends)
     client = keyless_client(rec)
-    client.list_agents()
-    list(client.stream_message("agent-1", [{"type": "text", "text": "hi"}], "otid-1"))
+    read_and_send(client)
     assert [r.method for r in rec.requests] == ["GET", "POST"]
     for request in rec.requests:
         assert "authorization" not in request.headers
@@ -37,16 +41,9 @@ def test_without_a_key_no_request_carries_the_environments_key(monkeypatch):
 
 def test_a_given_key_goes_on_reads_and_sends_alike(monkeypatch):
     monkeypatch.setenv("LETTA_API_KEY", ENV_KEY)
-    rec = Recorder(
-        lambda r: (
-            sse({"message_type": "stop_reason", "stop_reason": "end_turn"})
-            if r.method == "POST"
-            else httpx.Response(200, json=[])
-        )
-    )
+    rec = Recorder(empty_lists_and_finished_sends)
     client = LettaClient("https://letta.test", "key-123456", transport=httpx.MockTransport(rec))
-    client.list_agents()
-    list(client.stream_message("agent-1", [{"type": "text", "text": "hi"}], "otid-1"))
+    read_and_send(client)
     assert [r.headers["authorization"] for r in rec.requests] == ["Bearer key-123456"] * 2
 
 
