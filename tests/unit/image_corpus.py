@@ -86,6 +86,20 @@ def quadrant_marker(size: tuple[int, int] = (200, 100)) -> Image.Image:
     return im
 
 
+def encoded(im: Image.Image, fmt: str, **params) -> bytes:
+    """The image saved as `fmt`, in memory."""
+    out = io.BytesIO()
+    im.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def reopened(data: bytes) -> Image.Image:
+    """Encoded bytes opened and decoded, to look at what a file holds."""
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
 def _save(im: Image.Image, path: Path, fmt: str, **params) -> Path:
     im.save(path, fmt, **params)
     return path

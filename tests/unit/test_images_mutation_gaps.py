@@ -7,7 +7,6 @@ user sees for a refused image are part of the behaviour."""
 from __future__ import annotations
 
 import base64
-import io
 
 import pytest
 from PIL import Image
@@ -24,19 +23,12 @@ from desktop.core.images import (
 from desktop.core.images.guard import _size_without_guard
 from desktop.core.images.svg_sanitize import sanitize_svg
 
-from .image_corpus import exif_rotated_jpeg, photo, png_bomb, swapped_rgb_icc
+from .image_corpus import encoded, exif_rotated_jpeg, photo, png_bomb, swapped_rgb_icc
+from .image_corpus import reopened as _open
 
 
 def _png(im: Image.Image, **params) -> bytes:
-    out = io.BytesIO()
-    im.save(out, "PNG", **params)
-    return out.getvalue()
-
-
-def _open(data: bytes) -> Image.Image:
-    im = Image.open(io.BytesIO(data))
-    im.load()
-    return im
+    return encoded(im, "PNG", **params)
 
 
 # -- thumbnail_from_decoded -------------------------------------------------------------------

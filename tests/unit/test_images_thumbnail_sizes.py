@@ -5,8 +5,6 @@ Closes mutation-testing gaps in desktop/core/images/thumbnails.py (issue 17)."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from PIL import Image
 
@@ -21,20 +19,9 @@ from desktop.core.images import (
 )
 from desktop.core.images import thumbnails as thumbnails_module
 
+from .image_corpus import encoded as _encode
 from .image_corpus import exif_rotated_jpeg, photo, swapped_rgb_icc
-
-
-def _encode(im: Image.Image, fmt: str, **params) -> bytes:
-    out = io.BytesIO()
-    im.save(out, fmt, **params)
-    return out.getvalue()
-
-
-def _open(data: bytes) -> Image.Image:
-    im = Image.open(io.BytesIO(data))
-    im.load()
-    return im
-
+from .image_corpus import reopened as _open
 
 # -- arguments and refusals ------------------------------------------------------------------------
 
