@@ -211,6 +211,21 @@ def test_a_bmp_entry_height_leaves_out_the_mask_and_signs():
     assert ico_largest_entry(ico(bmp_header(-48, -96))) == (48, 48)
 
 
+def test_the_largest_area_wins_not_the_longest_edge():
+    assert ico_largest_entry(ico(bmp_header(100, 20), bmp_header(5, 80))) == (100, 10)
+    assert ico_largest_entry(ico(bmp_header(10, 200), bmp_header(40, 60))) == (40, 30)
+
+
+def test_a_bmp_header_cut_after_its_height_still_gives_the_size():
+    assert ico_largest_entry(ico(bmp_header(16, 32)[:12])) == (16, 16)
+
+
+def test_a_bmp_entry_over_the_cap_is_named_in_whole_pixels():
+    with pytest.raises(ImageRejected) as caught:
+        open_image(ico(bmp_header(300, 600)), "image/x-icon", 1000)
+    assert str(caught.value) == "The image is too large to open safely (300×300 pixels)."
+
+
 def test_equal_areas_keep_the_first_entry():
     assert ico_largest_entry(ico(bmp_header(10, 80), bmp_header(40, 20))) == (10, 40)
 
