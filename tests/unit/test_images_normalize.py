@@ -379,3 +379,27 @@ def test_an_image_that_never_read_exif_is_stripped_too():
     im.info["comment"] = b"hello"
     assert strip_metadata(im).info == {}
     assert normalize._has_palette_alpha(Image.new("PA", (1, 1)))
+
+
+def test_only_a_readable_non_srgb_profile_on_colour_pixels_is_converted(monkeypatch):
+    # Each lcms transform costs a pass over the pixels; the pipeline runs this on every image.
+    real = ImageCms.profileToProfile
+    converted = []
+
+    def recording(im, *args, **kwargs):
+        converted.append(im.mode)
+        return real(im, *args, **kwargs)
+
+    monkeypatch.setattr(ImageCms, "profileToProfile", recording)
+    rgb = Image.new("RGB", (1, 1), (255, 0, 0))
+    for im, icc in [
+        (rgb, None),
+        (rgb, b"not a profile"),
+        (rgb, srgb_icc()),
+        (Image.new("L", (1, 1)), swapped_rgb_icc()),
+        (Image.new("LA", (1, 1)), swapped_rgb_icc()),
+    ]:
+        to_srgb(im, icc)
+    assert converted == []
+    to_srgb(rgb, swapped_rgb_icc())
+    assert converted == ["RGB"]
