@@ -138,21 +138,11 @@ def _s15(v: float) -> bytes:
     return struct.pack(">i", round(v * 65536))
 
 
-def swapped_rgb_icc() -> bytes:
-    """A tiny ICC v2 display profile with sRGB's red and blue primaries swapped.
-
-    An image tagged with it that stores (255, 0, 0) really means blue, so a pipeline that
-    honours the profile turns it into sRGB blue.
-    """
-    red = (0.4360747, 0.2225045, 0.0139322)
-    green = (0.3850649, 0.7168786, 0.0971045)
-    blue = (0.1430804, 0.0606169, 0.7141733)
+def _icc_profile(kind: bytes, name: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """An ICC v2 profile: `kind` is the class and colour spaces (b"mntrRGB XYZ "), then a
+    description, the D50 white point, `tags` and a copyright."""
     white = (0.9642, 1.0, 0.8249)
-
-    def xyz(v):
-        return b"XYZ \x00\x00\x00\x00" + b"".join(_s15(c) for c in v)
-
-    name = b"Swapped RGB test profile\x00"
+    name += b"\x00"
     desc = (
         b"desc\x00\x00\x00\x00"
         + struct.pack(">I", len(name))
@@ -161,16 +151,10 @@ def swapped_rgb_icc() -> bytes:
         + b"\x00" * 3  # scriptcode code + count
         + b"\x00" * 67
     )
-    curve = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, 0x0233) + b"\x00\x00"  # gamma 2.2
     tags = [
         (b"desc", desc),
-        (b"wtpt", xyz(white)),
-        (b"rXYZ", xyz(blue)),  # swapped
-        (b"gXYZ", xyz(green)),
-        (b"bXYZ", xyz(red)),  # swapped
-        (b"rTRC", curve),
-        (b"gTRC", curve),
-        (b"bTRC", curve),
+        (b"wtpt", b"XYZ \x00\x00\x00\x00" + b"".join(_s15(c) for c in white)),
+        *tags,
         (b"cprt", b"text\x00\x00\x00\x00public domain\x00\x00\x00"),
     ]
     offset = 128 + 4 + 12 * len(tags)
@@ -185,7 +169,7 @@ def swapped_rgb_icc() -> bytes:
         struct.pack(">I", size)
         + b"lcms"
         + struct.pack(">I", 0x02100000)
-        + b"mntrRGB XYZ "
+        + kind
         + struct.pack(">6H", 2026, 1, 1, 0, 0, 0)
         + b"acsp"
         + b"APPL"
@@ -199,6 +183,43 @@ def swapped_rgb_icc() -> bytes:
     )
     assert len(header) == 128
     return header + struct.pack(">I", len(tags)) + b"".join(table) + body
+
+
+def swapped_rgb_icc() -> bytes:
+    """A tiny ICC v2 display profile with sRGB's red and blue primaries swapped.
+
+    An image tagged with it that stores (255, 0, 0) really means blue, so a pipeline that
+    honours the profile turns it into sRGB blue.
+    """
+    red = (0.4360747, 0.2225045, 0.0139322)
+    green = (0.3850649, 0.7168786, 0.0971045)
+    blue = (0.1430804, 0.0606169, 0.7141733)
+
+    def xyz(v):
+        return b"XYZ \x00\x00\x00\x00" + b"".join(_s15(c) for c in v)
+
+    curve = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, 0x0233) + b"\x00\x00"  # gamma 2.2
+    tags = [
+        (b"rXYZ", xyz(blue)),  # swapped
+        (b"gXYZ", xyz(green)),
+        (b"bXYZ", xyz(red)),  # swapped
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    return _icc_profile(b"mntrRGB XYZ ", b"Swapped RGB test profile", tags)
+
+
+def green_ink_cmyk_icc() -> bytes:
+    """An ICC v2 CMYK printer profile whose table maps every mix of inks to one dark green.
+
+    A CMYK image tagged with it is green once the profile is honoured; read without it, no ink
+    is white."""
+    ramp = bytes(range(256))
+    identity = b"".join(_s15(v) for v in (1, 0, 0, 0, 1, 0, 0, 0, 1))
+    clut = bytes([128, 68, 168]) * 16  # 2 grid points per ink: 16 entries of L*, a*, b*
+    a2b0 = b"mft1\x00\x00\x00\x00" + bytes([4, 3, 2, 0]) + identity + ramp * 4 + clut + ramp * 3
+    return _icc_profile(b"prtrCMYKLab ", b"Green ink test profile", [(b"A2B0", a2b0)])
 
 
 def exif_rotated_jpeg() -> bytes:

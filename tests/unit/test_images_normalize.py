@@ -19,7 +19,7 @@ from desktop.core.images.normalize import (
     to_resizable,
     to_srgb,
 )
-from tests.unit.image_corpus import swapped_rgb_icc
+from tests.unit.image_corpus import green_ink_cmyk_icc, swapped_rgb_icc
 
 
 def corners() -> Image.Image:
@@ -314,6 +314,13 @@ def test_a_grey_image_ignores_a_colour_profile():
     im = Image.new("L", (1, 1), 90)
     out = to_srgb(im, swapped_rgb_icc())
     assert out.mode == "L" and out.getpixel((0, 0)) == 90
+
+
+def test_a_cmyk_image_is_converted_through_its_own_profile():
+    no_ink = Image.new("CMYK", (1, 1), (0, 0, 0, 0))
+    assert to_srgb(no_ink, None).getpixel((0, 0)) == (255, 255, 255)
+    r, g, b = to_srgb(no_ink, green_ink_cmyk_icc()).getpixel((0, 0))
+    assert g > r and g > b and g < 128, (r, g, b)  # the profile's green, not white paper
 
 
 def test_a_cmyk_image_with_an_srgb_profile_is_still_converted(monkeypatch):
