@@ -468,3 +468,53 @@ def test_a_bomb_size_skips_decoders_that_are_not_there():
 
     bomb = png_bomb(20_000, 20_000)
     assert guard._size_without_guard(bomb, ("NO-SUCH-PLUGIN", "PNG")) == (20_000, 20_000)
+
+
+def test_heif_without_its_library_is_unsupported_by_name(monkeypatch):
+    monkeypatch.setattr(guard, "_heif_state", False)
+    with pytest.raises(ImageRejected) as caught:
+        open_image(b"\x00\x00\x00\x18ftypmif1", "image/heif", 1000)
+    assert str(caught.value) == "HEIF images can't be opened on this computer."
+
+
+def test_an_ico_entry_is_capped_by_its_area():
+    with pytest.raises(ImageRejected) as caught:
+        open_image(ico(bmp_header(300, 20)), "image/x-icon", 1000)
+    assert str(caught.value) == "The image is too large to open safely (300×10 pixels)."
+
+
+def test_a_media_type_without_a_plugin_list_lets_pillow_choose():
+    assert open_image(png_bytes((5, 4)), "image/x-unlisted", 1000).format == "PNG"
+
+
+def test_a_camera_multi_picture_jpeg_is_drafted_too():
+    buf = io.BytesIO()
+    frame = Image.new("RGB", (800, 600), (9, 99, 9))
+    frame.save(buf, "MPO", save_all=True, append_images=[frame])
+    im, size = decode_image(buf.getvalue(), "image/jpeg", 10**6, lambda s: (200, 150))
+    assert im.format == "MPO"
+    assert (size, im.size) == ((800, 600), (200, 150))
+
+
+def test_a_fresh_process_still_opens_each_type_with_its_own_plugin_only():
+    # Pillow registers most plugins (WebP, TIFF, ICO…) only on first use: the opener must do
+    # that itself, or the list of plugins it hands Image.open ends up empty, and then any
+    # plugin may read the bytes.
+    import subprocess
+
+    code = (
+        "import io, sys\n"
+        "from PIL import Image\n"
+        "from desktop.core.images.errors import ImageRejected\n"
+        "from desktop.core.images.guard import open_image\n"
+        "buf = io.BytesIO()\n"
+        "Image.new('RGB', (4, 4)).save(buf, 'PNG')\n"
+        "try:\n"
+        "    open_image(buf.getvalue(), 'image/webp', 1000)\n"
+        "except ImageRejected as exc:\n"
+        "    sys.exit(0 if exc.reason == 'damaged' else 3)\n"
+        "sys.exit(4)\n"
+    )
+    root = __file__.rsplit("/tests/", 1)[0]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, timeout=60)
+    assert done.returncode == 0
