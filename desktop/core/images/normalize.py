@@ -78,8 +78,6 @@ def to_resizable(im: Image.Image) -> Image.Image:
         return im.convert("LA")
     if mode == "RGBa":
         return im.convert("RGBA")
-    if mode == "L" or mode.startswith("L;"):
-        return im.convert("L")
     try:
         return im.convert("RGB")  # YCbCr, LAB, HSV, RGBX, …
     except Exception:
