@@ -10,7 +10,7 @@ import io
 import random
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from desktop.core.images import fit
 from desktop.core.images.errors import ImageRejected
@@ -223,6 +223,13 @@ def test_shrink_keeps_one_pixel_of_a_thin_strip_and_stops_at_the_smallest_edge()
     assert str(caught.value) == "The image can't be made small enough to send."
 
 
+def test_a_shrink_step_resamples_as_sharply_as_the_first_fit() -> None:
+    # LANCZOS, as fit.RESAMPLE: Pillow's default (BICUBIC) softens the text being shrunk.
+    im = screenshot(600, 400)
+    out = fit._shrink(im, 2_000_000, 1_000_000, lossless=True)
+    assert out.tobytes() == im.resize(out.size, Image.Resampling.LANCZOS).tobytes()
+
+
 # --- palette --------------------------------------------------------------------------------
 
 
@@ -236,6 +243,16 @@ def test_a_screenshot_gets_an_exact_palette_version() -> None:
 @pytest.mark.parametrize("im", [gradient(), noise(300, 200)], ids=["gradient", "noise"])
 def test_photo_content_gets_no_palette_version(im: Image.Image) -> None:
     assert fit.palette_version(im) is None
+
+
+def test_a_screenshot_with_a_small_gradient_still_gets_a_palette_version() -> None:
+    # 6,400 shades in a corner: the palette's mean error over the page is about half a level.
+    im = screenshot(400, 300)
+    im.paste(gradient(80, 80), (10, 10))
+    pal = fit.palette_version(im)
+    assert pal is not None
+    error = sum(ImageStat.Stat(ImageChops.difference(im, pal.convert("RGB"))).mean) / 3
+    assert 0.2 < error <= fit.PALETTE_MAX_ERROR
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "L"])

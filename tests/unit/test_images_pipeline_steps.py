@@ -1,0 +1,47 @@
+"""The pipeline's edit path on its own terms: what the user cropped arrives at its own size and
+in the colours the file's profile means, whatever the crop's shape."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from desktop.core.images import ImageLimits, prepare_image
+from desktop.core.images.edits import Edit, Rect
+from tests.unit.image_corpus import swapped_rgb_icc
+
+
+def png(im: Image.Image, **params) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG", **params)
+    return buf.getvalue()
+
+
+def sent_pixels(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im.convert("RGB")
+
+
+def test_a_crop_of_an_image_with_a_colour_profile_keeps_the_colours_it_means():
+    # Stored red under a profile whose red primary is blue: the user saw blue in the editor.
+    data = png(Image.new("RGB", (60, 40), (255, 0, 0)), icc_profile=swapped_rgb_icc())
+    whole = sent_pixels(prepare_image(data).data).getpixel((5, 5))
+    edit = Edit((60, 40)).with_crop(Rect(10, 10, 30, 20))
+    cropped = sent_pixels(prepare_image(data, ImageLimits(), edit).data).getpixel((5, 5))
+    assert whole[2] > 200 and whole[0] < 60
+    assert cropped == whole
+
+
+def test_a_one_pixel_wide_crop_is_sent_one_pixel_wide():
+    data = png(Image.new("RGB", (50, 40), (0, 128, 0)))
+    prepared = prepare_image(data, ImageLimits(), Edit((50, 40)).with_crop(Rect(7, 0, 1, 40)))
+    assert (prepared.width, prepared.height) == (1, 40)
+    assert (prepared.original_width, prepared.original_height) == (50, 40)
+
+
+def test_a_one_pixel_tall_crop_is_sent_one_pixel_tall():
+    data = png(Image.new("RGB", (50, 40), (0, 128, 0)))
+    prepared = prepare_image(data, ImageLimits(), Edit((50, 40)).with_crop(Rect(0, 9, 50, 1)))
+    assert (prepared.width, prepared.height) == (50, 1)
