@@ -255,6 +255,18 @@ def test_a_screenshot_with_a_small_gradient_still_gets_a_palette_version() -> No
     assert 0.2 < error <= fit.PALETTE_MAX_ERROR
 
 
+def test_a_palette_error_at_the_limit_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    im = screenshot(400, 300)
+    im.paste(gradient(80, 80), (10, 10))
+    pal = fit.palette_version(im)
+    assert pal is not None
+    error = sum(ImageStat.Stat(ImageChops.difference(im, pal.convert("RGB"))).mean) / 3
+    monkeypatch.setattr(fit, "PALETTE_MAX_ERROR", error)
+    assert fit.palette_version(im) is not None
+    monkeypatch.setattr(fit, "PALETTE_MAX_ERROR", error * 0.999)
+    assert fit.palette_version(im) is None
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "L"])
 def test_only_rgb_gets_a_palette_version(mode: str) -> None:
     assert fit.palette_version(screenshot().convert(mode)) is None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
-from desktop.core.images import ImageLimits, prepare_image
+from desktop.core.images import ImageLimits, prepare_file, prepare_image
 from desktop.core.images.edits import Edit, Rect
+from desktop.core.images.errors import ImageRejected
 from tests.unit.image_corpus import swapped_rgb_icc
 
 
@@ -45,3 +47,9 @@ def test_a_one_pixel_tall_crop_is_sent_one_pixel_tall():
     data = png(Image.new("RGB", (50, 40), (0, 128, 0)))
     prepared = prepare_image(data, ImageLimits(), Edit((50, 40)).with_crop(Rect(0, 9, 50, 1)))
     assert (prepared.width, prepared.height) == (50, 1)
+
+
+def test_a_path_without_a_file_name_is_named_by_the_whole_path():
+    with pytest.raises(ImageRejected) as caught:
+        prepare_file("/")
+    assert str(caught.value) == "/: This is a folder, not an image."
