@@ -51,6 +51,41 @@ def gradient(w: int = 512, h: int = 512) -> Image.Image:
     return im
 
 
+# --- target size ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "fitted"),
+    [
+        ((1, 4000), (1, 1568)),
+        ((4000, 1), (1568, 1)),
+        ((3, 4000), (1, 1568)),
+        ((4000, 3), (1568, 1)),
+    ],
+)
+def test_a_thin_strip_keeps_at_least_one_pixel_and_never_gains_one(source, fitted) -> None:
+    assert fit.target_size(*source, ImageLimits()) == fitted
+
+
+def test_a_size_exactly_at_the_pixel_cap_is_kept() -> None:
+    assert fit.target_size(2000, 1000, ImageLimits(max_pixels=500_000)) == (1000, 500)
+
+
+def test_rounding_over_the_pixel_cap_steps_down_one_pixel_at_a_time() -> None:
+    # √(996949 / (4808·3108)) gives 1242×803 = 997,326 pixels, 377 over the cap: one pixel
+    # less on the long side is enough.
+    w, h = fit.target_size(4808, 3108, ImageLimits(max_pixels=996_949))
+    assert (w, h) == (1241, 802)
+    assert w * h <= 996_949
+    # Two steps when one is not enough (1113×456, then 1112×456, are still over).
+    assert fit.target_size(5929, 2429, ImageLimits(max_pixels=507_050)) == (1111, 455)
+
+
+def test_a_thin_strip_over_the_pixel_cap_stays_one_pixel_thin() -> None:
+    assert fit.target_size(4000, 1, ImageLimits(max_pixels=100)) == (100, 1)
+    assert fit.target_size(1, 4000, ImageLimits(max_pixels=100)) == (1, 100)
+
+
 # --- screenshot or photo -------------------------------------------------------------------
 
 
