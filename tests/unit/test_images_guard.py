@@ -332,6 +332,11 @@ def test_an_image_without_area_is_damaged(monkeypatch, size):
     assert caught.value.reason == "damaged"
 
 
+@pytest.mark.parametrize("size", [(1, 5), (5, 1), (1, 1)])
+def test_a_one_pixel_wide_or_tall_image_opens(size):
+    assert open_image(png_bytes(size), "image/png", 1000).size == size
+
+
 def test_the_opener_is_told_only_the_formats_of_the_media_type():
     # A PNG labelled JPEG is not opened as a PNG behind the label's back.
     with pytest.raises(ImageRejected) as caught:
