@@ -53,3 +53,19 @@ def test_a_path_without_a_file_name_is_named_by_the_whole_path():
     with pytest.raises(ImageRejected) as caught:
         prepare_file("/")
     assert str(caught.value) == "/: This is a folder, not an image."
+
+
+def test_a_crop_of_a_big_photo_decodes_only_what_the_kept_part_needs():
+    # The left quarter of a 4000×3000 photo, fitted to 1000 px: 333×1000 is sent, so a
+    # half-scale DCT draft (2000×1500, its quarter 500×1500) is enough; a full decode holds
+    # four times the pixels for the same result.
+    from desktop.core.images.pipeline import decode_for_prepare
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (30, 90, 160)).save(buf, "JPEG")
+    limits = ImageLimits(max_long_edge=1000)
+    edit = Edit((4000, 3000)).with_crop(Rect(0, 0, 1000, 3000))
+    decoded = decode_for_prepare(buf.getvalue(), limits, edit)
+    assert decoded.image.size == (500, 1500)
+    prepared = prepare_image(buf.getvalue(), limits, edit)
+    assert (prepared.width, prepared.height) == (333, 1000)
