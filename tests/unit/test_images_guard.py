@@ -55,6 +55,18 @@ def jpeg_bytes(size: tuple[int, int]) -> bytes:
     return buf.getvalue()
 
 
+def pillow_open_raises(monkeypatch, exc: BaseException) -> list:
+    """Make Pillow's Image.open raise `exc`; returns the calls it received."""
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise exc
+
+    monkeypatch.setattr(guard.Image, "open", refuse)
+    return calls
+
+
 # --- strip_png_chunks ----------------------------------------------------------------------------
 
 
@@ -130,10 +142,7 @@ def test_a_png_refused_for_its_metadata_decodes_without_it():
 
 
 def test_a_jpeg_that_pillow_refuses_is_damaged_not_retried(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise SyntaxError("not a JPEG")
-
-    monkeypatch.setattr(guard.Image, "open", refuse)
+    pillow_open_raises(monkeypatch, SyntaxError("not a JPEG"))
     with pytest.raises(ImageRejected) as caught:
         decode_image(jpeg_bytes((8, 8)), "image/jpeg", 10_000)
     assert caught.value.reason == "damaged"
@@ -142,13 +151,7 @@ def test_a_jpeg_that_pillow_refuses_is_damaged_not_retried(monkeypatch):
 def test_a_png_with_nothing_to_strip_is_damaged_after_one_try(monkeypatch):
     ihdr, idat, iend = png_parts()
     data = SIGNATURE + ihdr + idat + iend
-    calls = []
-
-    def refuse(*args, **kwargs):
-        calls.append(args)
-        raise ValueError("refused")
-
-    monkeypatch.setattr(guard.Image, "open", refuse)
+    calls = pillow_open_raises(monkeypatch, ValueError("refused"))
     with pytest.raises(ImageRejected) as caught:
         decode_image(data, "image/png", 10_000)
     assert caught.value.reason == "damaged"
@@ -158,15 +161,12 @@ def test_a_png_with_nothing_to_strip_is_damaged_after_one_try(monkeypatch):
 def test_a_png_refused_twice_is_damaged(monkeypatch):
     ihdr, idat, iend = png_parts()
     data = SIGNATURE + ihdr + chunk(b"tEXt", b"a\x00b") + idat + iend
-
-    def refuse(*args, **kwargs):
-        raise ValueError("refused")
-
-    monkeypatch.setattr(guard.Image, "open", refuse)
+    calls = pillow_open_raises(monkeypatch, ValueError("refused"))
     with pytest.raises(ImageRejected) as caught:
         decode_image(data, "image/png", 10_000)
     assert caught.value.reason == "damaged"
     assert str(caught.value) == "The image is damaged or incomplete."
+    assert len(calls) == 2  # once as it came, once without its metadata chunks
 
 
 # --- ico_largest_entry ---------------------------------------------------------------------------
@@ -291,10 +291,7 @@ def test_a_pillow_bomb_names_the_header_size():
 
 
 def test_running_out_of_memory_while_opening_is_too_many_pixels(monkeypatch):
-    def exhausted(*args, **kwargs):
-        raise MemoryError
-
-    monkeypatch.setattr(guard.Image, "open", exhausted)
+    pillow_open_raises(monkeypatch, MemoryError())
     with pytest.raises(ImageRejected) as caught:
         open_image(png_bytes((4, 4)), "image/png", 1000)
     assert caught.value.reason == "too_many_pixels"
@@ -302,10 +299,7 @@ def test_running_out_of_memory_while_opening_is_too_many_pixels(monkeypatch):
 
 
 def test_other_open_failures_are_damaged_with_the_cause_kept(monkeypatch):
-    def broken(*args, **kwargs):
-        raise OSError("cannot identify image file")
-
-    monkeypatch.setattr(guard.Image, "open", broken)
+    pillow_open_raises(monkeypatch, OSError("cannot identify image file"))
     with pytest.raises(ImageRejected) as caught:
         open_image(png_bytes((4, 4)), "image/png", 1000)
     assert caught.value.reason == "damaged"
@@ -313,10 +307,7 @@ def test_other_open_failures_are_damaged_with_the_cause_kept(monkeypatch):
 
 
 def test_value_errors_reach_the_caller_of_open_image(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise ValueError("Decompressed data too large")
-
-    monkeypatch.setattr(guard.Image, "open", refuse)
+    pillow_open_raises(monkeypatch, ValueError("Decompressed data too large"))
     with pytest.raises(ValueError):
         open_image(png_bytes((4, 4)), "image/png", 1000)
     with pytest.raises(ImageRejected) as caught:
