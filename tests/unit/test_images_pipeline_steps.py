@@ -69,3 +69,37 @@ def test_a_crop_of_a_big_photo_decodes_only_what_the_kept_part_needs():
     assert decoded.image.size == (500, 1500)
     prepared = prepare_image(buf.getvalue(), limits, edit)
     assert (prepared.width, prepared.height) == (333, 1000)
+
+
+def jpeg(size: tuple[int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 160)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_a_crop_of_a_tall_photo_decodes_only_what_the_kept_part_needs():
+    # The top quarter of a 2000×4000 photo, fitted to 500 px: 500×250 is sent, so a
+    # quarter-scale draft (500×1000, its top quarter 500×250) is enough; half scale would
+    # decode four times the pixels.
+    from desktop.core.images.pipeline import decode_for_prepare
+
+    data = jpeg((2000, 4000))
+    limits = ImageLimits(max_long_edge=500)
+    edit = Edit((2000, 4000)).with_crop(Rect(0, 0, 2000, 1000))
+    assert decode_for_prepare(data, limits, edit).image.size == (500, 250)
+    prepared = prepare_image(data, limits, edit)
+    assert (prepared.width, prepared.height) == (500, 250)
+
+
+@pytest.mark.parametrize(
+    ("size", "crop", "drafted"),
+    [((8, 4000), Rect(0, 0, 8, 3999), (1, 500)), ((8000, 8), Rect(0, 0, 8000, 7), (1000, 1))],
+)
+def test_a_crop_of_a_thin_strip_photo_is_drafted_down_to_one_pixel_across(size, crop, drafted):
+    # An 8-px strip cut short and fitted to 500 px is sent 1 px across: the eighth-scale draft
+    # has all it needs, a quarter-scale one decodes twice the pixels.
+    from desktop.core.images.pipeline import decode_for_prepare
+
+    limits = ImageLimits(max_long_edge=500)
+    edit = Edit(size).with_crop(crop)
+    assert decode_for_prepare(jpeg(size), limits, edit).image.size == drafted
