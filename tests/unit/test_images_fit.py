@@ -86,6 +86,12 @@ def test_a_thin_strip_over_the_pixel_cap_stays_one_pixel_thin() -> None:
     assert fit.target_size(1, 4000, ImageLimits(max_pixels=100)) == (1, 100)
 
 
+@pytest.mark.parametrize("half", [{"patch_edge": 32}, {"max_patches": 1536}])
+def test_half_a_patch_rule_leaves_the_size_to_the_other_limits(half: dict[str, int]) -> None:
+    # A patch cap needs both its patch size and its count; capabilities always sets the pair.
+    assert fit.target_size(3000, 2000, ImageLimits(**half)) == (1568, 1045)
+
+
 # --- screenshot or photo -------------------------------------------------------------------
 
 
@@ -191,6 +197,13 @@ def test_png_is_lossless_and_keeps_alpha() -> None:
     out = decoded(fit.encode(im, "image/png"))
     assert out.format == "PNG" and out.mode == "RGBA"
     assert out.tobytes() == im.tobytes()
+
+
+def test_a_transparent_photo_goes_as_png_keeping_its_alpha() -> None:
+    # Photo-like pixels would go as JPEG, which has no alpha: the transparency decides.
+    im = noise(120, 80, mode="RGBA")
+    data, media_type, _ = fit.encode_to_fit(im, False, limits(10_000_000))
+    assert media_type == "image/png" and decoded(data).tobytes() == im.tobytes()
 
 
 def test_jpeg_puts_transparent_pixels_on_white() -> None:
