@@ -357,6 +357,17 @@ def test_a_too_big_graphic_falls_back_to_lossy_at_full_size() -> None:
     assert decoded(data).size == (400, 300)
 
 
+def test_a_webp_only_target_gets_screenshots_exact_and_photos_lossy() -> None:
+    webp_only = limits(10_000_000, frozenset({"image/webp"}))
+    shot = screenshot(300, 200)
+    data, media_type, _ = fit.encode_to_fit(shot, True, webp_only)
+    assert media_type == "image/webp" and decoded(data).convert("RGB").tobytes() == shot.tobytes()
+    photo = noise(256, 256)
+    data, media_type, _ = fit.encode_to_fit(photo, False, webp_only)
+    assert media_type == "image/webp"
+    assert len(data) < len(fit.encode(photo, "image/webp", lossless=True)) // 2
+
+
 def test_a_too_big_transparent_image_falls_back_to_webp_keeping_alpha() -> None:
     im = noise(300, 200, mode="RGBA")
     png = fit.encode(im, "image/png")
