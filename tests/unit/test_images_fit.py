@@ -342,6 +342,15 @@ def test_a_gradient_graphic_goes_as_true_colour_png() -> None:
     assert (media_type, out.mode, sent.size) == ("image/png", "RGB", (256, 256))
 
 
+def test_an_encoding_exactly_at_the_budget_is_sent_as_it_is() -> None:
+    shot = screenshot(300, 200)
+    palette_png = fit.encode(fit.palette_version(shot), "image/png")
+    assert fit.encode_to_fit(shot, True, limits(len(palette_png)))[:2] == (palette_png, "image/png")
+    grad = gradient(256, 256)
+    png = fit.encode(grad, "image/png")
+    assert fit.encode_to_fit(grad, True, limits(len(png)))[:2] == (png, "image/png")
+
+
 def test_a_photo_goes_as_jpeg_at_quality_85() -> None:
     photo = noise(300, 200)
     data, media_type, sent = fit.encode_to_fit(photo, False, limits(3_750_000))
