@@ -393,7 +393,8 @@ def test_png_only_shrinks_until_it_fits() -> None:
     assert media_type == "image/png" and len(data) <= budget
     assert out.size == sent.size and sent.size[0] < 400
     assert abs(sent.size[0] / sent.size[1] - 4 / 3) < 0.02
-    assert sent.size[0] > 400 * 0.5  # one or two steps, not a collapse
+    # One step, as large as the budget allows: each side × 0.95·√(1/3).
+    assert sent.size == (219, 165)
 
 
 def test_gif_only_shrinks_until_it_fits() -> None:
@@ -403,7 +404,7 @@ def test_gif_only_shrinks_until_it_fits() -> None:
         im, False, limits(len(gif) // 2, frozenset({"image/gif"}))
     )
     assert media_type == "image/gif" and len(data) <= len(gif) // 2
-    assert decoded(data).size == sent.size and sent.size[0] < 300
+    assert decoded(data).size == sent.size == (202, 202)  # one step: × 0.95·√(1/2)
 
 
 def test_a_jpeg_steps_quality_down_before_shrinking() -> None:
