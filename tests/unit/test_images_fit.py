@@ -407,6 +407,17 @@ def test_gif_only_shrinks_until_it_fits() -> None:
     assert decoded(data).size == sent.size == (202, 202)  # one step: × 0.95·√(1/2)
 
 
+@pytest.mark.parametrize("media_type", ["image/png", "image/gif"])
+def test_a_shrink_step_exactly_at_the_budget_is_sent(media_type: str) -> None:
+    # The first lossless step of a noise image is at most half each side; its encoding is
+    # the budget to the byte.
+    im = noise(400, 300)
+    half = im.resize((200, 150), fit.RESAMPLE)
+    budget = len(fit.encode(half, media_type))
+    data, sent_type, sent = fit.encode_to_fit(im, True, limits(budget, frozenset({media_type})))
+    assert (sent_type, sent.size, len(data)) == (media_type, (200, 150), budget)
+
+
 def test_a_jpeg_steps_quality_down_before_shrinking() -> None:
     photo = noise(300, 200)
     q65 = fit.encode(photo, "image/jpeg", quality=65)
