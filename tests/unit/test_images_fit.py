@@ -431,8 +431,22 @@ def test_a_jpeg_shrinks_at_quality_75_when_the_lowest_quality_is_too_big() -> No
     q45 = fit.encode(photo, "image/jpeg", quality=45)
     data, media_type, sent = fit.encode_to_fit(photo, False, limits(len(q45) // 2))
     assert media_type == "image/jpeg"
-    assert len(data) <= len(q45) // 2 and sent.size[0] < 300
+    assert len(data) <= len(q45) // 2 and sent.size == (191, 127)  # one step: × 0.9·√(1/2)
     assert data == fit.encode(sent, "image/jpeg", quality=75)
+
+
+def test_a_jpeg_shrink_step_exactly_at_the_budget_is_sent() -> None:
+    photo = noise(300, 200)
+    q45 = len(fit.encode(photo, "image/jpeg", quality=45))
+    budget = q45 // 2
+    for _ in range(20):  # a budget the first step's quality-75 JPEG meets to the byte
+        step = fit._shrink(photo, q45, budget, lossless=False)
+        size = len(fit.encode(step, "image/jpeg", quality=75))
+        if size == budget:
+            break
+        budget = size
+    data, media_type, sent = fit.encode_to_fit(photo, False, limits(budget))
+    assert (media_type, sent.size, len(data)) == ("image/jpeg", step.size, budget)
 
 
 def test_an_image_that_cannot_fit_is_refused() -> None:
