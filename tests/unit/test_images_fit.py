@@ -131,6 +131,20 @@ def test_a_quarter_of_the_sample_in_distinct_colours_is_still_a_graphic() -> Non
     assert fit.looks_like_graphic(with_colours(5000), "image/png") is False
 
 
+def test_a_screenshot_with_a_small_photo_in_it_is_still_a_graphic() -> None:
+    # The 100×100 photo (10,000 colours) is 8×8 in the 192-px sample: its text stays lossless.
+    im = screenshot(2400, 1600)
+    im.paste(noise(100, 100), (1200, 800))
+    assert fit.looks_like_graphic(im, "image/png") is True
+
+
+def test_a_one_pixel_column_is_judged_on_its_own_pixels() -> None:
+    # 192 pixels, 80 colours: more than a quarter distinct (the floor is 64), so a photo.
+    im = Image.new("RGB", (1, 192))
+    im.putdata([(i % 80, 0, 0) for i in range(192)])
+    assert fit.looks_like_graphic(im, "image/png") is False
+
+
 # --- format ---------------------------------------------------------------------------------
 
 
