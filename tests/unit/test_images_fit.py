@@ -131,18 +131,30 @@ def test_a_quarter_of_the_sample_in_distinct_colours_is_still_a_graphic() -> Non
     assert fit.looks_like_graphic(with_colours(5000), "image/png") is False
 
 
-def test_a_screenshot_with_a_small_photo_in_it_is_still_a_graphic() -> None:
-    # The 100×100 photo (10,000 colours) is 8×8 in the 192-px sample: its text stays lossless.
+@pytest.mark.parametrize(
+    ("photo", "at"), [((100, 100), (1200, 800)), ((2400, 20), (0, 800)), ((40, 1600), (1200, 0))]
+)
+def test_a_screenshot_with_a_small_photo_in_it_is_still_a_graphic(photo, at) -> None:
+    # An avatar, a banner, a sidebar strip: a few thousand colours in the screenshot, a few
+    # hundred in its 192×128 sample, so its text stays lossless.
     im = screenshot(2400, 1600)
-    im.paste(noise(100, 100), (1200, 800))
+    im.paste(noise(*photo), at)
     assert fit.looks_like_graphic(im, "image/png") is True
 
 
-def test_a_one_pixel_column_is_judged_on_its_own_pixels() -> None:
+@pytest.mark.parametrize("size", [(1, 192), (192, 1)])
+def test_a_one_pixel_strip_is_judged_on_its_own_pixels(size: tuple[int, int]) -> None:
     # 192 pixels, 80 colours: more than a quarter distinct (the floor is 64), so a photo.
-    im = Image.new("RGB", (1, 192))
+    im = Image.new("RGB", size)
     im.putdata([(i % 80, 0, 0) for i in range(192)])
     assert fit.looks_like_graphic(im, "image/png") is False
+
+
+def test_a_logo_with_soft_transparent_edges_is_a_graphic() -> None:
+    # 32 flat colours under an alpha ramp: ~6,000 colour-and-alpha pairs, but 32 colours.
+    im = Image.new("RGBA", (192, 192))
+    im.putdata([((x // 6) * 8, 40, 90, (x + y) % 256) for y in range(192) for x in range(192)])
+    assert fit.looks_like_graphic(im, "image/png") is True
 
 
 # --- format ---------------------------------------------------------------------------------
