@@ -117,18 +117,23 @@ def test_a_tiny_icon_with_few_colours_is_a_graphic() -> None:
     assert fit.looks_like_graphic(im, "image/webp") is True
 
 
-def test_a_quarter_of_the_sample_in_distinct_colours_is_still_a_graphic() -> None:
-    # 192×192 sample: limit 4096 colours (min of 4096 and 36864 // 4); 4000 distinct is a graphic,
-    # 5000 is not.
-    def with_colours(n: int) -> Image.Image:
-        im = Image.new("RGB", (192, 192), (0, 0, 0))
-        im.putdata(
-            [(i % 256, (i // 256) % 256, 7) if i < n else (0, 0, 0) for i in range(192 * 192)]
-        )
-        return im
+def with_colours(size: tuple[int, int], n: int) -> Image.Image:
+    """Exactly `n` distinct colours, repeated over the image."""
+    im = Image.new("RGB", size)
+    im.putdata([(k % n % 256, k % n // 256, 7) for k in range(size[0] * size[1])])
+    return im
 
-    assert fit.looks_like_graphic(with_colours(4000), "image/png") is True
-    assert fit.looks_like_graphic(with_colours(5000), "image/png") is False
+
+@pytest.mark.parametrize(
+    ("size", "limit"),
+    [((12, 12), 64), ((100, 100), 2500), ((192, 192), 4096)],
+)
+def test_up_to_a_quarter_of_the_sample_in_distinct_colours_is_a_graphic(
+    size: tuple[int, int], limit: int
+) -> None:
+    # The limit is a quarter of the sample's pixels, at least 64 and at most 4096.
+    assert fit.looks_like_graphic(with_colours(size, limit), "image/png") is True
+    assert fit.looks_like_graphic(with_colours(size, limit + 1), "image/png") is False
 
 
 @pytest.mark.parametrize(
