@@ -103,3 +103,12 @@ def test_a_crop_of_a_thin_strip_photo_is_drafted_down_to_one_pixel_across(size, 
     limits = ImageLimits(max_long_edge=500)
     edit = Edit(size).with_crop(crop)
     assert decode_for_prepare(jpeg(size), limits, edit).image.size == drafted
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_image_bytes_in_a_buffer_are_prepared_like_bytes(wrap) -> None:
+    # A clipboard or socket hands over a bytearray or a memoryview, not always bytes.
+    data = png(Image.new("RGB", (30, 20), (200, 10, 10)))
+    prepared = prepare_image(wrap(data))
+    assert (prepared.media_type, prepared.width, prepared.height) == ("image/png", 30, 20)
+    assert prepared.data == prepare_image(data).data
