@@ -112,3 +112,11 @@ def test_image_bytes_in_a_buffer_are_prepared_like_bytes(wrap) -> None:
     prepared = prepare_image(wrap(data))
     assert (prepared.media_type, prepared.width, prepared.height) == ("image/png", 30, 20)
     assert prepared.data == prepare_image(data).data
+
+
+def test_a_file_exactly_at_the_size_limit_is_prepared() -> None:
+    data = png(Image.new("RGB", (30, 20), (200, 10, 10)))
+    assert prepare_image(data, ImageLimits(max_file_bytes=len(data))).width == 30
+    with pytest.raises(ImageRejected) as caught:
+        prepare_image(data, ImageLimits(max_file_bytes=len(data) - 1))
+    assert caught.value.reason == "file_too_large"
