@@ -120,3 +120,79 @@ def test_a_file_exactly_at_the_size_limit_is_prepared() -> None:
     with pytest.raises(ImageRejected) as caught:
         prepare_image(data, ImageLimits(max_file_bytes=len(data) - 1))
     assert caught.value.reason == "file_too_large"
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"/>'
+
+
+@pytest.fixture
+def pillow_rasterizer():
+    """Draws any SVG as a 2:1 picture, left half red, at the long edge it is asked for."""
+    from desktop.core.images import set_svg_rasterizer
+
+    asked: list[int] = []
+
+    def rasterize(data: bytes, long_edge: int) -> bytes:
+        asked.append(long_edge)
+        im = Image.new("RGB", (long_edge, long_edge // 2), (0, 0, 255))
+        im.paste((255, 0, 0), (0, 0, long_edge // 2, long_edge // 2))
+        return png(im)
+
+    set_svg_rasterizer(rasterize)
+    yield asked
+    set_svg_rasterizer(None)
+
+
+def test_an_svg_is_drawn_at_the_target_long_edge_and_named_as_an_svg(pillow_rasterizer) -> None:
+    prepared = prepare_image(SVG, ImageLimits(max_long_edge=400))
+    assert pillow_rasterizer == [400]
+    assert (prepared.media_type, prepared.width, prepared.height) == ("image/png", 400, 200)
+    assert (prepared.original_media_type, prepared.original_size) == ("image/svg+xml", len(SVG))
+
+
+def test_a_crop_of_an_svg_keeps_the_part_the_user_chose(pillow_rasterizer) -> None:
+    edit = Edit((400, 200)).with_crop(Rect(0, 0, 200, 200))
+    prepared = prepare_image(SVG, ImageLimits(max_long_edge=400), edit)
+    assert (prepared.width, prepared.height) == (200, 200)
+    assert set(sent_pixels(prepared.data).get_flattened_data()) == {(255, 0, 0)}
+    assert prepared.original_media_type == "image/svg+xml"
+
+
+def test_a_rasterizer_that_answers_with_no_png_is_a_damaged_svg() -> None:
+    from desktop.core.images import set_svg_rasterizer
+
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    set_svg_rasterizer(lambda data, long_edge: gif.getvalue())
+    try:
+        with pytest.raises(ImageRejected) as caught:
+            prepare_image(SVG)
+    finally:
+        set_svg_rasterizer(None)
+    assert caught.value.reason == "damaged"
+    assert str(caught.value) == "The SVG image is damaged or can't be drawn."
+
+
+def test_a_drawn_svg_is_decoded_as_warily_as_any_png() -> None:
+    # A rasteriser's PNG carrying a metadata bomb: its pixels are sent, its metadata is not.
+    from desktop.core.images import set_svg_rasterizer
+    from tests.unit.image_corpus import png_with_huge_iccp
+
+    drawn = png_with_huge_iccp(Image.new("RGB", (40, 20), (1, 2, 3)))
+    set_svg_rasterizer(lambda data, long_edge: drawn)
+    try:
+        prepared = prepare_image(SVG)
+    finally:
+        set_svg_rasterizer(None)
+    assert (prepared.width, prepared.height, prepared.original_media_type) == (
+        40,
+        20,
+        "image/svg+xml",
+    )
+    assert sent_pixels(prepared.data).getpixel((5, 5)) == (1, 2, 3)
+
+
+def test_an_empty_file_is_refused_as_empty() -> None:
+    with pytest.raises(ImageRejected) as caught:
+        prepare_image(b"")
+    assert (caught.value.reason, str(caught.value)) == ("empty", "The file is empty.")
