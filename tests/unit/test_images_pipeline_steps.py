@@ -196,3 +196,24 @@ def test_an_empty_file_is_refused_as_empty() -> None:
     with pytest.raises(ImageRejected) as caught:
         prepare_image(b"")
     assert (caught.value.reason, str(caught.value)) == ("empty", "The file is empty.")
+
+
+def test_a_photo_is_drafted_to_the_smallest_scale_that_covers_its_fitted_size() -> None:
+    # 4000×3001 fitted to 1000 px is 1000×750: the quarter-scale draft (1000×751) covers it.
+    from desktop.core.images.pipeline import decode_for_prepare
+
+    data = jpeg((4000, 3001))
+    assert decode_for_prepare(data, ImageLimits(max_long_edge=1000)).image.size == (1000, 751)
+
+
+@pytest.mark.parametrize(
+    ("crop", "kept"), [(Rect(0, 0, 1, 400), (1, 400)), (Rect(0, 0, 400, 1), (400, 1))]
+)
+def test_a_one_pixel_crop_of_a_photo_is_cut_from_its_full_resolution(crop, kept) -> None:
+    # Fitted to 100 px it is 1×100, which only the full-scale decode holds exactly: a
+    # half-scale draft would blend the kept pixel with its neighbour.
+    from desktop.core.images.pipeline import decode_for_prepare
+
+    edit = Edit((400, 400)).with_crop(crop)
+    decoded = decode_for_prepare(jpeg((400, 400)), ImageLimits(max_long_edge=100), edit)
+    assert decoded.image.size == kept
