@@ -16,8 +16,9 @@ REDUCING_GAP = 1.5
 """Box-reduce by an integer factor first, then LANCZOS over the last ≥1.5×: within half a grey
 level of a full LANCZOS pass on average, and about twice as fast on 5K screenshots."""
 PNG_COMPRESS_LEVEL = 3
-"""zlib levels 1–3 use the fast matcher; on screenshots level 3 measured both faster and smaller
-than the default 6."""
+"""zlib levels 1–3 use the fast matcher. On the test corpus's screenshot level 3 is 1.2–2× faster
+than the default 6 (1568 px: 49 vs 59 ms true colour, 8 vs 18 ms palette); true-colour sizes
+are within a few per cent either way, palette PNGs come out ~15 % larger (103 vs 88 KB)."""
 JPEG_QUALITY = 85
 JPEG_QUALITY_STEPS = (85, 75, 65, 55, 45)
 SMALLEST_EDGE = 32
