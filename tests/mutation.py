@@ -17,7 +17,10 @@ run are kept in `.mutation/scores.json`. The mutants run against tests/unit; wit
 --qt also against the Qt tests of the GUI's deciding logic (send guard, transcript model,
 attachment controller), offscreen. One child process by default (the machine has two cores and
 is shared); --children raises it. --report only prints the scores of the last runs;
---survivors FILE writes the last run's survivors and timeouts with their diffs.
+--survivors FILE writes the last run's survivors and timeouts with their diffs; --check FILE
+[-- PYTEST ARGS] applies each of them to the checkout's source in turn, runs the tests (default:
+tests/unit) and restores it: how a survivor is shown killed by a new test, or how a timeout is
+shown to be a survivor or a failure rather than a hang.
 
 The score of a module is detected / all mutants. Detected: a test failed, or the tests ran past
 their time limit (the mutant made the code loop or wait: a user would see a hang; mutation
@@ -35,6 +38,7 @@ import argparse
 import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -257,6 +261,42 @@ def write_survivors(out: Path) -> int:
     return 0
 
 
+def check_survivors(survivors: Path, tests: list[str]) -> int:
+    """Apply each mutant of a --survivors file to the checkout's own source, run `tests` (pytest
+    arguments), restore the source: which survivors today's tests catch, without a mutmut run.
+
+    The diff's lines are replaced as text (a hunk that does not match once is reported, not
+    applied); the source is restored even when interrupted."""
+    blocks = re.split(r"^=== ", survivors.read_text(encoding="utf-8"), flags=re.M)[1:]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    left = []
+    for block in blocks:
+        name = block.split(":", 1)[0]
+        lines = block.splitlines()[1:]
+        path = next(line[4:].strip() for line in lines if line.startswith("--- "))
+        body = [line for line in lines if line[:1] in " -+" and not line.startswith(("---", "+++"))]
+        old = "\n".join(line[1:] for line in body if line[:1] in " -")
+        new = "\n".join(line[1:] for line in body if line[:1] in " +")
+        source = REPO / path
+        text = source.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            print(f"does not apply   {name}", flush=True)
+            left.append(name)
+            continue
+        try:
+            source.write_text(text.replace(old, new), encoding="utf-8")
+            pytest = [str(VENV_PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+            run = subprocess.run(pytest + tests, cwd=REPO, env=env, capture_output=True)
+        finally:
+            source.write_text(text, encoding="utf-8")
+        word = {0: "SURVIVED", 1: "killed"}.get(run.returncode, f"pytest exit {run.returncode}")
+        if word != "killed":
+            left.append(name)
+        print(f"{word:<16} {name}", flush=True)
+    print(f"{len(blocks) - len(left)} / {len(blocks)} caught by {' '.join(tests)}")
+    return 1 if left else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="files or globs under desktop/")
@@ -266,10 +306,23 @@ def main() -> int:
     parser.add_argument(
         "--survivors", type=Path, metavar="FILE", help="write survivors, timeouts, diffs"
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--check",
+        type=Path,
+        metavar="FILE",
+        help="apply each mutant of a --survivors FILE, run the tests given after --, restore",
+    )
+    args, extra = parser.parse_known_args()
+    if extra and not args.check:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     ensure_venv()
     if args.survivors:
         return write_survivors(args.survivors)
+    if args.check:
+        # After `--` argparse hands the pytest arguments to `modules`; options before it land
+        # in `extra`.
+        tests = [*args.modules, *extra]
+        return check_survivors(args.check.resolve(), tests or UNIT_TESTS + LEFT_OUT)
     patterns = args.modules or (DEFAULT_MODULES + (QT_MODULES if args.qt else []))
     modules = expand(patterns)
     if not modules:
