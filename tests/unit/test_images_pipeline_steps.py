@@ -3,15 +3,17 @@ in the colours the file's profile means, whatever the crop's shape."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
 from PIL import Image
 
-from desktop.core.images import ImageLimits, prepare_file, prepare_image
+from desktop.core.images import ImageLimits, prepare_file, prepare_image, set_svg_rasterizer
 from desktop.core.images.edits import Edit, Rect
 from desktop.core.images.errors import ImageRejected
-from tests.unit.image_corpus import swapped_rgb_icc
+from desktop.core.images.pipeline import decode_for_prepare
+from tests.unit.image_corpus import png_with_huge_iccp, swapped_rgb_icc
 
 
 def png(im: Image.Image, **params) -> bytes:
@@ -59,8 +61,6 @@ def test_a_crop_of_a_big_photo_decodes_only_what_the_kept_part_needs():
     # The left quarter of a 4000×3000 photo, fitted to 1000 px: 333×1000 is sent, so a
     # half-scale DCT draft (2000×1500, its quarter 500×1500) is enough; a full decode holds
     # four times the pixels for the same result.
-    from desktop.core.images.pipeline import decode_for_prepare
-
     buf = io.BytesIO()
     Image.new("RGB", (4000, 3000), (30, 90, 160)).save(buf, "JPEG")
     limits = ImageLimits(max_long_edge=1000)
@@ -81,8 +81,6 @@ def test_a_crop_of_a_tall_photo_decodes_only_what_the_kept_part_needs():
     # The top quarter of a 2000×4000 photo, fitted to 500 px: 500×250 is sent, so a
     # quarter-scale draft (500×1000, its top quarter 500×250) is enough; half scale would
     # decode four times the pixels.
-    from desktop.core.images.pipeline import decode_for_prepare
-
     data = jpeg((2000, 4000))
     limits = ImageLimits(max_long_edge=500)
     edit = Edit((2000, 4000)).with_crop(Rect(0, 0, 2000, 1000))
@@ -98,8 +96,6 @@ def test_a_crop_of_a_tall_photo_decodes_only_what_the_kept_part_needs():
 def test_a_crop_of_a_thin_strip_photo_is_drafted_down_to_one_pixel_across(size, crop, drafted):
     # An 8-px strip cut short and fitted to 500 px is sent 1 px across: the eighth-scale draft
     # has all it needs, a quarter-scale one decodes twice the pixels.
-    from desktop.core.images.pipeline import decode_for_prepare
-
     limits = ImageLimits(max_long_edge=500)
     edit = Edit(size).with_crop(crop)
     assert decode_for_prepare(jpeg(size), limits, edit).image.size == drafted
@@ -125,11 +121,18 @@ def test_a_file_exactly_at_the_size_limit_is_prepared() -> None:
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"/>'
 
 
+@contextlib.contextmanager
+def svg_drawn_by(rasterize):
+    set_svg_rasterizer(rasterize)
+    try:
+        yield
+    finally:
+        set_svg_rasterizer(None)
+
+
 @pytest.fixture
 def pillow_rasterizer():
     """Draws any SVG as a 2:1 picture, left half red, at the long edge it is asked for."""
-    from desktop.core.images import set_svg_rasterizer
-
     asked: list[int] = []
 
     def rasterize(data: bytes, long_edge: int) -> bytes:
@@ -138,9 +141,8 @@ def pillow_rasterizer():
         im.paste((255, 0, 0), (0, 0, long_edge // 2, long_edge // 2))
         return png(im)
 
-    set_svg_rasterizer(rasterize)
-    yield asked
-    set_svg_rasterizer(None)
+    with svg_drawn_by(rasterize):
+        yield asked
 
 
 def test_an_svg_is_drawn_at_the_target_long_edge_and_named_as_an_svg(pillow_rasterizer) -> None:
@@ -159,31 +161,22 @@ def test_a_crop_of_an_svg_keeps_the_part_the_user_chose(pillow_rasterizer) -> No
 
 
 def test_a_rasterizer_that_answers_with_no_png_is_a_damaged_svg() -> None:
-    from desktop.core.images import set_svg_rasterizer
-
     gif = io.BytesIO()
     Image.new("RGB", (10, 10)).save(gif, "GIF")
-    set_svg_rasterizer(lambda data, long_edge: gif.getvalue())
-    try:
-        with pytest.raises(ImageRejected) as caught:
-            prepare_image(SVG)
-    finally:
-        set_svg_rasterizer(None)
+    with (
+        svg_drawn_by(lambda data, long_edge: gif.getvalue()),
+        pytest.raises(ImageRejected) as caught,
+    ):
+        prepare_image(SVG)
     assert caught.value.reason == "damaged"
     assert str(caught.value) == "The SVG image is damaged or can't be drawn."
 
 
 def test_a_drawn_svg_is_decoded_as_warily_as_any_png() -> None:
     # A rasteriser's PNG carrying a metadata bomb: its pixels are sent, its metadata is not.
-    from desktop.core.images import set_svg_rasterizer
-    from tests.unit.image_corpus import png_with_huge_iccp
-
     drawn = png_with_huge_iccp(Image.new("RGB", (40, 20), (1, 2, 3)))
-    set_svg_rasterizer(lambda data, long_edge: drawn)
-    try:
+    with svg_drawn_by(lambda data, long_edge: drawn):
         prepared = prepare_image(SVG)
-    finally:
-        set_svg_rasterizer(None)
     assert (prepared.width, prepared.height, prepared.original_media_type) == (
         40,
         20,
@@ -200,8 +193,6 @@ def test_an_empty_file_is_refused_as_empty() -> None:
 
 def test_a_photo_is_drafted_to_the_smallest_scale_that_covers_its_fitted_size() -> None:
     # 4000×3001 fitted to 1000 px is 1000×750: the quarter-scale draft (1000×751) covers it.
-    from desktop.core.images.pipeline import decode_for_prepare
-
     data = jpeg((4000, 3001))
     assert decode_for_prepare(data, ImageLimits(max_long_edge=1000)).image.size == (1000, 751)
 
@@ -210,10 +201,8 @@ def test_a_photo_is_drafted_to_the_smallest_scale_that_covers_its_fitted_size() 
     ("crop", "kept"), [(Rect(0, 0, 1, 400), (1, 400)), (Rect(0, 0, 400, 1), (400, 1))]
 )
 def test_a_one_pixel_crop_of_a_photo_is_cut_from_its_full_resolution(crop, kept) -> None:
-    # Fitted to 100 px it is 1×100, which only the full-scale decode holds exactly: a
-    # half-scale draft would blend the kept pixel with its neighbour.
-    from desktop.core.images.pipeline import decode_for_prepare
-
+    # Fitted to 100 px it is 1×100 (or 100×1), which only the full-scale decode holds exactly:
+    # a half-scale draft would blend the kept pixel with its neighbour.
     edit = Edit((400, 400)).with_crop(crop)
     decoded = decode_for_prepare(jpeg((400, 400)), ImageLimits(max_long_edge=100), edit)
     assert decoded.image.size == kept
