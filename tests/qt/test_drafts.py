@@ -271,6 +271,35 @@ def test_wait_and_retry_after_a_busy_agent(qtbot, workers, fake, monkeypatch):
     close(qtbot, window)
 
 
+def test_a_retry_is_sent_even_when_its_reattach_ends_late(qtbot, workers, fake, monkeypatch):
+    # On a loaded machine the failed reattach's "finished" can arrive after the history lookup
+    # that follows it: the retry must still be sent, not given up as "another send started".
+    from desktop.ui.chat import session as chat_session
+
+    alpha = fake.agents[0]
+    window = open_window(qtbot, workers, fake, alpha["id"])
+    session = window.session
+    fake.fail_next_send = 409
+    qtbot.keyClicks(window.composer, "are you free")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.banner.action_button.text() == "Wait and retry", timeout=5000)
+    held: list[bool] = []
+    finish = type(session)._on_stream_finished
+    monkeypatch.setattr(
+        session, "_on_stream_finished", lambda: held.append(True) if not held else finish(session)
+    )
+    monkeypatch.setattr(chat_session, "BUSY_WAIT_SECONDS", 1)
+    window.banner.action_button.click()  # Wait and retry
+    qtbot.waitUntil(lambda: bool(held), timeout=15000)  # the reattach failed, not yet finished
+    qtbot.wait(500)  # time for a history lookup to come back meanwhile
+    assert user_rows(window)[0][1] is RowState.SENDING
+    finish(session)  # the reattach's task ends now
+    qtbot.waitUntil(lambda: user_rows(window)[0][1] is RowState.SENT, timeout=15000)
+    stored = [m for m in fake.messages[alpha["id"]] if m.get("message_type") == "user_message"]
+    assert len(stored) == 1
+    close(qtbot, window)
+
+
 ERROR_STREAM = (
     b'data: {"message_type": "error_message", "message": "Injected failure"}\n\ndata: [DONE]\n\n'
 )

@@ -202,6 +202,10 @@ class ChatSession(QObject):
         self.pending_approval: Approval | None = None
         self._streamed_approval = StreamedApproval()
         self._resuming = False  # the current stream reattaches to a run (Retry after a cut)
+        # A retry whose reattach found no run: looked up in the history once that stream's
+        # task has finished (until then the session is busy, and the lookup would take its
+        # own stream for another send and give up).
+        self._check_when_finished: PendingSend | None = None
         self._reconnect_noticed = False
         self._reload_when_idle = False
         self._conversations_failed = False
@@ -267,6 +271,7 @@ class ChatSession(QObject):
         self._for_agent.renew()
         self._for_conversation.renew()
         self._history_task = None
+        self._check_when_finished = None
         self.history_loaded = False
         self.cancel_auto_retry()
         self._model.clear()
@@ -599,7 +604,7 @@ class ChatSession(QObject):
             # runs): look in the history before sending again, as before.
             self._resuming = False
             self._stream = None
-            self._check_then_send(pending)
+            self._check_when_finished = pending
             return
         if not accepted and pending is not None and self._conversation_gone(exc):
             # Nothing was stored; the message stays, failed, to Retry here or Edit.
@@ -763,6 +768,9 @@ class ChatSession(QObject):
         self._stream = None
         self._stream_task = None
         self.busyChanged.emit(False)
+        if self._check_when_finished is not None:
+            pending, self._check_when_finished = self._check_when_finished, None
+            self._check_then_send(pending)
         if self._reload_when_idle:
             # After the stream is over: a page that came back while it still counted as busy
             # would not look for a pending approval.
