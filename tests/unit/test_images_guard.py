@@ -4,7 +4,6 @@ whole preparation, where a dropped chunk or an off-by-one in the cap goes unseen
 
 from __future__ import annotations
 
-import io
 import struct
 import sys
 import zlib
@@ -22,6 +21,7 @@ from desktop.core.images.guard import (
     open_image,
     strip_png_chunks,
 )
+from tests.unit.image_corpus import encoded, png_bomb, png_with_huge_iccp
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -44,15 +44,11 @@ def png_parts(size: tuple[int, int] = (3, 2)) -> tuple[bytes, bytes, bytes]:
 
 
 def png_bytes(size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (20, 40, 60)).save(buf, "PNG")
-    return buf.getvalue()
+    return encoded(Image.new("RGB", size, (20, 40, 60)), "PNG")
 
 
 def jpeg_bytes(size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buf, "JPEG")
-    return buf.getvalue()
+    return encoded(Image.new("RGB", size, (200, 30, 30)), "JPEG")
 
 
 def pillow_open_raises(monkeypatch, exc: BaseException) -> list:
@@ -132,8 +128,6 @@ def test_a_bare_end_chunk_is_a_whole_chunk():
 
 
 def test_a_png_refused_for_its_metadata_decodes_without_it():
-    from tests.unit.image_corpus import png_with_huge_iccp
-
     data = png_with_huge_iccp(Image.new("RGB", (30, 20), (1, 2, 3)))
     im, size = decode_image(data, "image/png", 10_000)
     assert size == (30, 20)
@@ -254,11 +248,10 @@ def test_an_empty_directory_has_no_largest_entry():
 
 
 def test_an_ico_over_the_cap_is_refused_with_its_size_and_one_at_it_opens():
-    data = io.BytesIO()
-    Image.new("RGBA", (32, 32), (1, 2, 3, 255)).save(data, "ICO", sizes=[(32, 32)])
-    assert open_image(data.getvalue(), "image/x-icon", 32 * 32).size == (32, 32)
+    data = encoded(Image.new("RGBA", (32, 32), (1, 2, 3, 255)), "ICO", sizes=[(32, 32)])
+    assert open_image(data, "image/x-icon", 32 * 32).size == (32, 32)
     with pytest.raises(ImageRejected) as caught:
-        open_image(data.getvalue(), "image/x-icon", 32 * 32 - 1)
+        open_image(data, "image/x-icon", 32 * 32 - 1)
     assert caught.value.reason == "too_many_pixels"
     assert str(caught.value) == "The image is too large to open safely (32×32 pixels)."
 
@@ -282,8 +275,6 @@ def test_the_pixel_cap_admits_its_own_size_and_names_the_size_over_it():
 
 
 def test_a_pillow_bomb_names_the_header_size():
-    from tests.unit.image_corpus import png_bomb
-
     with pytest.raises(ImageRejected) as caught:
         open_image(png_bomb(30_000, 30_000), "image/png", 10**12)
     assert caught.value.reason == "too_many_pixels"
@@ -460,8 +451,6 @@ def test_header_size_reads_only_the_labelled_format():
 
 
 def test_a_bomb_size_skips_decoders_that_are_not_there():
-    from tests.unit.image_corpus import png_bomb
-
     bomb = png_bomb(20_000, 20_000)
     assert guard._size_without_guard(bomb, ("NO-SUCH-PLUGIN", "PNG")) == (20_000, 20_000)
 
@@ -484,10 +473,9 @@ def test_a_media_type_without_a_plugin_list_lets_pillow_choose():
 
 
 def test_a_camera_multi_picture_jpeg_is_drafted_too():
-    buf = io.BytesIO()
     frame = Image.new("RGB", (800, 600), (9, 99, 9))
-    frame.save(buf, "MPO", save_all=True, append_images=[frame])
-    im, size = decode_image(buf.getvalue(), "image/jpeg", 10**6, lambda s: (200, 150))
+    data = encoded(frame, "MPO", save_all=True, append_images=[frame])
+    im, size = decode_image(data, "image/jpeg", 10**6, lambda s: (200, 150))
     assert im.format == "MPO"
     assert (size, im.size) == ((800, 600), (200, 150))
 

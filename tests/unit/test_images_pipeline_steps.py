@@ -4,7 +4,6 @@ in the colours the file's profile means, whatever the crop's shape."""
 from __future__ import annotations
 
 import contextlib
-import io
 
 import pytest
 from PIL import Image
@@ -13,19 +12,19 @@ from desktop.core.images import ImageLimits, prepare_file, prepare_image, set_sv
 from desktop.core.images.edits import Edit, Rect
 from desktop.core.images.errors import ImageRejected
 from desktop.core.images.pipeline import decode_for_prepare
-from tests.unit.image_corpus import png_with_huge_iccp, swapped_rgb_icc
+from tests.unit.image_corpus import encoded, png_with_huge_iccp, reopened, swapped_rgb_icc
 
 
 def png(im: Image.Image, **params) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, "PNG", **params)
-    return buf.getvalue()
+    return encoded(im, "PNG", **params)
+
+
+def jpeg(size: tuple[int, int]) -> bytes:
+    return encoded(Image.new("RGB", size, (30, 90, 160)), "JPEG")
 
 
 def sent_pixels(data: bytes) -> Image.Image:
-    im = Image.open(io.BytesIO(data))
-    im.load()
-    return im.convert("RGB")
+    return reopened(data).convert("RGB")
 
 
 def test_a_crop_of_an_image_with_a_colour_profile_keeps_the_colours_it_means():
@@ -61,20 +60,13 @@ def test_a_crop_of_a_big_photo_decodes_only_what_the_kept_part_needs():
     # The left quarter of a 4000×3000 photo, fitted to 1000 px: 333×1000 is sent, so a
     # half-scale DCT draft (2000×1500, its quarter 500×1500) is enough; a full decode holds
     # four times the pixels for the same result.
-    buf = io.BytesIO()
-    Image.new("RGB", (4000, 3000), (30, 90, 160)).save(buf, "JPEG")
+    data = jpeg((4000, 3000))
     limits = ImageLimits(max_long_edge=1000)
     edit = Edit((4000, 3000)).with_crop(Rect(0, 0, 1000, 3000))
-    decoded = decode_for_prepare(buf.getvalue(), limits, edit)
+    decoded = decode_for_prepare(data, limits, edit)
     assert decoded.image.size == (500, 1500)
-    prepared = prepare_image(buf.getvalue(), limits, edit)
+    prepared = prepare_image(data, limits, edit)
     assert (prepared.width, prepared.height) == (333, 1000)
-
-
-def jpeg(size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (30, 90, 160)).save(buf, "JPEG")
-    return buf.getvalue()
 
 
 def test_a_crop_of_a_tall_photo_decodes_only_what_the_kept_part_needs():
@@ -161,10 +153,9 @@ def test_a_crop_of_an_svg_keeps_the_part_the_user_chose(pillow_rasterizer) -> No
 
 
 def test_a_rasterizer_that_answers_with_no_png_is_a_damaged_svg() -> None:
-    gif = io.BytesIO()
-    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    gif = encoded(Image.new("RGB", (10, 10)), "GIF")
     with (
-        svg_drawn_by(lambda data, long_edge: gif.getvalue()),
+        svg_drawn_by(lambda data, long_edge: gif),
         pytest.raises(ImageRejected) as caught,
     ):
         prepare_image(SVG)
